@@ -1,0 +1,1 @@
+"""Fine-tuning dataset export: one module per target format, plus validation, split and card."""

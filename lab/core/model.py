@@ -1,0 +1,213 @@
+"""The lab's vocabulary as plain dataclasses: what a prompt engineer edits, runs and judges.
+
+Nothing here talks to the disk, the network or Qt. The store turns these into rows, the runner
+turns them into calls, the GUI shows them. Field names follow the words the user sees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass
+class Message:
+    """One turn as the lab sends it, before a provider module reshapes it for its wire format."""
+
+    role: Role
+    content: str
+    # Few-shot turns are marked so exports can give them weight 0 or fold them into the system prompt.
+    is_example: bool = False
+
+
+@dataclass
+class Example:
+    """A few-shot example: an input the model is shown with the output it should have given."""
+
+    input: str
+    output: str
+    note: str = ""
+    enabled: bool = True
+    id: int | None = None
+
+
+@dataclass
+class Variant:
+    """One contender in an A/B test: its own prompt, examples, model and parameters."""
+
+    name: str
+    model: str  # "provider/model", e.g. "openai/gpt-4o-mini"
+    system: str = ""
+    examples: list[Example] = field(default_factory=list)
+    params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, top_p, seed, ...
+    id: int | None = None
+
+    @property
+    def provider(self) -> str:
+        return self.model.split("/", 1)[0] if "/" in self.model else ""
+
+    @property
+    def model_name(self) -> str:
+        return self.model.split("/", 1)[1] if "/" in self.model else self.model
+
+    def enabled_examples(self) -> list[Example]:
+        return [e for e in self.examples if e.enabled]
+
+
+@dataclass
+class TestCase:
+    """One row of inputs: the values of the template variables for a single call."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    vars: dict[str, str]
+    label: str = ""
+    id: int | None = None
+
+
+@dataclass
+class Check:
+    """An automatic grader attached to a project or experiment (equals, contains, regex, json, ...)."""
+
+    type: str
+    config: dict[str, Any] = field(default_factory=dict)
+    name: str = ""
+    id: int | None = None
+
+    @property
+    def title(self) -> str:
+        return self.name or self.type
+
+
+@dataclass
+class Project:
+    """What the user edits in the workbench: variants, the user-message template, test cases, checks."""
+
+    name: str
+    user_template: str = "{{input}}"
+    variants: list[Variant] = field(default_factory=list)
+    cases: list[TestCase] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    description: str = ""
+    id: int | None = None
+
+
+@dataclass
+class PromptVersion:
+    """The exact prompt a call was made with, frozen: system text, user template and examples.
+
+    Identified by a content hash, so the same text run twice is one version, and any two
+    versions can be diffed.
+    """
+
+    system: str
+    user_template: str
+    examples: list[Example] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        payload = {
+            "system": self.system,
+            "user_template": self.user_template,
+            "examples": [
+                {"input": e.input, "output": e.output, "enabled": e.enabled} for e in self.examples
+            ],
+        }
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+@dataclass
+class Usage:
+    """Token counts normalised across providers. Reasoning tokens are part of output_tokens."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    reasoning_tokens: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+CallStatus = Literal["ok", "error", "cancelled", "pending"]
+
+
+@dataclass
+class Call:
+    """One logged model call: everything needed to reproduce and audit it."""
+
+    provider: str
+    model: str
+    request: dict[str, Any]  # the exact body sent, secrets removed
+    status: CallStatus = "pending"
+    response_text: str = ""
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    raw_usage: dict[str, Any] | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    cost_usd: float | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    run_id: int | None = None
+    experiment_id: int | None = None
+    variant_name: str | None = None
+    variant_id: int | None = None
+    prompt_version_id: int | None = None
+    test_case_id: int | None = None
+    case_vars: dict[str, str] = field(default_factory=dict)
+    sample_index: int = 0
+    cache_key: str | None = None
+    cached: bool = False
+    started_at: str | None = None
+    finished_at: str | None = None
+    id: int | None = None
+
+
+@dataclass
+class Rating:
+    """A human's judgement of one output: thumbs, a 1-5 score, a note, failure-mode tags."""
+
+    call_id: int
+    thumbs: int | None = None  # +1 up, -1 down, None unset
+    score: int | None = None  # 1..5
+    note: str = ""
+    tags: list[str] = field(default_factory=list)
+
+
+PairwiseWinner = Literal["left", "right", "tie"]
+
+
+@dataclass
+class PairwiseJudgement:
+    """A blind comparison of two outputs for the same input. Left/right is the order shown."""
+
+    left_call_id: int
+    right_call_id: int
+    winner: PairwiseWinner
+    note: str = ""
+    id: int | None = None
+
+    @property
+    def better_call_id(self) -> int | None:
+        if self.winner == "left":
+            return self.left_call_id
+        if self.winner == "right":
+            return self.right_call_id
+        return None
+
+
+@dataclass
+class Dataset:
+    """A saved, named selection of logged outputs, re-evaluated when new judgements arrive."""
+
+    name: str
+    selection: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+    licence: str = ""
+    id: int | None = None

@@ -1,0 +1,1 @@
+"""One module per provider API family, plus the shared streaming, retry and cost machinery."""
