@@ -1,0 +1,118 @@
+"""The `lab` command: the GUI launcher and a thin command line over lab.core.
+
+With no arguments it opens the app. Subcommands are added here as the engine grows; each one is a
+small function that parses arguments, calls the core, and prints. User errors end with one clear
+line on stderr and a non-zero exit status, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from lab import APP_NAME, __version__
+from lab.core.store import WorkspaceError
+from lab.core.workspace import default_workspace_path, open_default_workspace
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""
+
+
+def _add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    # On subcommands the default is SUPPRESS, so `lab --db X workspace` keeps X.
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="workspace file (default: $LAB_HOME/workspace.db or the platform's data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lab",
+        description=f"{APP_NAME}: edit prompts, A/B test them against your models, log every "
+        "call, export fine-tuning data. Run with no command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    _add_db(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the app (the default)", description="Open the app.")
+    _add_db(gui)
+    gui.set_defaults(handler=cmd_gui)
+
+    info = sub.add_parser(
+        "workspace",
+        help="show where the workspace is and what it holds",
+        description="Show the workspace file, its schema version and its projects.",
+    )
+    _add_db(info)
+    info.add_argument("--json", action="store_true", help="print one JSON document")
+    info.set_defaults(handler=cmd_workspace)
+    return parser
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True  # the user chose a platform (offscreen, xcb, wayland, ...) explicitly
+    if sys.platform in {"win32", "darwin"}:
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    if not _has_display():
+        raise UserError(
+            "No display found (DISPLAY and WAYLAND_DISPLAY are unset). "
+            "Run it on a virtual screen: xvfb-run -a lab gui"
+        )
+    from lab.gui.app import run_app
+
+    return run_app(db=args.db)
+
+
+def cmd_workspace(args: argparse.Namespace) -> int:
+    with open_default_workspace(args.db) as store:
+        info = {
+            "path": str(default_workspace_path(args.db)),
+            "schema_version": store.schema_version(),
+            "calls": store.count_calls(),
+            "projects": [
+                {k: p[k] for k in ("id", "name", "variants", "cases")}
+                for p in store.list_projects()
+            ],
+        }
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"Workspace  {info['path']}")
+    print(f"Schema     version {info['schema_version']}")
+    print(f"Calls      {info['calls']}")
+    for p in info["projects"]:
+        print(f"Project    {p['name']} ({p['variants']} variants, {p['cases']} test cases)")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = getattr(args, "handler", cmd_gui)
+    try:
+        return handler(args)
+    except (UserError, WorkspaceError) as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("lab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
