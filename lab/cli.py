@@ -114,5 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def gui_main() -> int:
+    """The `prompt-lab` launcher: the same as `lab gui`."""
+    return main(["gui", *sys.argv[1:]])
+
+
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -1,0 +1,352 @@
+"""The main window: the panes laid out in docks around the prompt editor, menus, status bar.
+
+Layout: variants on the left; in the middle the prompt editor above the few-shot examples, and the
+results grid beside them; test cases and history tabbed along the bottom. Dock positions and the
+window geometry are remembered between sessions. All workspace access goes through the store
+thread; this class only reacts to what comes back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QSpinBox,
+    QSplitter,
+    QStyle,
+    QToolBar,
+    QWidget,
+)
+
+from lab import APP_NAME
+from lab.core.model import Project, Variant
+from lab.core.store import Store
+from lab.core.store_thread import StoreThread
+from lab.core.workspace import current_project_id, install_sample
+from lab.gui.dialogs import show_about, show_shortcuts
+from lab.gui.history_model import HistoryTableModel
+from lab.gui.panes import CasesPane, ExamplesPane, HistoryPane, ResultsPane, VariantsPane
+from lab.gui.prompt_pane import PromptPane
+from lab.gui.tasks import when_done
+
+SETTINGS_GEOMETRY = "window/geometry"
+SETTINGS_STATE = "window/state"
+SETTINGS_SPLITTER = "window/centre-splitter"
+LAYOUT_VERSION = 1  # bump when docks change, so an old saved layout is not applied
+
+
+def load_workspace_snapshot(store: Store) -> dict[str, Any]:
+    """Everything the window shows on open, read in one go on the store thread."""
+    project_id = current_project_id(store)
+    if project_id is None:
+        project_id = install_sample(store)
+    totals = store.db.execute(
+        "SELECT count(*), coalesce(sum(cost_usd), 0),"
+        " coalesce(sum(status = 'error'), 0) FROM calls"
+    ).fetchone()
+    return {
+        "project": store.load_project(project_id),
+        "path": store.path,
+        "calls": totals[0],
+        "cost": totals[1],
+        "errors": totals[2],
+    }
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, store: StoreThread, settings: QSettings):
+        super().__init__()
+        self.store = store
+        self.settings = settings
+        self.project: Project | None = None
+        self.current_variant: Variant | None = None
+        self.setWindowTitle(APP_NAME)
+        self.setMinimumSize(960, 620)
+        self.setDockNestingEnabled(True)
+
+        self.variants_pane = VariantsPane()
+        self.prompt_pane = PromptPane()
+        self.examples_pane = ExamplesPane()
+        self.cases_pane = CasesPane()
+        self.results_pane = ResultsPane()
+        self.history_pane = HistoryPane()
+        self.history_model = HistoryTableModel(store)
+
+        editor_column = QSplitter(Qt.Orientation.Vertical)
+        editor_column.addWidget(self.prompt_pane)
+        editor_column.addWidget(self.examples_pane)
+        editor_column.setStretchFactor(0, 3)
+        editor_column.setStretchFactor(1, 2)
+        editor_column.setChildrenCollapsible(False)
+        self.centre = QSplitter(Qt.Orientation.Horizontal)
+        self.centre.setObjectName("CentreSplitter")
+        self.centre.addWidget(editor_column)
+        self.centre.addWidget(self.results_pane)
+        self.centre.setStretchFactor(0, 5)
+        self.centre.setStretchFactor(1, 6)
+        self.centre.setChildrenCollapsible(False)
+        self.setCentralWidget(self.centre)
+
+        self.variants_dock = self._dock("Variants", self.variants_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.cases_dock = self._dock("Test cases", self.cases_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.history_dock = self._dock("History", self.history_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.cases_dock, self.history_dock)
+        self.cases_pane.docked()
+        self.history_pane.docked()
+        self.cases_dock.raise_()
+
+        self._build_actions()
+        self._build_toolbar()
+        self._build_menus()
+        self._build_status_bar()
+
+        self.variants_pane.variant_selected.connect(self._select_variant)
+        self.prompt_pane.system_edited.connect(self._save_system)
+        self.prompt_pane.template_edited.connect(self._save_template)
+        self.samples.valueChanged.connect(lambda _v: self._refresh_matrix())
+
+        self._restore_layout()
+        self._load()
+
+    # ----------------------------------------------------------------- construction
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"{title.replace(' ', '')}Dock")
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _action(self, text: str, shortcut: QKeySequence | str | None = None, slot=None,
+                tip: str = "", icon: QStyle.StandardPixmap | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(f"{tip} ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
+                              if action.shortcut() else tip)
+        if icon is not None:
+            action.setIcon(self.style().standardIcon(icon))
+        if slot is not None:
+            action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        Std = QStyle.StandardPixmap
+        self.new_action = self._action("&New Workspace…", QKeySequence.StandardKey.New,
+                                       self._new_workspace, "Create an empty workspace file")
+        self.open_action = self._action("&Open Workspace…", QKeySequence.StandardKey.Open,
+                                        self._open_workspace, "Open another workspace file")
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo,
+                                        lambda: self._editor_do("undo"))
+        self.redo_action = self._action("&Redo", QKeySequence.StandardKey.Redo,
+                                        lambda: self._editor_do("redo"))
+        self.run_action = self._action(
+            "&Run", "Ctrl+Return", None,
+            "Run every variant over every test case", Std.SP_MediaPlay)
+        self.cancel_action = self._action(
+            "&Cancel Run", "Ctrl+.", None, "Stop the run; finished calls are kept", Std.SP_MediaStop)
+        self.resume_action = self._action(
+            "Re&sume Run", "Ctrl+Shift+Return", None,
+            "Run only the calls that are missing or failed", Std.SP_BrowserReload)
+        # The experiment engine enables these once a run can start.
+        for action in (self.run_action, self.cancel_action, self.resume_action):
+            action.setEnabled(False)
+        self.reset_layout_action = self._action("Reset &Layout", None, self._reset_layout,
+                                                "Put every pane back where it started")
+        self.shortcuts_action = self._action("&Keyboard Shortcuts", QKeySequence.StandardKey.HelpContents,
+                                             lambda: show_shortcuts(self))
+        self.about_action = self._action(f"&About {APP_NAME}", None, lambda: show_about(self))
+
+    def _build_toolbar(self) -> None:
+        bar = QToolBar("Run")
+        bar.setObjectName("RunToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addAction(self.run_action)
+        bar.addAction(self.cancel_action)
+        bar.addAction(self.resume_action)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" Samples per cell "))
+        self.samples = QSpinBox()
+        self.samples.setRange(1, 100)
+        self.samples.setToolTip("How many times each variant is asked each test case; repeated "
+                                "samples show how consistent the outputs are")
+        bar.addWidget(self.samples)
+        bar.addSeparator()
+        self.estimate_label = QLabel()
+        self.estimate_label.setObjectName("PaneCaption")
+        bar.addWidget(self.estimate_label)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+    def _build_menus(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        file_menu.addActions([self.new_action, self.open_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = menu.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
+        view_menu = menu.addMenu("&View")
+        for dock in (self.variants_dock, self.cases_dock, self.history_dock):
+            view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        view_menu.addAction(self.reset_layout_action)
+        run_menu = menu.addMenu("&Run")
+        run_menu.addActions([self.run_action, self.cancel_action, self.resume_action])
+        help_menu = menu.addMenu("&Help")
+        help_menu.addActions([self.shortcuts_action, self.about_action])
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.workspace_label = QLabel("Opening workspace…")
+        self.totals_label = QLabel()
+        self.errors_label = QLabel()
+        bar.addWidget(self.workspace_label, 1)
+        bar.addPermanentWidget(self.errors_label)
+        bar.addPermanentWidget(self.totals_label)
+
+    # ----------------------------------------------------------------- layout memory
+
+    def _restore_layout(self) -> None:
+        self.resizeDocks([self.variants_dock], [270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.cases_dock], [250], Qt.Orientation.Vertical)
+        self._default_state = self.saveState(LAYOUT_VERSION)
+        geometry = self.settings.value(SETTINGS_GEOMETRY)
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1360, 860)
+        state = self.settings.value(SETTINGS_STATE)
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state, LAYOUT_VERSION)
+        splitter = self.settings.value(SETTINGS_SPLITTER)
+        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
+            self.centre.restoreState(splitter)
+
+    def _reset_layout(self) -> None:
+        self.restoreState(self._default_state, LAYOUT_VERSION)
+        for dock in (self.variants_dock, self.cases_dock, self.history_dock):
+            dock.show()
+        self.cases_dock.raise_()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.prompt_pane.flush()
+        self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
+        self.settings.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
+        self.settings.setValue(SETTINGS_SPLITTER, self.centre.saveState())
+        self.settings.sync()
+        super().closeEvent(event)
+
+    # ----------------------------------------------------------------- workspace
+
+    def _load(self) -> None:
+        when_done(self.store.submit(load_workspace_snapshot), self._show_snapshot,
+                  self._show_open_error)
+
+    def _show_snapshot(self, snap: dict[str, Any]) -> None:
+        self.project = snap["project"]
+        path: Path | None = snap["path"]
+        self.setWindowTitle(f"{self.project.name} — {APP_NAME}")
+        self.workspace_label.setText(f"Workspace: {path}" if path else "Workspace: in memory")
+        self.workspace_label.setToolTip(str(path))
+        self._show_totals(snap["calls"], snap["cost"], snap["errors"])
+        self.variants_pane.model.set_variants(self.project.variants)
+        self.cases_pane.set_cases(self.project.cases)
+        self._refresh_matrix()
+        if self.project.variants:
+            self.variants_pane.select(0)
+        else:
+            self._select_variant(-1)
+        self.history_pane.set_model(self.history_model)
+
+    def _show_totals(self, calls: int, cost: float, errors: int) -> None:
+        self.totals_label.setText(f"{calls:,} calls logged · ${cost:,.4f} spent")
+        self.errors_label.setText(f"⚠ {errors} failed calls" if errors else "")
+
+    def _show_open_error(self, exc: BaseException) -> None:
+        self.workspace_label.setText("No workspace open")
+        QMessageBox.critical(self, "Cannot open the workspace", str(exc))
+
+    def _switch_workspace(self, path: str) -> None:
+        from lab.core.workspace import open_default_workspace
+
+        self.prompt_pane.flush()
+        self.store.close()
+        self.store = StoreThread(lambda: open_default_workspace(path))
+        self.history_model = HistoryTableModel(self.store)
+        self.workspace_label.setText("Opening workspace…")
+        self._load()
+
+    def _new_workspace(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "New workspace", str(Path.home() / "workspace.db"),
+            "Prompt Lab workspace (*.db *.sqlite)")
+        if path:
+            self._switch_workspace(path)
+
+    def _open_workspace(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open workspace", str(Path.home()), "Prompt Lab workspace (*.db *.sqlite);;All files (*)")
+        if path:
+            self._switch_workspace(path)
+
+    # ----------------------------------------------------------------- editing
+
+    def _select_variant(self, row: int) -> None:
+        self.prompt_pane.flush()
+        project = self.project
+        variant = project.variants[row] if project and 0 <= row < len(project.variants) else None
+        self.current_variant = variant
+        self.prompt_pane.show_variant(variant, project.user_template if project else "")
+        self.examples_pane.set_examples(variant.examples if variant else [],
+                                        variant.name if variant else "")
+
+    def _save_system(self, text: str) -> None:
+        variant, project = self.current_variant, self.project
+        if variant is None or project is None or variant.system == text:
+            return
+        variant.system = text
+        self._submit_save(lambda store: store.save_variant(project.id, variant))
+
+    def _save_template(self, text: str) -> None:
+        project = self.project
+        if project is None or project.user_template == text:
+            return
+        project.user_template = text
+        self._submit_save(lambda store: store.save_user_template(project.id, text))
+
+    def _submit_save(self, fn) -> None:
+        when_done(self.store.submit(fn), lambda _r: self.statusBar().showMessage("Saved", 1500),
+                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+
+    def _refresh_matrix(self) -> None:
+        if self.project is None:
+            return
+        samples = self.samples.value()
+        self.results_pane.set_matrix(self.project.cases, self.project.variants, samples)
+        calls = len(self.project.cases) * len(self.project.variants) * samples
+        self.estimate_label.setText(f" {calls} calls planned ")
+
+    def _editor_do(self, what: str) -> None:
+        widget = QApplication.focusWidget()
+        if isinstance(widget, QPlainTextEdit):
+            getattr(widget, what)()

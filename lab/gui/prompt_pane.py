@@ -1,0 +1,133 @@
+"""The prompt pane: the selected variant's system prompt and the project's user-message template.
+
+Edits are reported through signals after a short pause in typing; the main window hands them to
+the store thread (autosave). The token estimate is the core's offline heuristic, cheap enough to
+run on every keystroke.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+
+from lab.core.model import Variant
+from lab.core.template import estimate_tokens, variables
+from lab.gui.widgets import PaneHeader, VariableHighlighter
+
+AUTOSAVE_DELAY_MS = 600
+
+
+class PromptEditor(QPlainTextEdit):
+    """A plain-text editor for prompts: monospace, {{variables}} highlighted, undo/redo built in."""
+
+    def __init__(self, object_name: str, placeholder: str):
+        super().__init__()
+        self.setObjectName(object_name)
+        self.setPlaceholderText(placeholder)
+        self.setTabChangesFocus(False)
+        self.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.highlighter = VariableHighlighter(self.document())
+
+
+class PromptPane(QWidget):
+    system_edited = Signal(str)
+    template_edited = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._loading = False
+        self.header = PaneHeader("System prompt")
+        self.badge = QLabel()
+        self.badge.setObjectName("Badge")
+        self.header.add_widget(self.badge)
+
+        self.system = PromptEditor(
+            "PromptEditor",
+            "Write the instructions every call starts with. Use {{variable}} for values that "
+            "change per test case.",
+        )
+        self.template = PromptEditor(
+            "TemplateEditor", "The user message sent for each test case, e.g. {{question}}"
+        )
+        self.template_header = PaneHeader("User message", "filled from each test case")
+
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.setSpacing(0)
+        top_layout.addWidget(self.header)
+        top_layout.addWidget(self.system)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        bottom_layout.setSpacing(0)
+        bottom_layout.addWidget(self.template_header)
+        bottom_layout.addWidget(self.template)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(bottom)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self._system_timer = self._debounce(lambda: self.system_edited.emit(self.system_text()))
+        self._template_timer = self._debounce(
+            lambda: self.template_edited.emit(self.template.toPlainText())
+        )
+        self.system.textChanged.connect(self._on_system_changed)
+        self.template.textChanged.connect(self._on_template_changed)
+        self.setEnabled(False)
+
+    def _debounce(self, fn) -> QTimer:
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.setInterval(AUTOSAVE_DELAY_MS)
+        timer.timeout.connect(fn)
+        return timer
+
+    def system_text(self) -> str:
+        return self.system.toPlainText()
+
+    def show_variant(self, variant: Variant | None, user_template: str) -> None:
+        self._loading = True
+        try:
+            self.setEnabled(variant is not None)
+            self.header.title.setText(f"System prompt · {variant.name}" if variant else "System prompt")
+            self.badge.setText(variant.model if variant else "")
+            self.badge.setVisible(bool(variant))
+            self.system.setPlainText(variant.system if variant else "")
+            if self.template.toPlainText() != user_template:
+                self.template.setPlainText(user_template)
+            self._update_caption()
+        finally:
+            self._loading = False
+
+    def flush(self) -> None:
+        """Deliver pending edits now (before switching variant or closing)."""
+        for timer in (self._system_timer, self._template_timer):
+            if timer.isActive():
+                timer.stop()
+                timer.timeout.emit()
+
+    def _on_system_changed(self) -> None:
+        self._update_caption()
+        if not self._loading:
+            self._system_timer.start()
+
+    def _on_template_changed(self) -> None:
+        if not self._loading:
+            self._template_timer.start()
+
+    def _update_caption(self) -> None:
+        text = self.system.toPlainText()
+        names = variables(text)
+        tokens = estimate_tokens(text)
+        parts = [f"≈ {tokens:,} tokens"]
+        if names:
+            parts.append("uses " + ", ".join("{{" + n + "}}" for n in names))
+        self.header.caption.setText(" · ".join(parts))

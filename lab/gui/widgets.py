@@ -1,0 +1,133 @@
+"""Small widgets the panes share: a pane header, an empty-state panel, the {{variable}} highlighter."""
+
+from __future__ import annotations
+
+import re
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPalette,
+    QSyntaxHighlighter,
+    QTextCharFormat,
+    QTextDocument,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from lab.gui.theme import is_dark
+
+# Mirrors lab.core.template's variable syntax for display only; the core decides what renders.
+VARIABLE = re.compile(r"\{\{\s*[A-Za-z_][\w.\-]*\s*\}\}")
+
+
+class PaneHeader(QFrame):
+    """A title, a caption on the right, and room for a few tool buttons."""
+
+    def __init__(self, title: str, caption: str = "", parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("PaneHeader")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 4, 8, 4)
+        layout.setSpacing(8)
+        self.title = QLabel(title)
+        self.title.setObjectName("PaneTitle")
+        self.caption = QLabel(caption)
+        self.caption.setObjectName("PaneCaption")
+        layout.addWidget(self.title)
+        layout.addStretch(1)
+        layout.addWidget(self.caption)
+        self._tools = layout
+
+    def add_widget(self, widget: QWidget) -> None:
+        self._tools.addWidget(widget)
+
+
+class EmptyState(QWidget):
+    """What a pane shows when it has nothing yet: what it is for and how to fill it."""
+
+    def __init__(self, title: str, body: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.addStretch(1)
+        self.title = QLabel(title)
+        self.title.setObjectName("EmptyTitle")
+        self.body = QLabel(body)
+        self.body.setObjectName("EmptyBody")
+        self.body.setWordWrap(True)
+        for label in (self.title, self.body):
+            label.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+            layout.addWidget(label)
+        layout.addStretch(2)
+        layout.setContentsMargins(40, 20, 40, 20)
+
+
+class VariableHighlighter(QSyntaxHighlighter):
+    """Colours {{variables}} so they stand out from the prompt text."""
+
+    def __init__(self, document: QTextDocument):
+        super().__init__(document)
+        self._format = QTextCharFormat()
+        self.refresh_colours()
+
+    def refresh_colours(self) -> None:
+        self._format.setForeground(QColor("#9ecbff" if is_dark() else "#0b57d0"))
+        self._format.setBackground(QColor("#23344f" if is_dark() else "#e8f0fe"))
+        self._format.setFontWeight(QFont.Weight.DemiBold)
+        self.rehighlight()
+
+    def highlightBlock(self, text: str) -> None:
+        for match in VARIABLE.finditer(text):
+            self.setFormat(match.start(), match.end() - match.start(), self._format)
+
+
+class TwoLineDelegate(QStyledItemDelegate):
+    """Draws "title\ncaption" items as a bold title over a muted caption, with breathing room."""
+
+    PADDING = 8
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        line = option.fontMetrics.height()
+        return QSize(option.rect.width(), line * 2 + self.PADDING * 2 + 2)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem,
+              index: QModelIndex | QPersistentModelIndex) -> None:
+        text = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        title, _, caption = text.partition("\n")
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        main = palette.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        muted = QColor(main)
+        muted.setAlphaF(0.75 if selected else 0.6)
+        rect = option.rect.adjusted(self.PADDING + 2, self.PADDING, -self.PADDING, -self.PADDING)
+        line = option.fontMetrics.height()
+        painter.save()
+        bold = QFont(option.font)
+        bold.setWeight(QFont.Weight.DemiBold)
+        painter.setFont(bold)
+        painter.setPen(main)
+        painter.drawText(QRect(rect.left(), rect.top(), rect.width(), line),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, rect.width()))
+        painter.setFont(option.font)
+        painter.setPen(muted)
+        painter.drawText(QRect(rect.left(), rect.top() + line + 2, rect.width(), line),
+                         Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         painter.fontMetrics().elidedText(caption, Qt.TextElideMode.ElideRight, rect.width()))
+        painter.restore()
