@@ -115,9 +115,11 @@ class Store:
         )
 
     def save_project(self, project: Project) -> int:
-        """Write a project with everything in it; replaces the stored one with the same id.
+        """Write a project with everything in it, in one transaction.
 
-        Ids of variants, examples, cases and checks are assigned back onto the objects.
+        Children are matched by id: existing rows are updated in place (so logged calls keep
+        pointing at their variant and test case), new ones inserted, removed ones deleted. Ids
+        are assigned back onto the objects; order in the lists becomes the stored order.
         """
         stamp = now_iso()
         with self.transaction():
@@ -132,70 +134,81 @@ class Store:
                 project.id = self.db["projects"].insert(row).last_pk
             else:
                 self.db["projects"].update(project.id, row)
-                # Children are rewritten in full: a project is small, and this keeps the order
-                # in the table the order the user sees.
-                for table in ("variants", "test_cases", "checks"):
-                    self.db.execute(f"DELETE FROM {table} WHERE project_id = ?", [project.id])
-            for pos, variant in enumerate(project.variants):
-                variant.id = self._insert_variant(project.id, pos, variant, stamp)
-            self.db["test_cases"].insert_all(
-                (
-                    {
-                        "project_id": project.id,
-                        "position": pos,
-                        "label": case.label,
-                        "vars_json": _dumps(case.vars),
-                        "created_at": stamp,
-                    }
-                    for pos, case in enumerate(project.cases)
-                ),
+            self._sync(
+                "variants", "project_id", project.id, project.variants,
+                lambda v, pos: {
+                    "name": v.name, "model": v.model, "system": v.system,
+                    "params_json": _dumps(v.params), "updated_at": stamp,
+                },
+                created={"created_at": stamp},
             )
-            ids = [
-                r[0]
-                for r in self.db.execute(
-                    "SELECT id FROM test_cases WHERE project_id = ? ORDER BY position",
-                    [project.id],
+            for variant in project.variants:
+                self._sync(
+                    "examples", "variant_id", variant.id, variant.examples,
+                    lambda e, pos: {
+                        "input": e.input, "output": e.output, "note": e.note,
+                        "enabled": int(e.enabled),
+                    },
                 )
-            ]
-            for case, case_id in zip(project.cases, ids):
-                case.id = case_id
-            for pos, check in enumerate(project.checks):
-                check.id = self.db["checks"].insert(
-                    {
-                        "project_id": project.id,
-                        "position": pos,
-                        "name": check.name,
-                        "type": check.type,
-                        "config_json": _dumps(check.config),
-                    }
-                ).last_pk
+            self._sync(
+                "test_cases", "project_id", project.id, project.cases,
+                lambda c, pos: {"label": c.label, "vars_json": _dumps(c.vars)},
+                created={"created_at": stamp},
+            )
+            self._sync(
+                "checks", "project_id", project.id, project.checks,
+                lambda c, pos: {"name": c.name, "type": c.type, "config_json": _dumps(c.config)},
+            )
         return project.id
 
-    def _insert_variant(self, project_id: int, pos: int, variant: Variant, stamp: str) -> int:
-        variant_id = self.db["variants"].insert(
-            {
-                "project_id": project_id,
-                "position": pos,
-                "name": variant.name,
-                "model": variant.model,
-                "system": variant.system,
-                "params_json": _dumps(variant.params),
-                "created_at": stamp,
-                "updated_at": stamp,
+    def save_variant(self, project_id: int, variant: Variant) -> None:
+        """Autosave of one variant's prompt, model, parameters and examples."""
+        stamp = now_iso()
+        with self.transaction():
+            row = {
+                "name": variant.name, "model": variant.model, "system": variant.system,
+                "params_json": _dumps(variant.params), "updated_at": stamp,
             }
-        ).last_pk
-        for epos, example in enumerate(variant.examples):
-            example.id = self.db["examples"].insert(
-                {
-                    "variant_id": variant_id,
-                    "position": epos,
-                    "input": example.input,
-                    "output": example.output,
-                    "note": example.note,
-                    "enabled": int(example.enabled),
-                }
-            ).last_pk
-        return variant_id
+            if variant.id is None:
+                count = self.db.execute(
+                    "SELECT count(*) FROM variants WHERE project_id = ?", [project_id]
+                ).fetchone()[0]
+                variant.id = self.db["variants"].insert(
+                    {**row, "project_id": project_id, "position": count, "created_at": stamp}
+                ).last_pk
+            else:
+                self.db["variants"].update(variant.id, row)
+            self._sync(
+                "examples", "variant_id", variant.id, variant.examples,
+                lambda e, pos: {
+                    "input": e.input, "output": e.output, "note": e.note,
+                    "enabled": int(e.enabled),
+                },
+            )
+            self.db["projects"].update(project_id, {"updated_at": stamp})
+
+    def save_user_template(self, project_id: int, template: str) -> None:
+        with self.transaction():
+            self.db["projects"].update(
+                project_id, {"user_template": template, "updated_at": now_iso()}
+            )
+
+    def _sync(self, table, parent_col, parent_id, items, to_row, created=None) -> None:
+        """Make the child rows of one parent equal to `items`, matching by id."""
+        keep = [item.id for item in items if item.id is not None]
+        placeholders = ",".join("?" * len(keep))
+        sql = f"DELETE FROM {table} WHERE {parent_col} = ?"
+        if keep:
+            sql += f" AND id NOT IN ({placeholders})"
+        self.db.execute(sql, [parent_id, *keep])
+        for pos, item in enumerate(items):
+            row = {**to_row(item, pos), "position": pos}
+            if item.id is None:
+                item.id = self.db[table].insert(
+                    {**row, parent_col: parent_id, **(created or {})}
+                ).last_pk
+            else:
+                self.db[table].update(item.id, row)
 
     def load_project(self, project_id: int) -> Project:
         row = self.db.execute(
@@ -532,7 +545,12 @@ def _translate_errors(path: Path | None) -> Iterator[None]:
                 f"{where} is locked by another program; close it there and try again."
             ) from exc
         raise
+    except sqlite3.IntegrityError:
+        raise  # a constraint the caller broke: a bug to see, not a damaged file
     except sqlite3.DatabaseError as exc:
+        text = str(exc)
+        if "not a database" not in text and "malformed" not in text and "corrupt" not in text:
+            raise
         raise WorkspaceError(
             f"{where} is not a Prompt Lab workspace or is damaged ({exc}). "
             "Open another file, or restore it from a backup."

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Set up everything Prompt Lab needs on this machine; safe to run again (it only does what is missing).
+#  - as root on Debian/Ubuntu: the system libraries Qt needs, Xvfb, and gnome-keyring + D-Bus
+#    (the real Secret Service keyring the tests use);
+#  - a virtual environment in .venv with the lab and its test tools installed.
+# Used by scripts/run.sh and scripts/test.sh; not meant to be run on its own, but it can be.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEBIAN_PACKAGES=(
+  # Qt's offscreen and X11 (xcb) platforms
+  libegl1 libgl1 libfontconfig1 libglib2.0-0 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
+  libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-render-util0 libxcb-image0
+  libxcb-randr0 libxcb-xinerama0 fonts-dejavu-core
+  # a virtual screen for running the app without a display, and for screenshots
+  xvfb xauth
+  # the real Secret Service keyring for the key tests
+  gnome-keyring dbus
+)
+
+PYTHON=${PYTHON:-python3}
+
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
+  missing=()
+  for pkg in "${DEBIAN_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if ! "$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1; then
+    missing+=(python3-venv)
+  fi
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+elif [ "$(id -u)" != 0 ]; then
+  echo "setup: not root, so no system packages are installed; if Qt fails to start, install" \
+       "the Qt runtime libraries, xvfb and gnome-keyring with your package manager." >&2
+fi
+
+if ! "$PYTHON" -c 'import sys; raise SystemExit(sys.version_info < (3, 11))'; then
+  echo "setup: Prompt Lab needs Python 3.11 or newer; $("$PYTHON" --version 2>&1) was found." \
+       "Set PYTHON=/path/to/python3.11 and run again." >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating the virtual environment in .venv"
+  "$PYTHON" -m venv .venv
+fi
+
+# Reinstall only when pyproject.toml changed since the last successful install.
+stamp=.venv/.prompt-lab-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: installing Prompt Lab and its test tools into .venv"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  echo "$want" > "$stamp"
+fi

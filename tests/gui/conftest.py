@@ -1,0 +1,38 @@
+"""GUI fixtures: the real main window on a real workspace file, closed cleanly after each test."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from lab.core.store_thread import StoreThread
+from lab.core.workspace import open_default_workspace
+from lab.gui.app import make_application, settings_file
+from lab.gui.main_window import MainWindow
+
+
+@pytest.fixture(scope="session")
+def qapp_args():
+    return ["prompt-lab-tests"]
+
+
+@pytest.fixture
+def make_window(qtbot, qapp, lab_home):
+    """Open a main window on a workspace (default: the sample in LAB_HOME) and wait until loaded."""
+    windows: list[MainWindow] = []
+    make_application()
+
+    def open_window(db=None, wait=True) -> MainWindow:
+        settings = QSettings(str(settings_file()), QSettings.Format.IniFormat)
+        window = MainWindow(StoreThread(lambda: open_default_workspace(db)), settings)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        if wait:
+            qtbot.waitUntil(lambda: window.project is not None, timeout=10_000)
+        return window
+
+    yield open_window
+    for window in windows:
+        window.close()
+        window.store.close()
