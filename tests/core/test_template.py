@@ -1,0 +1,292 @@
+"""Template rendering, message building, pre-flight problems and the token estimate."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from lab.core.model import Check, Example, Message, Project, TestCase, Variant
+from lab.core.template import (
+    MissingVariables,
+    build_messages,
+    check_case,
+    check_project,
+    estimate_messages_tokens,
+    estimate_tokens,
+    malformed_placeholders,
+    render,
+    variables,
+)
+
+# --- variables() and render() -------------------------------------------------------------
+
+
+def test_variables_in_order_of_first_appearance_without_repeats():
+    text = "Hi {{name}}, about {{ order_id }}: {{name}} again, {{customer.email}} and {{x-y}}"
+    assert variables(text) == ["name", "order_id", "customer.email", "x-y"]
+
+
+def test_names_must_start_with_letter_and_not_end_with_dot():
+    assert variables("{{1abc}} {{abc.}} {{first name}} {{}} {{ok_1}}") == ["ok_1"]
+
+
+def test_render_fills_values_with_spaces_tolerated():
+    assert render("Dear {{ name }}, re {{topic}}.", {"name": "Ann", "topic": "refund"}) == (
+        "Dear Ann, re refund."
+    )
+
+
+def test_escaped_braces_render_as_literal_and_are_not_variables():
+    text = r"Use \{{name}} syntax for {{name}}"
+    assert variables(text) == ["name"]
+    assert render(text, {"name": "Bo"}) == "Use {{name}} syntax for Bo"
+
+
+def test_values_are_not_rescanned_so_user_data_cannot_inject_variables():
+    assert render("Q: {{q}}", {"q": "what is {{secret}}?"}) == "Q: what is {{secret}}?"
+
+
+def test_missing_values_raise_with_every_name_and_nothing_partial():
+    with pytest.raises(MissingVariables) as err:
+        render("{{a}} {{b}} {{c}} {{a}}", {"b": "x"})
+    assert err.value.names == ["a", "c"]
+    assert "{{a}}" in str(err.value) and "{{c}}" in str(err.value)
+
+
+def test_empty_string_is_a_value_but_none_is_missing():
+    assert render("[{{a}}]", {"a": ""}) == "[]"
+    with pytest.raises(MissingVariables):
+        render("[{{a}}]", {"a": None})
+
+
+def test_non_text_values_use_json_spelling():
+    assert render("{{n}} {{b}} {{d}}", {"n": 3, "b": True, "d": {"k": [1]}}) == '3 true {"k": [1]}'
+
+
+def test_malformed_placeholders_are_left_as_written():
+    assert render("{{first name}} {{x}}", {"x": "1"}) == "{{first name}} 1"
+    assert malformed_placeholders("{{first name}} {{x}} {{}}") == ["{{first name}}", "{{}}"]
+
+
+def test_json_braces_in_prompts_are_untouched():
+    text = 'Reply as {"answer": {"text": "{{q}}"}}'
+    assert render(text, {"q": "hi"}) == 'Reply as {"answer": {"text": "hi"}}'
+
+
+# --- build_messages() --------------------------------------------------------------------
+
+
+def _variant(**kw) -> Variant:
+    defaults = dict(
+        name="A",
+        model="openai/gpt-4o-mini",
+        system="You answer for {{company}}.",
+        examples=[
+            Example("Where is order 1?", "It ships today from {{company}}."),
+            Example("disabled one", "never sent", enabled=False),
+            Example("Refund?", "Yes, within 30 days."),
+        ],
+    )
+    defaults.update(kw)
+    return Variant(**defaults)
+
+
+def test_build_messages_orders_system_examples_then_user():
+    case = TestCase({"company": "Acme", "question": "Can I return shoes?"})
+    messages = build_messages(_variant(), "{{question}}", case)
+    assert messages == [
+        Message("system", "You answer for Acme."),
+        Message("user", "Where is order 1?", is_example=True),
+        Message("assistant", "It ships today from Acme.", is_example=True),
+        Message("user", "Refund?", is_example=True),
+        Message("assistant", "Yes, within 30 days.", is_example=True),
+        Message("user", "Can I return shoes?"),
+    ]
+
+
+def test_build_messages_without_system_prompt_starts_with_user():
+    messages = build_messages(_variant(system="", examples=[]), "Hi {{n}}", TestCase({"n": "Jo"}))
+    assert messages == [Message("user", "Hi Jo")]
+
+
+def test_build_messages_lists_missing_names_from_every_field():
+    with pytest.raises(MissingVariables) as err:
+        build_messages(_variant(), "{{question}}", TestCase({}))
+    assert err.value.names == ["company", "question"]
+
+
+# --- check_case() / check_project() ----------------------------------------------------------
+
+
+def _project(**kw) -> Project:
+    defaults = dict(
+        name="support",
+        user_template="{{question}}",
+        variants=[_variant(), _variant(name="B", system="Be brief about {{tone}}.", examples=[])],
+        cases=[
+            TestCase({"company": "Acme", "question": "Where?"}, label="where"),
+            TestCase({"company": "Acme", "question": "When?"}, label="when"),
+        ],
+    )
+    defaults.update(kw)
+    return Project(**defaults)
+
+
+def test_variable_missing_from_all_cases_is_one_error_saying_add_a_column():
+    problems = [p for p in check_project(_project()) if p.severity == "error"]
+    assert len(problems) == 1
+    p = problems[0]
+    assert (p.variant, p.field, p.variable, p.case_row) == ("B", "system prompt", "tone", None)
+    assert p.message == (
+        "Variant 'B', system prompt: {{tone}} has no value in any test case. "
+        "Add a column 'tone' to the test cases or remove {{tone}}."
+    )
+
+
+def test_variable_missing_from_some_rows_names_each_row_and_label():
+    project = _project(
+        variants=[_variant()],
+        cases=[
+            TestCase({"company": "Acme", "question": "Where?"}, label="where"),
+            TestCase({"question": "When?"}, label="when"),
+            TestCase({"question": "How?"}),
+        ],
+    )
+    errors = [p for p in check_project(project) if p.severity == "error"]
+    # the system prompt and example 1 output both use {{company}}; rows 2 and 3 lack it
+    assert [(p.field, p.case_row, p.case_label) for p in errors] == [
+        ("system prompt", 2, "when"),
+        ("system prompt", 3, ""),
+        ("example 1 output", 2, "when"),
+        ("example 1 output", 3, ""),
+    ]
+    assert errors[0].message == (
+        "Variant 'A', system prompt: {{company}} has no value in test case 2 ('when'). "
+        "Fill in 'company' for that row or remove {{company}}."
+    )
+
+
+def test_example_fields_are_numbered_by_table_row_including_disabled_ones():
+    variant = _variant(
+        system="",
+        examples=[Example("a", "b", enabled=False), Example("x", "y"), Example("{{who}}", "z")],
+    )
+    problems = check_case(variant, "hi", TestCase({}), row=1)
+    assert [p.field for p in problems] == ["example 3 input"]
+
+
+def test_user_message_problems_are_not_attributed_to_a_variant():
+    project = _project(user_template="{{question}} {{context}}")
+    p = next(p for p in check_project(project) if p.variable == "context")
+    assert p.variant is None and p.field == "user message"
+    assert p.message.startswith("User message: {{context}} has no value in any test case.")
+
+
+def test_check_values_count_as_used_and_are_checked():
+    project = _project(
+        cases=[TestCase({"company": "Acme", "question": "Q", "tone": "warm", "expected": "E"})],
+        checks=[
+            Check("equals", {"value": "{{expected}}"}),
+            Check("contains", {"value": "{{nope}}"}),
+        ],
+    )
+    problems = check_project(project)
+    assert [(p.severity, p.field, p.variable) for p in problems] == [
+        ("error", "check 'contains' value", "nope")
+    ]
+
+
+def test_unused_columns_are_warnings_after_errors():
+    project = _project(
+        cases=[TestCase({"company": "Acme", "question": "Q", "notes": "internal"})],
+    )
+    problems = check_project(project)
+    assert [p.severity for p in problems] == ["error", "warning"]
+    warning = problems[-1]
+    assert warning.variable == "notes"
+    assert "column 'notes' is not used by any prompt or check" in warning.message
+
+
+def test_python_check_reading_vars_by_name_uses_that_column():
+    cases = [TestCase({"company": "Acme", "question": "Q", "tone": "t", "gold": "x"})]
+    used = _project(cases=cases, checks=[Check("python", {"expression": "vars['gold'] in output"})])
+    assert not [p for p in check_project(used) if p.severity == "warning"]
+
+
+def test_python_check_reading_vars_opaquely_suppresses_unused_warnings():
+    cases = [TestCase({"company": "Acme", "question": "Q", "tone": "t", "gold": "x"})]
+    check = Check("python", {"expression": "any(v in output for v in vars.values())"})
+    assert check_project(_project(cases=cases, checks=[check])) == []
+
+
+def test_malformed_placeholder_is_a_warning_with_advice():
+    project = _project(user_template="{{question}} {{first name}}", variants=[], cases=[
+        TestCase({"question": "Q"})
+    ])
+    [warning] = check_project(project)
+    assert warning.severity == "warning" and warning.field == "user message"
+    assert "{{first name}} is not a variable" in warning.message
+
+
+def test_clean_project_has_no_problems():
+    project = _project(variants=[_variant()])
+    assert check_project(project) == []
+
+
+def test_no_test_cases_means_every_variable_is_missing():
+    project = _project(variants=[], cases=[])
+    [p] = check_project(project)
+    assert p.variable == "question" and "Add a column 'question'" in p.message
+
+
+# --- token estimate ----------------------------------------------------------------------
+
+
+def test_estimate_is_close_to_real_tokenizers_for_english_and_json():
+    # GPT-4's tokenizer gives 10 for this sentence and about 170 for the paragraph; the estimate
+    # may err high (a budget warning should), but not wildly
+    assert estimate_tokens("The quick brown fox jumps over the lazy dog.") in range(9, 13)
+    paragraph = (
+        "Prompt engineering first; fine-tune only when the data says so. The lab shows how many "
+        "curated examples exist, how consistent the outputs are across samples, and how many "
+        "tokens of instructions every call repeats. "
+    ) * 4
+    assert 150 <= estimate_tokens(paragraph) <= 215
+    assert 10 <= estimate_tokens('{"name": "Ann", "age": 31, "tags": ["a", "b"]}') <= 20
+
+
+def test_estimate_is_zero_for_empty_and_positive_otherwise():
+    assert estimate_tokens("") == 0
+    assert estimate_tokens(" ") == 1
+    assert estimate_tokens("你好世界") >= 3  # CJK is about a token per character
+
+
+def test_estimate_never_decreases_while_typing():
+    text = 'JSON: {"a": 1234567}, naïve café — 東京 {{var}}\n  indented_code(x) = 42;'
+    previous = 0
+    for i in range(len(text) + 1):
+        current = estimate_tokens(text[:i])
+        assert current >= previous, text[:i]
+        previous = current
+    # inserting anywhere (not only at the end) never lowers it either
+    base = estimate_tokens(text)
+    for i in range(len(text)):
+        for ch in (" ", "a", ".", "7", "é"):
+            assert estimate_tokens(text[:i] + ch + text[i:]) >= base
+
+
+def test_estimate_is_fast_enough_for_every_keystroke():
+    line = 'You are a helpful assistant. Answer {{question}} in JSON: {"a": 1}.\n'
+    prompt = (line * 300)[:20_000]
+    start = time.perf_counter()
+    for _ in range(20):
+        estimate_tokens(prompt)
+    assert (time.perf_counter() - start) / 20 < 0.02
+
+
+def test_messages_estimate_adds_framing_per_message():
+    messages = [Message("system", "Be brief."), Message("user", "Hi")]
+    content = estimate_tokens("Be brief.") + estimate_tokens("Hi")
+    assert estimate_messages_tokens(messages) == content + 2 * 4 + 3
+    assert estimate_messages_tokens([]) == 3
