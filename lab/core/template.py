@@ -100,8 +100,9 @@ def build_messages(variant: Variant, user_template: str, case: TestCase) -> list
     if missing:  # check everything first so the error lists every missing name at once
         raise MissingVariables(missing)
     messages: list[Message] = []
-    if variant.system.strip():
-        messages.append(Message("system", render(variant.system, case.vars)))
+    system = render(variant.system, case.vars)
+    if system.strip():  # decided after rendering: "{{persona}}" may be empty for this case
+        messages.append(Message("system", system))
     for ex in variant.enabled_examples():
         messages.append(Message("user", render(ex.input, case.vars), is_example=True))
         messages.append(Message("assistant", render(ex.output, case.vars), is_example=True))

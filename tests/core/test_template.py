@@ -110,6 +110,12 @@ def test_build_messages_without_system_prompt_starts_with_user():
     assert messages == [Message("user", "Hi Jo")]
 
 
+def test_system_prompt_that_renders_empty_is_not_sent():
+    variant = _variant(system="{{persona}}", examples=[])
+    messages = build_messages(variant, "Hi", TestCase({"persona": "  "}))
+    assert messages == [Message("user", "Hi")]
+
+
 def test_build_messages_lists_missing_names_from_every_field():
     with pytest.raises(MissingVariables) as err:
         build_messages(_variant(), "{{question}}", TestCase({}))
