@@ -1,1 +1,55 @@
-"""One module per provider API family, plus the shared streaming, retry and cost machinery."""
+"""One module per provider API family, plus the shared streaming, retry and cost machinery.
+
+What the runner and the GUI use:
+
+    from lab.core.providers import ProviderClient, ProviderConfig, ChatRequest
+    async with ProviderClient(config) as client:
+        result = await client.complete(ChatRequest(model, messages), on_delta=print)
+
+Layout: `base` (config, request, result), `errors` (typed errors), `client` (the shared
+machinery), `retry`, `limiter`, `streaming`, `usage`, `registry`, and the family modules
+`openai_chat`, `anthropic`, `gemini`, `ollama`.
+"""
+
+from lab.core.providers.base import ChatRequest, ChatResult, ProviderConfig, Timeouts
+from lab.core.providers.client import ProviderClient
+from lab.core.providers.errors import (
+    AuthError,
+    BadRequest,
+    BadResponse,
+    Cancelled,
+    ModelNotFound,
+    NetworkError,
+    ProviderDown,
+    ProviderError,
+    ProviderOverloaded,
+    ProviderTimeout,
+    QuotaExceeded,
+    RateLimited,
+    StreamCut,
+)
+from lab.core.providers.limiter import AdaptiveLimiter
+from lab.core.providers.retry import RetryPolicy
+
+__all__ = [
+    "AdaptiveLimiter",
+    "AuthError",
+    "BadRequest",
+    "BadResponse",
+    "Cancelled",
+    "ChatRequest",
+    "ChatResult",
+    "ModelNotFound",
+    "NetworkError",
+    "ProviderClient",
+    "ProviderConfig",
+    "ProviderDown",
+    "ProviderError",
+    "ProviderOverloaded",
+    "ProviderTimeout",
+    "QuotaExceeded",
+    "RateLimited",
+    "RetryPolicy",
+    "StreamCut",
+    "Timeouts",
+]

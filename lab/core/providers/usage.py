@@ -1,0 +1,73 @@
+"""Token counts from each provider's own usage shape, in the lab's one `Usage` shape.
+
+The rules (reference, section 8) in one place:
+- input_tokens is the whole prompt, cached part included; cached_tokens is the part read from a
+  prompt cache (billed at the cache price).
+- output_tokens includes reasoning/thinking tokens, which are billed as output.
+- Anthropic reports uncached input, cache writes and cache reads separately; their sum is the
+  prompt. Cache writes are returned separately because they have their own price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lab.core.model import Usage
+
+
+@dataclass
+class TokenCounts:
+    usage: Usage
+    cache_write_tokens: int = 0
+
+
+def _int(data: Any, *path: str) -> int:
+    for key in path:
+        if not isinstance(data, dict):
+            return 0
+        data = data.get(key)
+    try:
+        return int(data or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def normalise(kind: str, raw: dict[str, Any]) -> TokenCounts:
+    if not raw:
+        return TokenCounts(Usage())
+    if kind == "anthropic":
+        uncached = _int(raw, "input_tokens")
+        written = _int(raw, "cache_creation_input_tokens")
+        read = _int(raw, "cache_read_input_tokens")
+        return TokenCounts(
+            Usage(
+                input_tokens=uncached + written + read,
+                output_tokens=_int(raw, "output_tokens"),
+                cached_tokens=read,
+            ),
+            cache_write_tokens=written,
+        )
+    if kind == "gemini":
+        thoughts = _int(raw, "thoughtsTokenCount")
+        return TokenCounts(
+            Usage(
+                input_tokens=_int(raw, "promptTokenCount"),
+                output_tokens=_int(raw, "candidatesTokenCount") + thoughts,
+                cached_tokens=_int(raw, "cachedContentTokenCount"),
+                reasoning_tokens=thoughts,
+            )
+        )
+    if kind == "ollama":
+        return TokenCounts(
+            Usage(input_tokens=_int(raw, "prompt_eval_count"), output_tokens=_int(raw, "eval_count"))
+        )
+    # OpenAI Chat Completions and every compatible server.
+    return TokenCounts(
+        Usage(
+            input_tokens=_int(raw, "prompt_tokens"),
+            output_tokens=_int(raw, "completion_tokens"),
+            cached_tokens=_int(raw, "prompt_tokens_details", "cached_tokens"),
+            reasoning_tokens=_int(raw, "completion_tokens_details", "reasoning_tokens"),
+        )
+    )

@@ -1,0 +1,200 @@
+"""Each API family, streamed and not, against the fake server speaking its real wire format."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from lab.core.model import Message
+from lab.core.pricing import PriceTable
+from lab.core.providers import ChatRequest, ProviderConfig
+from lab.core.providers import anthropic, gemini, openai_chat
+from tests.core.providers.conftest import KINDS, make_client
+from tests.helpers.fake_provider import FakeProviderServer, openai_schema_validator, reply
+
+MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",
+          "ollama": "llama3.2"}
+
+CONVERSATION = [
+    Message("system", "Answer in one short sentence."),
+    Message("user", "What is 2+2?", is_example=True),
+    Message("assistant", "4.", is_example=True),
+    Message("user", "And 3+3?"),
+]
+
+
+def _request(kind: str, stream: bool, **kw) -> ChatRequest:
+    return ChatRequest(MODELS[kind], list(CONVERSATION), params={"temperature": 0.2, "max_tokens": 64},
+                       stream=stream, **kw)
+
+
+async def _complete(server: FakeProviderServer, kind: str, request: ChatRequest, **cfg):
+    deltas: list[str] = []
+    async with make_client(server, kind, **cfg) as client:
+        result = await client.complete(request, on_delta=deltas.append)
+    return result, deltas
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_reply_text_usage_finish_and_cost(fake_provider: FakeProviderServer, prices: PriceTable,
+                                          kind: str, stream: bool) -> None:
+    result, deltas = asyncio.run(_complete(fake_provider, kind, _request(kind, stream)))
+
+    assert result.text == "You said: And 3+3?"
+    assert result.finish_reason == "stop"
+    assert result.usage.output_tokens == 4 and result.usage.input_tokens > 0
+    assert result.raw_usage  # kept exactly as the provider sent it, for the log
+    if stream:  # the user watched the text arrive, piece by piece
+        assert "".join(deltas) == result.text and len(deltas) == 4
+        assert result.ttft_ms is not None and result.ttft_ms <= result.latency_ms
+    if kind == "ollama":  # local: free, and tokens/s from the server's own eval_duration (20 ms/token)
+        assert result.cost_usd == 0.0
+        assert result.tokens_per_second == pytest.approx(50.0)
+    else:
+        price = prices.price_for(kind, MODELS[kind])
+        expected = (result.usage.input_tokens * price.input + 4 * price.output) / 1e6
+        assert result.cost_usd == pytest.approx(expected)
+    assert result.request_body == json.loads(json.dumps(result.request_body))
+    assert fake_provider.chat_requests(kind)[-1].body == result.request_body  # exactly what was sent
+    assert fake_provider.validation_failures == []
+
+
+def test_openai_stream_reads_the_final_usage_chunk_and_skips_comments(fake_provider: FakeProviderServer) -> None:
+    fake_provider.script(reply("Fine thanks", comments=True, cached_tokens=8, thinking_tokens=3))
+    result, _ = asyncio.run(_complete(fake_provider, "openai", _request("openai", True)))
+
+    body = fake_provider.chat_requests("openai")[-1].body
+    assert body["stream_options"] == {"include_usage": True}
+    # The only usage is in the extra chunk with "choices": [] before [DONE].
+    assert result.usage.output_tokens == 2 + 3 and result.usage.reasoning_tokens == 3
+    assert result.usage.cached_tokens == 8
+    assert result.text == "Fine thanks"
+    assert fake_provider.validation_failures == []
+
+
+def test_openai_max_tokens_field_follows_the_host() -> None:
+    request = _request("openai", False)
+    hosted = openai_chat.build_body(ProviderConfig("openai", "openai"), request)
+    compatible = openai_chat.build_body(ProviderConfig("vllm", "openai", base_url="http://gpu-box:8000/v1"), request)
+    forced = openai_chat.build_body(
+        ProviderConfig("groq", "openai", base_url="https://api.groq.com/openai/v1",
+                       max_tokens_field="max_completion_tokens"), request)
+    assert hosted["max_completion_tokens"] == 64 and "max_tokens" not in hosted
+    assert compatible["max_tokens"] == 64 and "max_completion_tokens" not in compatible
+    assert forced["max_completion_tokens"] == 64
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_json_schema_output_is_requested_in_each_api_s_own_way(fake_provider: FakeProviderServer, kind: str) -> None:
+    schema = {"type": "object", "properties": {"echo": {"type": "string"}}, "required": ["echo"]}
+    request = _request(kind, True, response_format={"type": "json_schema", "name": "echo reply", "schema": schema})
+    result, _ = asyncio.run(_complete(fake_provider, kind, request))
+
+    assert json.loads(result.text) == {"echo": "And 3+3?"}
+    body = fake_provider.chat_requests(kind)[-1].body
+    if kind == "openai":
+        assert body["response_format"]["json_schema"]["name"] == "echo_reply"
+        assert body["response_format"]["json_schema"]["schema"] == schema
+    elif kind == "gemini":
+        assert body["generationConfig"]["responseMimeType"] == "application/json"
+    elif kind == "ollama":
+        assert body["format"] == schema
+    else:  # Anthropic has no JSON mode: the instruction goes into the system prompt, visibly
+        assert "JSON" in body["system"]
+    assert fake_provider.validation_failures == []
+
+
+def test_anthropic_body_merges_turns_and_lifts_the_system_prompt(fake_provider: FakeProviderServer) -> None:
+    messages = [Message("system", "Be terse."), Message("user", "Part one."), Message("user", "Part two."),
+                Message("system", "No emojis.")]
+    request = ChatRequest("claude-haiku-4-5", messages, params={"seed": 7, "stop": "END"}, stream=True)
+    fake_provider.script(reply("Ok.", comments=True))  # extra pings between the deltas
+    result, _ = asyncio.run(_complete(fake_provider, "anthropic", request))
+
+    body = fake_provider.chat_requests("anthropic")[-1].body
+    assert body["system"] == "Be terse.\n\nNo emojis."
+    assert body["messages"] == [{"role": "user", "content": "Part one.\n\nPart two."}]
+    assert body["max_tokens"] == anthropic.DEFAULT_MAX_TOKENS
+    assert body["stop_sequences"] == ["END"] and "seed" not in body  # Anthropic rejects unknown fields
+    assert result.text == "Ok." and result.finish_reason == "stop"
+    assert fake_provider.validation_failures == []
+
+
+def test_anthropic_usage_counts_cache_reads_in_the_prompt(fake_provider: FakeProviderServer) -> None:
+    fake_provider.script(reply("Yes.", cached_tokens=10))
+    result, _ = asyncio.run(_complete(fake_provider, "anthropic", _request("anthropic", True)))
+    raw = result.raw_usage
+    assert result.usage.input_tokens == raw["input_tokens"] + raw["cache_read_input_tokens"]
+    assert result.usage.cached_tokens == 10
+    assert result.usage.output_tokens == 1  # message_delta's cumulative count replaced message_start's 1
+
+
+def test_gemini_takes_the_last_cumulative_usage_and_counts_thoughts_as_output(
+        fake_provider: FakeProviderServer, prices: PriceTable) -> None:
+    fake_provider.script(reply("Six, of course.", thinking_tokens=40))
+    result, deltas = asyncio.run(_complete(fake_provider, "gemini", _request("gemini", True)))
+
+    assert result.text == "Six, of course."  # the thought part is not part of the reply
+    assert "Thinking" not in "".join(deltas)
+    assert result.usage.output_tokens == 3 + 40 and result.usage.reasoning_tokens == 40
+    price = prices.price_for("gemini", "gemini-2.5-flash")
+    assert result.cost_usd == pytest.approx((result.usage.input_tokens * price.input + 43 * price.output) / 1e6)
+    body = fake_provider.chat_requests("gemini")[-1].body
+    assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
+    assert body["systemInstruction"] == {"parts": [{"text": "Answer in one short sentence."}]}
+    assert body["generationConfig"] == {"temperature": 0.2, "maxOutputTokens": 64}
+    assert fake_provider.validation_failures == []
+
+
+def test_gemini_blocked_prompt_is_reported() -> None:
+    reply_ = gemini.parse_reply({"promptFeedback": {"blockReason": "SAFETY"},
+                                 "usageMetadata": {"promptTokenCount": 9, "totalTokenCount": 9}})
+    assert reply_.finish_reason == "content_filter" and "SAFETY" in (reply_.warning or "")
+
+
+def test_ollama_options_and_done_line(fake_provider: FakeProviderServer) -> None:
+    request = ChatRequest("llama3.2", list(CONVERSATION), params={"max_tokens": 32, "top_k": 20, "stop": "\n\n",
+                                                                  "keep_alive": "1m"}, stream=True)
+    fake_provider.script(reply("Six.", finish="length"))
+    result, _ = asyncio.run(_complete(fake_provider, "ollama", request))
+
+    body = fake_provider.chat_requests("ollama")[-1].body
+    assert body["options"] == {"num_predict": 32, "top_k": 20, "stop": ["\n\n"]}
+    assert body["keep_alive"] == "1m" and body["stream"] is True
+    assert result.finish_reason == "length"
+    assert result.raw_usage["eval_count"] == 1 and result.tokens_per_second == pytest.approx(50.0)
+    assert fake_provider.validation_failures == []
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_model_listing(fake_provider: FakeProviderServer, kind: str) -> None:
+    async def listing() -> list[str]:
+        async with make_client(fake_provider, kind) as client:
+            return await client.list_models()
+
+    expected = [m for m in fake_provider.models[kind] if "embedding" not in m]
+    # Anthropic and Gemini answer two per page here, so this also follows their pagination.
+    assert asyncio.run(listing()) == expected
+
+
+def test_the_fake_answers_in_openai_s_published_response_shapes(fake_provider: FakeProviderServer) -> None:
+    """Guards the fake itself: its OpenAI replies must validate against the official schemas."""
+    import httpx
+
+    whole_schema = openai_schema_validator("CreateChatCompletionResponse")
+    chunk_schema = openai_schema_validator("CreateChatCompletionStreamResponse")
+    if whole_schema is None:
+        pytest.fail("OpenAI spec not found; set LAB_OPENAI_SPEC to openai-openapi.yaml")
+    headers = {"Authorization": "Bearer sk-fake-0123456789abcdef"}
+    url = f"{fake_provider.base_url('openai')}/chat/completions"
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    whole = httpx.post(url, json=body, headers=headers).json()
+    assert list(whole_schema.iter_errors(whole)) == []
+    streamed = httpx.post(url, json={**body, "stream": True, "stream_options": {"include_usage": True}},
+                          headers=headers).text
+    chunks = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: {")]
+    assert chunks and all(list(chunk_schema.iter_errors(c)) == [] for c in chunks)
+    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 3  # "You said: hi"
