@@ -47,6 +47,12 @@ def variables(text: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def variable_spans(text: str) -> list[tuple[int, int, str]]:
+    """(start, end, name) of every variable occurrence, for editors that highlight them; escaped
+    ``\\{{`` and malformed ``{{...}}`` are not included, exactly as ``render`` treats them."""
+    return [(m.start(), m.end(), m.group(1)) for m in _TOKEN.finditer(text) if m.group(1)]
+
+
 def malformed_placeholders(text: str) -> list[str]:
     """``{{...}}`` spans that look like variables but are not valid names (sent as written)."""
     return [m.group(0) for m in _TOKEN.finditer(text) if m.group(2) is not None]

@@ -16,6 +16,7 @@ from lab.core.template import (
     estimate_tokens,
     malformed_placeholders,
     render,
+    variable_spans,
     variables,
 )
 
@@ -62,6 +63,11 @@ def test_empty_string_is_a_value_but_none_is_missing():
 
 def test_non_text_values_use_json_spelling():
     assert render("{{n}} {{b}} {{d}}", {"n": 3, "b": True, "d": {"k": [1]}}) == '3 true {"k": [1]}'
+
+
+def test_variable_spans_for_highlighting_skip_escaped_and_malformed():
+    text = r"\{{a}} {{ b }} {{c d}} {{b}}"
+    assert variable_spans(text) == [(7, 14, "b"), (23, 28, "b")]
 
 
 def test_malformed_placeholders_are_left_as_written():
