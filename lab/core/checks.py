@@ -6,23 +6,21 @@ that table to report bad configuration (naming the option) before any model is c
 (``equals "{{expected}}"``), rendered with ``lab.core.template``. Regex patterns and Python
 expressions are not rendered: their braces belong to them.
 
-The ``judge`` type needs a model call, which the runner makes; see ``lab.core.judge``.
+The ``judge`` type needs a model call, which the runner makes; see ``lab.core.judge``. The
+``python`` type's evaluation lives in ``lab.core.expression_check``.
 """
 
 from __future__ import annotations
 
-import ast
-import builtins
 import json
-import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import jsonschema
 
+from lab.core import expression_check
 from lab.core.model import Check, Message, TestCase
 from lab.core.template import MissingVariables, render
 
@@ -103,13 +101,6 @@ _KIND_WORDS = {
     dict: "a table",
 }
 _REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
-# What a custom expression may call. This keeps honest expressions tidy; it is NOT a security
-# sandbox (Python cannot sandbox eval): the expressions are the user's own, run on their machine.
-_SAFE_BUILTINS = {
-    n: getattr(builtins, n)
-    for n in "abs all any bool dict enumerate filter float int isinstance len list map max min "
-    "range reversed round set sorted str sum tuple zip".split()
-}
 _FENCE = re.compile(r"^```[A-Za-z]*[ \t]*\n(.*?)\n?```$", re.DOTALL)
 
 
@@ -240,14 +231,9 @@ def _schema(check: Check) -> dict[str, Any]:
     return schema
 
 
-@lru_cache(maxsize=256)
-def _compile(expression: str) -> Any:
-    return compile(expression, "<check expression>", "eval")
-
-
 def _compiled_expression(check: Check) -> Any:
     try:
-        return _compile(check.config["expression"])
+        return expression_check.compile_expression(check.config["expression"])
     except SyntaxError as e:
         raise CheckConfigError(
             f"{_prefix(check)}: 'expression' has a syntax error at column {e.offset}: {e.msg}."
@@ -268,28 +254,11 @@ def templated_fields(check: Check) -> list[tuple[str, str]]:
 
 
 def referenced_columns(check: Check) -> set[str] | None:
-    """Test-case columns a python check reads; None if it reads ``vars`` in ways we can't follow."""
+    """Test-case columns a python check reads; None if it reads ``vars`` in ways we can't follow.
+    Other check types read columns only through ``{{variables}}`` (see ``templated_fields``)."""
     if check.type != "python" or not isinstance(check.config.get("expression"), str):
         return set()
-    try:
-        tree = ast.parse(check.config["expression"], mode="eval")
-    except SyntaxError:
-        return set()
-    names: set[str] = set()
-    followed: set[int] = set()
-    for node in ast.walk(tree):
-        target = None
-        if isinstance(node, ast.Subscript):
-            target, key = node.value, node.slice
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr == "get":
-                target, key = node.func.value, node.args[0] if node.args else None
-        if isinstance(target, ast.Name) and target.id == "vars":
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                names.add(key.value)
-                followed.add(id(target))
-    uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "vars"]
-    return names if all(id(n) in followed for n in uses) else None
+    return expression_check.referenced_columns(check.config["expression"])
 
 
 def check_names(checks: Sequence[Check]) -> list[str]:
@@ -482,36 +451,10 @@ def _length(check: Check, output: str, case: TestCase | None) -> tuple[bool, Non
 
 
 def _python(check: Check, output: str, case: TestCase | None) -> tuple[bool, float | None, str]:
-    code = _compiled_expression(check)
-    namespace = {
-        "__builtins__": _SAFE_BUILTINS,
-        "output": output,
-        "vars": dict(case.vars) if case else {},
-        "json": json,
-        "re": re,
-        "math": math,
-        "len": len,
-    }
-    expr = "`" + _quote(check.config["expression"], 80)[1:-1] + "`"  # backticks: it holds quotes
-    try:
-        value = eval(code, namespace)  # noqa: S307 - the user's own expression; see _SAFE_BUILTINS
-    except Exception as e:  # any failure of the expression is a failed check, never a crash
-        return False, None, f"expression {expr} raised {type(e).__name__}: {e}"
+    _compiled_expression(check)  # a syntax error is the check's fault, not the output's
     threshold = check.config.get("pass_threshold", 0.5)
-    if isinstance(value, bool):
-        return value, None, f"expression {expr} is {value}"
-    if isinstance(value, (int, float)):
-        ok = value >= threshold
-        return ok, float(value), f"expression {expr} gave {value:g} (pass at {threshold:g})"
-    if isinstance(value, dict) and ("pass" in value or "passed" in value):
-        ok = bool(value.get("pass", value.get("passed")))
-        score = value.get("score")
-        reason = str(value.get("reason") or f"expression {expr} returned pass={ok}")
-        return ok, float(score) if isinstance(score, (int, float)) else None, reason
-    return False, None, (
-        f"expression {expr} returned {type(value).__name__} {_quote(repr(value))}; it must return "
-        "True/False, a number, or a dict like {'pass': True, 'reason': '...'}"
-    )
+    variables = case.vars if case else {}
+    return expression_check.evaluate(check.config["expression"], output, variables, threshold)
 
 
 _GRADERS = {

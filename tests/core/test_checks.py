@@ -185,6 +185,7 @@ def test_python_expression_sees_output_vars_json_and_re():
     assert run("python", "Paris", expression="output == vars['expected']").passed
     assert run("python", '{"n": 3}', expression="json.loads(output)['n'] > 2").passed
     assert run("python", "ID-123", expression="re.fullmatch(r'ID-\\d+', output) is not None").passed
+    assert run("python", "2.0", expression="math.isclose(float(output), 2)").passed
 
 
 def test_python_expression_score_and_dict_results():
