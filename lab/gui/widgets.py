@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
@@ -25,10 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lab.core.template import variable_spans
 from lab.gui.theme import is_dark
-
-# Mirrors lab.core.template's variable syntax for display only; the core decides what renders.
-VARIABLE = re.compile(r"\{\{\s*[A-Za-z_][\w.\-]*\s*\}\}")
 
 
 class PaneHeader(QFrame):
@@ -87,8 +83,9 @@ class VariableHighlighter(QSyntaxHighlighter):
         self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
-        for match in VARIABLE.finditer(text):
-            self.setFormat(match.start(), match.end() - match.start(), self._format)
+        # The core decides what a variable is, so the editor highlights exactly what renders.
+        for start, end, _name in variable_spans(text):
+            self.setFormat(start, end - start, self._format)
 
 
 class TwoLineDelegate(QStyledItemDelegate):

@@ -180,3 +180,16 @@ def test_a_newer_workspace_is_reported_and_nothing_is_shown(make_window, qtbot, 
     assert "newer version of Prompt Lab" in shown[0][1]
     assert window.workspace_label.text() == "No workspace open"
     assert window.variants_pane.model.rowCount() == 0
+
+
+def test_variables_are_highlighted_where_the_core_finds_them(make_window):
+    window = make_window()
+    document = window.prompt_pane.system.document()
+    block = document.findBlock(window.prompt_pane.system_text().index("{{customer}}"))
+    column = block.text().index("{{customer}}")
+    ranges = [(r.start, r.length) for r in block.layout().formats()]
+    assert (column, len("{{customer}}")) in ranges
+    # An escaped \{{ is literal text, so it is not highlighted.
+    window.prompt_pane.system.setPlainText(r"Write \{{customer}} literally")
+    block = window.prompt_pane.system.document().firstBlock()
+    assert block.layout().formats() == []
