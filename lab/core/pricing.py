@@ -8,6 +8,7 @@ as a misleading 0. Local models (Ollama, or an OpenAI-compatible server on this 
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from dataclasses import dataclass
@@ -15,6 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from lab.core.model import Usage
+
+
+# "-2024-07-18", "-20250929", "@20250929", "-001", "-latest", "-preview-09-2025", ":v1"
+_VERSION_SUFFIX = re.compile(r"[-@:](\d{4}-\d{2}-\d{2}|\d{8}|\d{3,4}|latest|preview(-\d{2}-\d{4})?|v\d+(\.\d+)*)")
 
 
 class PriceTableError(ValueError):
@@ -89,15 +94,16 @@ class PriceTable:
         return cls(prices)
 
     def price_for(self, kind: str, model: str) -> ModelPrice | None:
-        """Exact name first, then the longest listed name that the model's name extends
-        ("gpt-4o-mini-2024-07-18" is priced as "gpt-4o-mini")."""
+        """Exact name first, then a listed name plus a date or version suffix
+        ("gpt-4o-mini-2024-07-18" is priced as "gpt-4o-mini"). Other extensions are a different
+        model ("o3-pro" is not "o3"), so they stay unknown rather than mispriced."""
         models = self._prices.get(kind, {})
         name = model.removeprefix("models/")
         if name in models:
             return models[name]
         best = None
         for listed in models:
-            if name.startswith(listed) and name[len(listed): len(listed) + 1] in ("-", "@", ":"):
+            if name.startswith(listed) and _VERSION_SUFFIX.fullmatch(name[len(listed):]):
                 if best is None or len(listed) > len(best):
                     best = listed
         return models[best] if best else None

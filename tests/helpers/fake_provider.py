@@ -20,6 +20,7 @@ import json
 import os
 import re
 import socket
+import sys
 import threading
 import time
 from collections import deque
@@ -623,6 +624,11 @@ class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 128  # benchmarks open 16+ connections at once
     fake: FakeProviderServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client dropping an idle keep-alive connection is normal, not worth a traceback.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)
 
 
 class FakeProviderServer:

@@ -200,6 +200,8 @@ class ProviderClient:
                     else:
                         reply = self._parse_whole(await response.aread())
                         progress.parts.append(reply.text)
+                        if on_delta is not None and reply.text:
+                            on_delta(reply.text)  # one delta: callers need not care how it came
                     return reply, progress, request_id
         except StreamErrorEvent as event:
             raise self._classified(event.status, event.details, event.raw, request.model, progress) from None
