@@ -241,6 +241,9 @@ class MainWindow(QMainWindow):
         splitter = self.settings.value(SETTINGS_SPLITTER)
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.centre.restoreState(splitter)
+        else:
+            # The results grid is where A and B are compared side by side: give it the room.
+            self.centre.setSizes([540, 620])
 
     def _reset_layout(self) -> None:
         self.restoreState(self._default_state, LAYOUT_VERSION)

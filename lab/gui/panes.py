@@ -71,6 +71,7 @@ class VariantsPane(QWidget):
         self.view = QListView()
         self.view.setModel(self.model)
         self.view.setItemDelegate(TwoLineDelegate(self.view))
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setUniformItemSizes(True)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.selectionModel().currentChanged.connect(
@@ -159,6 +160,8 @@ class ResultsPane(_StackedPane):
         self.view = _table(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Outputs need room to be read; past a few variants the grid scrolls sideways instead.
+        self.view.horizontalHeader().setMinimumSectionSize(160)
         self.view.horizontalHeader().setMinimumHeight(44)
         self.view.verticalHeader().setDefaultSectionSize(30)
         super().__init__(

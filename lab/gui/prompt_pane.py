@@ -129,5 +129,9 @@ class PromptPane(QWidget):
         tokens = estimate_tokens(text)
         parts = [f"≈ {tokens:,} tokens"]
         if names:
-            parts.append("uses " + ", ".join("{{" + n + "}}" for n in names))
+            parts.append(f"{len(names)} variable{'s' if len(names) != 1 else ''}")
         self.header.caption.setText(" · ".join(parts))
+        self.header.caption.setToolTip(
+            "Variables: " + ", ".join("{{" + n + "}}" for n in names) if names
+            else "No {{variables}}: every test case gets the same system prompt"
+        )

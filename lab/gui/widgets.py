@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -25,6 +26,32 @@ from PySide6.QtWidgets import (
 
 from lab.core.template import variable_spans
 from lab.gui.theme import is_dark
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it is narrower than its text, instead of clipping."""
+
+    def __init__(self, text: str = ""):
+        super().__init__()
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setText(text)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt naming
+        self._full = text
+        self._elide()
+
+    def text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt naming
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight,
+                                              max(self.width(), 1))
+        super().setText(shown)
 
 
 class PaneHeader(QFrame):
@@ -38,11 +65,12 @@ class PaneHeader(QFrame):
         layout.setSpacing(8)
         self.title = QLabel(title)
         self.title.setObjectName("PaneTitle")
-        self.caption = QLabel(caption)
+        # A long caption must not decide how narrow the pane may get; it is elided instead.
+        self.caption = ElidedLabel(caption)
         self.caption.setObjectName("PaneCaption")
+        self.caption.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         layout.addWidget(self.title)
-        layout.addStretch(1)
-        layout.addWidget(self.caption)
+        layout.addWidget(self.caption, 1)
         self._tools = layout
 
     def add_widget(self, widget: QWidget) -> None:
@@ -95,7 +123,8 @@ class TwoLineDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
         line = option.fontMetrics.height()
-        return QSize(option.rect.width(), line * 2 + self.PADDING * 2 + 2)
+        # Width 0: the item takes the view's width and elides, never forcing a horizontal scroll.
+        return QSize(0, line * 2 + self.PADDING * 2 + 2)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
