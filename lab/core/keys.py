@@ -115,9 +115,8 @@ def set_key(provider_name: str, key: str) -> None:
     backend = _backend()
     try:
         backend.set_password(SERVICE, provider_name, key)
-    except keyring.errors.KeyringError as exc:
-        raise _unavailable(f"saving failed: {type(exc).__name__}") from None
-    except Exception as exc:  # secretstorage / D-Bus errors carry no secret, but keep it short
+    except Exception as exc:  # KeyringError, or secretstorage / D-Bus errors from below it
+        # Only the type is kept: some backends put the value they failed to store in the message.
         raise _unavailable(f"saving failed: {type(exc).__name__}") from None
 
 

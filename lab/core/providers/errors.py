@@ -244,3 +244,8 @@ def error_from_status(
 
 def missing_key(provider: str, key_hint: str) -> AuthError:
     return AuthError(f"{provider}: no API key found. Add one with {key_hint}.", provider=provider)
+
+
+def cancelled(provider: str, partial_text: str = "") -> Cancelled:
+    """The error the runner records when the user stops a call (the task itself was cancelled)."""
+    return Cancelled(f"{provider}: cancelled by the user.", provider=provider, partial_text=partial_text)

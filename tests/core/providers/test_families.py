@@ -169,6 +169,28 @@ def test_ollama_options_and_done_line(fake_provider: FakeProviderServer) -> None
     assert fake_provider.validation_failures == []
 
 
+def test_a_server_that_ignores_stream_true_still_gives_a_result() -> None:
+    import httpx
+
+    from lab.core.providers import ProviderClient
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "x", "object": "chat.completion", "created": 1, "model": "tiny",
+                                         "choices": [{"index": 0, "message": {"role": "assistant", "content": "hey"},
+                                                      "finish_reason": "stop"}]})
+
+    async def go():
+        config = ProviderConfig("llamacpp", "openai", base_url="http://127.0.0.1:8080/v1")
+        async with ProviderClient(config, transport=httpx.MockTransport(answer), key_lookup=lambda c: None) as client:
+            deltas: list[str] = []
+            return await client.complete(_request("openai", True), on_delta=deltas.append), deltas
+
+    result, deltas = asyncio.run(go())
+    assert result.text == "hey" and deltas == ["hey"]
+    assert result.cost_usd == 0.0  # a server on this machine is free
+    assert result.usage.output_tokens == 0 and result.tokens_per_second is None  # it reported no usage
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_model_listing(fake_provider: FakeProviderServer, kind: str) -> None:
     async def listing() -> list[str]:
@@ -198,3 +220,37 @@ def test_the_fake_answers_in_openai_s_published_response_shapes(fake_provider: F
     chunks = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: {")]
     assert chunks and all(list(chunk_schema.iter_errors(c)) == [] for c in chunks)
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 3  # "You said: hi"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_hitting_the_token_limit_reads_as_length(fake_provider: FakeProviderServer, kind: str) -> None:
+    fake_provider.script(reply("cut short", finish="length"))
+    result, _ = asyncio.run(_complete(fake_provider, kind, _request(kind, True)))
+    assert result.finish_reason == "length"
+
+
+def test_anthropic_stream_keeps_only_reply_text() -> None:
+    events = [
+        ("message_start", {"type": "message_start", "message": {"id": "msg_1", "model": "claude-sonnet-4-5",
+                                                                "usage": {"input_tokens": 25, "output_tokens": 1}}}),
+        ("content_block_start", {"type": "content_block_start", "index": 0,
+                                 "content_block": {"type": "thinking", "thinking": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "thinking_delta", "thinking": "Let me see"}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 0,
+                                 "delta": {"type": "signature_delta", "signature": "EqQB"}}),
+        ("ping", {"type": "ping"}),
+        ("content_block_start", {"type": "content_block_start", "index": 1,
+                                 "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"type": "content_block_delta", "index": 1,
+                                 "delta": {"type": "text_delta", "text": "Hello!"}}),
+        ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"},
+                           "usage": {"output_tokens": 7}}),
+        ("message_delta", {"type": "message_delta", "delta": {}, "usage": {"output_tokens": 15}}),
+        ("message_stop", {"type": "message_stop"}),
+    ]
+    stream = anthropic.new_stream()
+    assert "".join(stream.feed(json.dumps(data), name) for name, data in events) == "Hello!"
+    reply_ = stream.finish()
+    assert reply_.complete and reply_.finish_reason == "stop"
+    assert reply_.raw_usage == {"input_tokens": 25, "output_tokens": 15}  # the last count, not a sum
