@@ -29,7 +29,9 @@ from PySide6.QtWidgets import (
 )
 
 from lab import APP_NAME
+from lab.core.async_thread import AsyncLoopThread
 from lab.core.model import Project, Variant
+from lab.core.provider_settings import configured_providers, list_all_models
 from lab.core.store import Store
 from lab.core.store_thread import StoreThread
 from lab.core.workspace import current_project_id, install_sample
@@ -37,6 +39,7 @@ from lab.gui.dialogs import show_about, show_shortcuts
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.panes import CasesPane, ExamplesPane, HistoryPane, ResultsPane, VariantsPane
 from lab.gui.prompt_pane import PromptPane
+from lab.gui.providers_dialog import ProvidersDialog
 from lab.gui.tasks import when_done
 
 SETTINGS_GEOMETRY = "window/geometry"
@@ -64,10 +67,14 @@ def load_workspace_snapshot(store: Store) -> dict[str, Any]:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: StoreThread, settings: QSettings):
+    def __init__(self, store: StoreThread, settings: QSettings,
+                 network: AsyncLoopThread | None = None):
         super().__init__()
         self.store = store
         self.settings = settings
+        # Network and keyring work (model lists, later runs) happens on this loop's thread.
+        self.network = network or AsyncLoopThread()
+        self.models: dict[str, list[str]] = {}  # provider name -> model names, as last listed
         self.project: Project | None = None
         self.current_variant: Variant | None = None
         self.setWindowTitle(APP_NAME)
@@ -113,6 +120,7 @@ class MainWindow(QMainWindow):
         self.variants_pane.variant_selected.connect(self._select_variant)
         self.prompt_pane.system_edited.connect(self._save_system)
         self.prompt_pane.template_edited.connect(self._save_template)
+        self.prompt_pane.model_picker.model_chosen.connect(self._save_model)
         self.samples.valueChanged.connect(lambda _v: self._refresh_matrix())
 
         self._restore_layout()
@@ -169,6 +177,12 @@ class MainWindow(QMainWindow):
         # The experiment engine enables these once a run can start.
         for action in (self.run_action, self.cancel_action, self.resume_action):
             action.setEnabled(False)
+        self.providers_action = self._action(
+            "&Providers…", "Ctrl+Shift+P", self.show_providers,
+            "Add model providers, their keys and settings; test the connection")
+        self.refresh_models_action = self._action(
+            "Refresh &Model List", None, self.refresh_models,
+            "Ask every provider that has a key which models it offers")
         self.reset_layout_action = self._action("Reset &Layout", None, self._reset_layout,
                                                 "Put every pane back where it started")
         self.shortcuts_action = self._action("&Keyboard Shortcuts", QKeySequence.StandardKey.HelpContents,
@@ -205,6 +219,8 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         edit_menu = menu.addMenu("&Edit")
         edit_menu.addActions([self.undo_action, self.redo_action])
+        edit_menu.addSeparator()
+        edit_menu.addActions([self.providers_action, self.refresh_models_action])
         view_menu = menu.addMenu("&View")
         for dock in (self.variants_dock, self.cases_dock, self.history_dock):
             view_menu.addAction(dock.toggleViewAction())
@@ -257,6 +273,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
         self.settings.setValue(SETTINGS_SPLITTER, self.centre.saveState())
         self.settings.sync()
+        self.network.close()
         super().closeEvent(event)
 
     # ----------------------------------------------------------------- workspace
@@ -319,7 +336,8 @@ class MainWindow(QMainWindow):
         project = self.project
         variant = project.variants[row] if project and 0 <= row < len(project.variants) else None
         self.current_variant = variant
-        self.prompt_pane.show_variant(variant, project.user_template if project else "")
+        self.prompt_pane.show_variant(variant, project.user_template if project else "",
+                                      self.model_names())
         self.examples_pane.set_examples(variant.examples if variant else [],
                                         variant.name if variant else "")
 
@@ -329,6 +347,59 @@ class MainWindow(QMainWindow):
             return
         variant.system = text
         self._submit_save(lambda store: store.save_variant(project.id, variant))
+
+    def model_names(self) -> list[str]:
+        return sorted(f"{provider}/{m}" for provider, names in self.models.items() for m in names)
+
+    def _save_model(self, model: str) -> None:
+        variant, project = self.current_variant, self.project
+        if variant is None or project is None or variant.model == model:
+            return
+        if "/" not in model:
+            self.statusBar().showMessage(
+                f"'{model}' needs a provider in front, like openai/{model}; not changed.", 6000)
+            self.prompt_pane.model_picker.set_models(self.model_names(), variant.model)
+            return
+        variant.model = model
+        self.variants_pane.model.set_variants(project.variants)
+        self.variants_pane.select(project.variants.index(variant))
+        self._refresh_matrix()
+        self._submit_save(lambda store: store.save_variant(project.id, variant))
+
+    def _models_listed(self, provider: str, models: list[str]) -> None:
+        self.models[provider] = models
+        if self.current_variant is not None:
+            self.prompt_pane.model_picker.set_models(self.model_names(), self.current_variant.model)
+
+    def show_providers(self) -> ProvidersDialog:
+        dialog = ProvidersDialog(self.store, self.network, self)
+        dialog.models_listed.connect(self._models_listed)
+        dialog.show()
+        return dialog
+
+    def refresh_models(self) -> None:
+        self.statusBar().showMessage("Asking providers for their models…")
+        configs = self.store.submit(configured_providers)
+
+        def ask(configs_list) -> None:
+            when_done(self.network.submit(list_all_models(configs_list)), listed, failed)
+
+        def listed(result: dict) -> None:
+            problems = []
+            for provider, models in result.items():
+                if isinstance(models, list):
+                    self._models_listed(provider, models)
+                else:
+                    problems.append(f"{provider}: {models}")
+            found = sum(len(v) for v in result.values() if isinstance(v, list))
+            self.statusBar().showMessage(
+                f"{found} models listed" + (f" · {'; '.join(problems)}" if problems else "")
+                if result else "No provider has a key yet: add one in Edit ▸ Providers.", 10000)
+
+        def failed(exc: BaseException) -> None:
+            self.statusBar().showMessage(f"Could not list models: {exc}", 10000)
+
+        when_done(configs, ask, failed)
 
     def _save_template(self, text: str) -> None:
         project = self.project

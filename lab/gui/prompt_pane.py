@@ -8,7 +8,7 @@ run on every keystroke.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
 from PySide6.QtCore import Qt
 
 from lab.core.model import Variant
@@ -30,6 +30,39 @@ class PromptEditor(QPlainTextEdit):
         self.highlighter = VariableHighlighter(self.document())
 
 
+class ModelPicker(QComboBox):
+    """The variant's model as "provider/model": pick from listed models or type any name."""
+
+    model_chosen = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setEditable(True)
+        self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.setMinimumContentsLength(18)
+        self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.setToolTip("The model this variant calls, as provider/model. Models appear here "
+                        "once a provider's connection has been tested (Edit ▸ Providers).")
+        self.lineEdit().editingFinished.connect(self._chosen)
+        self.activated.connect(lambda _i: self._chosen())
+        self._current = ""
+
+    def set_models(self, models: list[str], current: str) -> None:
+        self.blockSignals(True)
+        self.clear()
+        names = sorted(set(models) | ({current} if current else set()))
+        self.addItems(names)
+        self.setCurrentText(current)
+        self._current = current
+        self.blockSignals(False)
+
+    def _chosen(self) -> None:
+        text = self.currentText().strip()
+        if text and text != self._current:
+            self._current = text
+            self.model_chosen.emit(text)
+
+
 class PromptPane(QWidget):
     system_edited = Signal(str)
     template_edited = Signal(str)
@@ -38,9 +71,8 @@ class PromptPane(QWidget):
         super().__init__(parent)
         self._loading = False
         self.header = PaneHeader("System prompt")
-        self.badge = QLabel()
-        self.badge.setObjectName("Badge")
-        self.header.add_widget(self.badge)
+        self.model_picker = ModelPicker()
+        self.header.add_widget(self.model_picker)
 
         self.system = PromptEditor(
             "PromptEditor",
@@ -93,13 +125,13 @@ class PromptPane(QWidget):
     def system_text(self) -> str:
         return self.system.toPlainText()
 
-    def show_variant(self, variant: Variant | None, user_template: str) -> None:
+    def show_variant(self, variant: Variant | None, user_template: str,
+                     models: list[str] | None = None) -> None:
         self._loading = True
         try:
             self.setEnabled(variant is not None)
             self.header.title.setText(f"System prompt · {variant.name}" if variant else "System prompt")
-            self.badge.setText(variant.model if variant else "")
-            self.badge.setVisible(bool(variant))
+            self.model_picker.set_models(models or [], variant.model if variant else "")
             self.system.setPlainText(variant.system if variant else "")
             if self.template.toPlainText() != user_template:
                 self.template.setPlainText(user_template)

@@ -1,0 +1,61 @@
+"""An asyncio event loop on its own thread, for callers that are not async themselves (the GUI).
+
+Network work (listing models, later whole runs) is submitted as coroutines and comes back as
+`concurrent.futures.Future`s; blocking calls (the keyring talks D-Bus) go to the loop's default
+executor the same way. The caller never waits unless it chooses to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+class AsyncLoopThread:
+    def __init__(self, name: str = "lab-async") -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_forever()
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        return self._loop
+
+    def submit(self, coroutine: Awaitable[T]) -> Future[T]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
+
+    def run_blocking(self, fn: Callable[..., T], *args: Any) -> Future[T]:
+        """Run a blocking function off the caller's thread (in the loop's executor)."""
+        async def call() -> T:
+            return await asyncio.to_thread(fn, *args)
+
+        return self.submit(call())
+
+    def close(self, timeout: float = 5.0) -> None:
+        if not self._loop.is_running():
+            return
+
+        async def drain() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self._loop.shutdown_default_executor()
+
+        try:
+            asyncio.run_coroutine_threadsafe(drain(), self._loop).result(timeout)
+        except Exception:  # noqa: BLE001 - closing must not raise; the loop stops regardless
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout)
+        if not self._loop.is_running():
+            self._loop.close()
