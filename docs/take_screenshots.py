@@ -28,19 +28,30 @@ def main() -> int:
     window.resize(1440, 900)
     window.show()
     OUT.mkdir(exist_ok=True)
+    dialogs = []
+
+    def providers() -> None:
+        dialogs.append(window.show_providers())
+
     shots: list[tuple[str, callable]] = [
         ("main-window", lambda: None),
         ("history", lambda: window.history_dock.raise_()),
+        ("providers", providers),
     ]
+
+    def target():
+        return dialogs[-1] if dialogs and dialogs[-1].isVisible() else window
 
     def take(index: int = 0) -> None:
         if index == len(shots):
+            for dialog in dialogs:
+                dialog.close()
             window.close()
             app.quit()
             return
         name, prepare = shots[index]
         prepare()
-        QTimer.singleShot(400, lambda: (window.grab().save(str(OUT / f"{name}.png")),
+        QTimer.singleShot(600, lambda: (target().grab().save(str(OUT / f"{name}.png")),
                                         print(f"saved {OUT / (name + '.png')}"),
                                         take(index + 1)))
 

@@ -64,6 +64,7 @@ class ProvidersDialog(QDialog):
 
         self.list = QListWidget()
         self.list.setMinimumWidth(200)
+        self.list.setSpacing(3)
         self.add_button = QPushButton("Add")
         self.remove_button = QPushButton("Remove")
         left = QVBoxLayout()
@@ -100,7 +101,9 @@ class ProvidersDialog(QDialog):
         form.addRow("Default parameters", self.params)
 
         self.test_button = QPushButton("Test connection")
-        self.test_status = QLabel()
+        self.test_status = QLabel("Lists the models this provider offers, using the settings "
+                                  "above (nothing is saved).")
+        self.test_status.setObjectName("PaneCaption")
         self.test_status.setWordWrap(True)
         self.models = QListWidget()
         right = QVBoxLayout()
@@ -162,7 +165,8 @@ class ProvidersDialog(QDialog):
         self.concurrency.setValue(config.concurrency)
         self.params.setText(json.dumps(config.default_params) if config.default_params else "")
         self.models.clear()
-        self.test_status.clear()
+        self.test_status.setText("Lists the models this provider offers, using the settings "
+                                 "above (nothing is saved).")
         self.message.clear()
         self.remove_button.setEnabled(config.name not in BUILT_IN or config.name in self._stored_names)
         self.remove_button.setText("Reset" if config.name in BUILT_IN else "Remove")
