@@ -96,7 +96,11 @@ class ProviderConfig:
         data: dict[str, Any] = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            data[f.name] = vars(value).copy() if isinstance(value, Timeouts) else value
+            if isinstance(value, Timeouts):
+                value = vars(value).copy()
+            elif isinstance(value, dict):
+                value = dict(value)  # the caller may edit what it stores
+            data[f.name] = value
         return data
 
     @classmethod
@@ -109,6 +113,10 @@ class ProviderConfig:
             raise ValueError("a provider needs at least 'name' and 'kind'")
         values = dict(data)
         if isinstance(values.get("timeouts"), dict):
+            wrong = sorted(set(values["timeouts"]) - {f.name for f in fields(Timeouts)})
+            if wrong:
+                raise ValueError(f"provider {data['name']!r}: unknown timeout(s) {', '.join(wrong)}; "
+                                 "use connect, first_token, total (seconds)")
             values["timeouts"] = Timeouts(**values["timeouts"])
         return cls(**values)
 

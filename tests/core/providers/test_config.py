@@ -32,5 +32,7 @@ def test_bad_settings_are_refused_with_the_field_named() -> None:
         ProviderConfig("x", "cohere")
     with pytest.raises(ValueError, match="unknown setting.*api_key"):
         ProviderConfig.from_dict({"name": "x", "kind": "openai", "api_key": "sk-oops"})
+    with pytest.raises(ValueError, match="unknown timeout.*first_byte"):
+        ProviderConfig.from_dict({"name": "x", "kind": "openai", "timeouts": {"first_byte": 3}})
     with pytest.raises(ValueError, match="concurrency"):
         ProviderConfig("x", "openai", concurrency=0)
