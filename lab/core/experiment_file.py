@@ -1,13 +1,17 @@
 """Experiment files: a project described in TOML, so prompts can live in git and run headless.
 
 The format is documented in docs/experiment-file.md. Reading is strict in the way a user wants:
-a typo in a key is an error that suggests the right key, a wrong type names the field, and a
-TOML syntax error names the line, all before any call is made.
+a typo in a key is an error that suggests the right key, a wrong type names the field and its
+line, and a TOML syntax error names the line, all before any call is made.
+
+`dumps` writes a spec back as TOML, so a project edited in the GUI can be saved as a file and
+read back unchanged (test cases are written inline, whatever file they came from).
 """
 
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,14 +52,27 @@ class ExperimentSpec:
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     samples: int = 1
     source: Path | None = None
+    # The file's name and text as read, so later checks (a missing variable, an unknown
+    # provider) can name the line too. Not part of what the experiment *is*.
+    origin: str = field(default="<experiment>", compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)
+
+    def where(self, path: str) -> str:
+        """`file, line N` for a field path like `variants[2].model` (just `file` if unknown)."""
+        line = locate(self.text, path)
+        return f"{self.origin}, line {line}" if line else self.origin
 
 
 class _Reader:
-    def __init__(self, source: str):
+    def __init__(self, source: str, text: str = ""):
         self.source = source
+        self.file_text = text
 
-    def fail(self, where: str, message: str) -> ExperimentFileError:
-        return ExperimentFileError(f"{self.source}: {where}: {message}")
+    def fail(self, where: str, message: str, at: str | None = None) -> ExperimentFileError:
+        """An error naming the file, the line of `at` (default: `where`) and the field."""
+        line = locate(self.file_text, at or where)
+        place = f"{self.source}, line {line}" if line else self.source
+        return ExperimentFileError(f"{place}: {where}: {message}")
 
     def check_keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
         for key in table:
@@ -64,7 +81,8 @@ class _Reader:
                 hint = f"; did you mean '{close[0]}'?" if close else (
                     f"; allowed keys are {', '.join(sorted(allowed))}"
                 )
-                raise self.fail(where, f"unknown key '{key}'{hint}")
+                at = key if where == "top level" else f"{where}.{key}"
+                raise self.fail(where, f"unknown key '{key}'{hint}", at=at)
 
     def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
         value = table.get(key, default)
@@ -76,12 +94,25 @@ class _Reader:
 
 
 def loads(text: str, source: str = "<experiment>", base_dir: Path | None = None) -> ExperimentSpec:
-    reader = _Reader(source)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already carries "(at line N, column M)".
         raise ExperimentFileError(f"{source}: not valid TOML: {exc}") from exc
+    spec = from_data(data, source, base_dir, _Reader(source, text))
+    spec.text = text
+    return spec
+
+
+def from_data(
+    data: dict[str, Any],
+    source: str = "<experiment>",
+    base_dir: Path | None = None,
+    reader: _Reader | None = None,
+) -> ExperimentSpec:
+    """A spec from the experiment file's data as plain values (what `to_data` gives, or the
+    config stored with a run), with the same checks as reading the file."""
+    reader = reader or _Reader(source)
     reader.check_keys(data, TOP_KEYS, "top level")
     project = Project(
         name=reader.text(data, "name", "top level"),
@@ -122,7 +153,7 @@ def loads(text: str, source: str = "<experiment>", base_dir: Path | None = None)
         project.checks.append(
             Check(type=kind, name=reader.text(table, "name", where, default=""), config=config)
         )
-    return ExperimentSpec(project=project, providers=providers, samples=samples)
+    return ExperimentSpec(project=project, providers=providers, samples=samples, origin=source)
 
 
 def load(path: str | Path) -> ExperimentSpec:
@@ -230,3 +261,133 @@ def _read_cases(reader: _Reader, cases: dict[str, Any], base_dir: Path | None) -
     if not found:
         raise reader.fail("cases", "no test cases: add rows = [...] or file = \"cases.csv\"")
     return found
+
+
+# ----- writing ---------------------------------------------------------------------------------
+
+
+def dumps(spec: ExperimentSpec) -> str:
+    """The spec as experiment-file TOML that `loads` reads back to an equal spec.
+
+    Ids are left out (a file describes prompts, not workspace rows); test cases are written as
+    inline rows, so the file stands on its own.
+    """
+    import tomli_w  # only writing files needs it; reading and running do not
+
+    return tomli_w.dumps(to_data(spec), multiline_strings=True)
+
+
+def to_data(spec: ExperimentSpec) -> dict[str, Any]:
+    """The spec as the plain values an experiment file holds (`from_data` reads them back)."""
+    project = spec.project
+    data: dict[str, Any] = {"name": project.name}
+    if project.description:
+        data["description"] = project.description
+    if spec.samples != 1:
+        data["samples"] = spec.samples
+    if spec.providers:
+        data["providers"] = {name: _without_none(table) for name, table in spec.providers.items()}
+    data["variants"] = [_variant_table(v) for v in project.variants]
+    rows = []
+    for case in project.cases:
+        row: dict[str, Any] = dict(case.vars)
+        if case.label:
+            row["label"] = case.label
+        rows.append(row)
+    data["cases"] = {"user": project.user_template, "rows": rows}
+    if project.checks:
+        data["checks"] = [
+            {"type": c.type, **({"name": c.name} if c.name else {}), **_without_none(c.config)}
+            for c in project.checks
+        ]
+    return data
+
+
+def _variant_table(variant: Variant) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": variant.name, "model": variant.model}
+    if variant.system:
+        table["system"] = variant.system
+    extra: dict[str, Any] = {}
+    for key, value in _without_none(variant.params).items():
+        types = PARAM_KEYS.get(key)
+        # The shorthand (`temperature = 0.2` on the variant) reads best; anything the reader
+        # would not accept there goes into `params = {...}` instead.
+        if types and isinstance(value, types) and not isinstance(value, bool):
+            table[key] = value
+        else:
+            extra[key] = value
+    if extra:
+        table["params"] = extra
+    if variant.examples:
+        table["examples"] = [_example_table(e) for e in variant.examples]
+    return table
+
+
+def _example_table(example: Example) -> dict[str, Any]:
+    table: dict[str, Any] = {"user": example.input, "assistant": example.output}
+    if example.note:
+        table["note"] = example.note
+    if not example.enabled:
+        table["enabled"] = False
+    return table
+
+
+def _without_none(table: dict[str, Any]) -> dict[str, Any]:
+    # TOML has no null; an unset option is simply not written.
+    return {
+        k: _without_none(v) if isinstance(v, dict) else v for k, v in table.items() if v is not None
+    }
+
+
+# ----- where a field is ------------------------------------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[")
+_PATH = re.compile(r"^(variants|checks)\[(\d+)\](?:\.(\w+))?|^(providers)\.([\w-]+)(?:\.(\w+))?"
+                   r"|^(cases)(?:\.(\w+))?|^(\w+)$")
+
+
+def locate(text: str, where: str) -> int | None:
+    """The 1-based line of a field path (`variants[2].model`, `providers.local.kind`,
+    `cases.file`, `samples`) in an experiment file's text, or None when it cannot be found.
+
+    It reads lines, not the TOML grammar: good enough to point at the header or `key =` line,
+    and it falls back to the table's header (or to None) rather than guess.
+    """
+    m = _PATH.match(where)
+    if not text or not m:
+        return None
+    lines = text.splitlines()
+    if m.group(1):  # [[variants]] / [[checks]]: the n-th header
+        header = re.compile(r"^\s*\[\[\s*" + m.group(1) + r"\s*\]\]")
+        starts = [i for i, line in enumerate(lines) if header.match(line)]
+        index = int(m.group(2)) - 1
+        if not 0 <= index < len(starts):
+            return None
+        return _key_line(lines, starts[index], m.group(3))
+    if m.group(4):
+        name = re.escape(m.group(5))
+        header = re.compile(r'^\s*\[\s*providers\s*\.\s*("?)' + name + r'\1\s*\]')
+        key = m.group(6)
+    elif m.group(7):
+        header, key = re.compile(r"^\s*\[\s*cases\s*\]"), m.group(8)
+    else:  # a top-level key: before the first table header
+        key_re = re.compile(r"^\s*" + re.escape(m.group(9)) + r"\s*=")
+        for i, line in enumerate(lines):
+            if _HEADER.match(line):
+                break
+            if key_re.match(line):
+                return i + 1
+        return None
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    return None if start is None else _key_line(lines, start, key)
+
+
+def _key_line(lines: list[str], start: int, key: str | None) -> int:
+    if key:
+        key_re = re.compile(r'^\s*"?' + re.escape(key) + r'"?\s*=')
+        for i in range(start + 1, len(lines)):
+            if _HEADER.match(lines[i]):
+                break
+            if key_re.match(lines[i]):
+                return i + 1
+    return start + 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import pytest
 
 from lab.core.experiment_file import ExperimentFileError, load, loads
@@ -46,13 +48,13 @@ def test_minimal_file_from_the_architecture_doc():
     ("change", "expected"),
     [
         (("temperature = 0.0", "temprature = 0.0"),
-         "tone.toml: variants[1]: unknown key 'temprature'; did you mean 'temperature'?"),
+         "tone.toml, line 7: variants[1]: unknown key 'temprature'; did you mean 'temperature'?"),
         (('model = "local/m"', 'model = "m"'),
-         "tone.toml: variants[1].model: 'm' needs a provider in front, like 'openai/m'"),
+         "tone.toml, line 5: variants[1].model: 'm' needs a provider in front, like 'openai/m'"),
         (("temperature = 0.0", 'temperature = "hot"'),
-         "tone.toml: variants[1].temperature: has the wrong type (str)"),
+         "tone.toml, line 7: variants[1].temperature: has the wrong type (str)"),
         (('rows = [{ question = "Where is my order?" }]', "rows = []"),
-         "tone.toml: cases: no test cases"),
+         "tone.toml, line 9: cases: no test cases"),
         (('name = "tone"', 'name = "tone'), "tone.toml: not valid TOML"),
     ],
 )
@@ -94,3 +96,116 @@ def test_missing_file_is_one_clear_line(tmp_path):
     with pytest.raises(ExperimentFileError) as info:
         load(tmp_path / "nope.toml")
     assert str(info.value) == f"{tmp_path / 'nope.toml'}: no such file."
+
+
+# ----- writing a spec back as TOML ---------------------------------------------------------------
+
+FULL = '''
+name = "tone"
+description = "Does warmth cost accuracy?"
+samples = 3
+
+[providers.local]
+kind = "openai"
+base_url = "http://127.0.0.1:8000/v1"
+api_key_env = "LOCAL_KEY"
+concurrency = 2
+timeouts = { connect = 5.0, first_token = 30.0, total = 120.0 }
+
+[[variants]]
+name = "A"
+model = "local/m"
+system = """
+You are terse.
+Answer in one line."""
+temperature = 0.0
+max_tokens = 64
+stop = ["\\n\\n"]
+params = { top_k = 40, response_format = { type = "json_object" } }
+examples = [
+  { user = "Hi", assistant = "Hello.", note = "greeting" },
+  { user = "Bye", assistant = "Bye.", enabled = false },
+]
+
+[[variants]]
+name = "B · warm"
+model = "local/m"
+
+[cases]
+user = "{{question}} ({{customer.name}})"
+rows = [
+  { question = "Where is my order?", "customer.name" = "Ana", label = "where" },
+  { question = "Quote: \\"hi\\"", "customer.name" = "Bo" },
+]
+
+[[checks]]
+type = "json-schema"
+name = "shape"
+schema = { type = "object", required = ["answer"] }
+
+[[checks]]
+type = "judge"
+rubric = "Is it polite to {{customer.name}}?"
+model = "local/m"
+pass_threshold = 4
+'''
+
+
+@pytest.mark.parametrize("text", [MINIMAL, FULL])
+def test_dumps_reads_back_to_the_same_spec(text):
+    from lab.core.experiment_file import dumps
+
+    spec = loads(text, "tone.toml")
+    again = loads(dumps(spec), "again.toml")
+    assert again == spec
+    assert dumps(again) == dumps(spec)
+
+
+def test_the_sample_workspace_survives_a_round_trip():
+    from lab.core.experiment_file import dumps
+
+    spec = load(resource_path("sample/support-replies.toml"))
+    again = loads(dumps(spec))
+    assert (again.project, again.providers, again.samples) == (
+        spec.project, spec.providers, spec.samples)
+
+
+def test_a_gui_project_with_ids_is_written_without_them():
+    from lab.core.experiment_file import ExperimentSpec, dumps
+    from lab.core.model import Example, Project, TestCase, Variant
+
+    project = Project(
+        name="From the app", user_template="{{q}}", id=7,
+        variants=[Variant("A", "openai/gpt-4o-mini", "Be brief.", id=3,
+                          examples=[Example("x", "y", id=9)])],
+        cases=[TestCase({"q": "1"}, id=11)],
+    )
+    text = dumps(ExperimentSpec(project))
+    assert "id" not in tomllib.loads(text)["variants"][0]
+    back = loads(text).project
+    assert back.variants[0].examples[0].output == "y" and back.variants[0].id is None
+    assert back.cases[0].vars == {"q": "1"}
+
+
+def test_cases_from_a_file_are_written_inline(tmp_path):
+    from lab.core.experiment_file import dumps
+
+    (tmp_path / "cases.csv").write_text("question\nWhere is it?\n")
+    (tmp_path / "exp.toml").write_text(
+        MINIMAL.replace('rows = [{ question = "Where is my order?" }]', 'file = "cases.csv"'))
+    text = dumps(load(tmp_path / "exp.toml"))
+    assert "cases.csv" not in text
+    assert loads(text).project.cases[0].vars == {"question": "Where is it?"}
+
+
+@pytest.mark.parametrize(
+    ("path", "line"),
+    [("name", 2), ("samples", 4), ("providers.local", 6), ("providers.local.api_key_env", 9),
+     ("variants[1].model", 15), ("variants[1].temperature", 19), ("variants[2]", 28),
+     ("variants[2].model", 30), ("cases.user", 33), ("checks[2]", 44), ("checks[2].model", 47),
+     ("variants[3]", None), ("nothing.here", None)],
+)
+def test_locate_finds_the_line_of_a_field(path, line):
+    from lab.core.experiment_file import locate
+
+    assert locate(FULL, path) == line
