@@ -278,6 +278,24 @@ def m002_full_text_search(db: Database) -> None:
     )
 
 
+@migrations()
+def m003_run_cells(db: Database) -> None:
+    """Where each call sits in its run's matrix, so a run can be resumed and summarised.
+
+    `case_index` is the test case's row in the experiment (calls from an experiment file have no
+    test_cases row to point at). `judged_call_id` marks an LLM-judge call and names the call it
+    graded: judge calls are logged like any other call but are never a cell of the matrix.
+    """
+    db.executescript(
+        """
+        ALTER TABLE calls ADD COLUMN case_index INTEGER;
+        ALTER TABLE calls ADD COLUMN judged_call_id INTEGER REFERENCES calls(id) ON DELETE SET NULL;
+        CREATE INDEX idx_calls_run_cell ON calls(run_id, variant_name, case_index, sample_index);
+        CREATE INDEX idx_calls_judged ON calls(judged_call_id) WHERE judged_call_id IS NOT NULL;
+        """
+    )
+
+
 def migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

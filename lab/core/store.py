@@ -1,9 +1,9 @@
 """The workspace store: one SQLite file per workspace, read and written through sqlite-utils.
 
-This module (with migrations.py) is the only place that knows table names; the rest of the lab
-speaks in model dataclasses. The file is an ordinary SQLite database in WAL mode, so a user can
-open it with `sqlite-utils` or Datasette while the lab runs, and the GUI can read through its own
-connection while a run writes through another.
+This module (with store_runs.py, its run log, and migrations.py) is the only place that knows
+table names; the rest of the lab speaks in model dataclasses. The file is an ordinary SQLite
+database in WAL mode, so a user can open it with `sqlite-utils` or Datasette while the lab runs,
+and the GUI can read through its own connection while a run writes through another.
 
 Opening a workspace applies pending migrations. A workspace written by a newer version of the lab
 is refused before anything is changed (see `WorkspaceTooNew`).
@@ -35,6 +35,7 @@ from lab.core.model import (
     Usage,
     Variant,
 )
+from lab.core.store_runs import RunLog
 
 
 class WorkspaceError(Exception):
@@ -61,7 +62,7 @@ class CallPage:
     total: int | None = None
 
 
-class Store:
+class Store(RunLog):
     """An open workspace. Create with `open_workspace`; one instance per thread that uses it."""
 
     def __init__(self, db: Database, path: Path | None):
@@ -393,9 +394,9 @@ class Store:
     ) -> list[dict[str, Any]]:
         """A page of the log, newest first, keyed on id so page N costs the same as page 1."""
         columns = (
-            "c.id, c.created_at, c.variant_name, c.provider, c.model, c.status, c.latency_ms,"
-            " c.cost_usd, c.input_tokens, c.output_tokens, substr(c.response_text, 1, 300)"
-            " AS response_preview, c.error_type"
+            "c.id, c.created_at, c.run_id, c.variant_name, c.provider, c.model, c.status,"
+            " c.latency_ms, c.cost_usd, c.input_tokens, c.output_tokens,"
+            " substr(c.response_text, 1, 300) AS response_preview, c.error_type"
         )
         where, params = [], []
         if before_id is not None:

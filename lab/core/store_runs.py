@@ -1,0 +1,233 @@
+"""The store's run log: calls written by the runner, their check results, and reading a run back.
+
+Part of the store (it is mixed into `Store`, so callers write `store.calls_for_run(3)`); it lives
+in its own module because store.py had grown past the size where one reads it whole. Like
+store.py it is one of the few places that know table names.
+
+A run is a matrix of cells (variant, test-case row, sample). A cell may hold several calls: a
+call that failed and the one a resume made later. The newest call of a cell is the one that
+counts. Judge calls carry `judged_call_id` and are never cells.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lab.core.model import Call, Usage
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+CellKey = tuple[str, int, int]  # (variant name, case index, sample index)
+
+# SQLite allows 999 (older builds) bound parameters per statement; stay well below.
+_CHUNK = 500
+
+
+@dataclass
+class LoggedCheck:
+    """One check result to keep against a call; `judge_call` is the judge's own logged call."""
+
+    name: str
+    passed: bool
+    score: float | None
+    reason: str
+    judge_call: Call | None = None
+
+
+@dataclass
+class CallRecord:
+    """A finished call with its place in the run and the check results it got with it."""
+
+    call: Call
+    case_index: int | None = None
+    judged: Call | None = None  # for a judge call: the call it graded (already saved)
+    cached_from_call_id: int | None = None
+    checks: list[LoggedCheck] = field(default_factory=list)
+
+
+@dataclass
+class CheckRecord:
+    """Check results that arrive after their call was saved (an LLM judge's verdict)."""
+
+    call: Call
+    checks: list[LoggedCheck]
+
+
+class RunLog:
+    """Store methods for runs. Mixed into `Store`; uses its `db` and `transaction`."""
+
+    db: Database
+
+    def save_run_records(self, records: Sequence[CallRecord | CheckRecord]) -> None:
+        """Write a batch in one transaction, in order, assigning `call.id` to each new call.
+
+        Order matters: a judge's CheckRecord refers to calls saved by earlier records.
+        """
+        from lab.core.store import _call_row
+
+        conn = self.db.conn
+        with self.transaction():  # type: ignore[attr-defined]
+            for record in records:
+                if isinstance(record, CallRecord):
+                    row = _call_row(record.call)
+                    row["case_index"] = record.case_index
+                    row["judged_call_id"] = record.judged.id if record.judged else None
+                    row["cached_from_call_id"] = record.cached_from_call_id
+                    columns = ", ".join(row)
+                    marks = ", ".join("?" * len(row))
+                    cursor = conn.execute(
+                        f"INSERT INTO calls ({columns}) VALUES ({marks})", list(row.values())
+                    )
+                    record.call.id = cursor.lastrowid
+                conn.executemany(
+                    "INSERT INTO check_results (call_id, check_name, passed, score, reason,"
+                    " judge_call_id) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (record.call.id, c.name, int(c.passed), c.score, c.reason,
+                         c.judge_call.id if c.judge_call else None)
+                        for c in record.checks
+                    ],
+                )
+
+    def cached_calls(self, cache_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """For each key, the newest successful call made with exactly that request."""
+        keys = list(dict.fromkeys(cache_keys))
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.query(
+                "SELECT * FROM calls WHERE id IN (SELECT max(id) FROM calls"
+                f" WHERE status = 'ok' AND cache_key IN ({marks}) GROUP BY cache_key)",
+                chunk,
+            ):
+                found[row["cache_key"]] = row
+        return found
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        """The run with its experiment's name, source and config (decoded)."""
+        rows = list(self.db.query(
+            "SELECT r.*, e.name AS experiment_name, e.source AS experiment_source,"
+            " e.project_id AS project_id,"
+            " e.config_json AS experiment_config_json FROM runs r"
+            " JOIN experiments e ON e.id = r.experiment_id WHERE r.id = ?",
+            [run_id],
+        ))
+        if not rows:
+            return None
+        run = rows[0]
+        run["settings"] = json.loads(run.pop("settings_json") or "{}")
+        run["experiment_config"] = json.loads(run.pop("experiment_config_json") or "{}")
+        return run
+
+    def reopen_run(self, run_id: int) -> None:
+        """Mark a run as running again (a resume keeps the run's id)."""
+        with self.transaction():  # type: ignore[attr-defined]
+            self.db.execute(
+                "UPDATE runs SET status = 'running', finished_at = NULL WHERE id = ?", [run_id]
+            )
+
+    def done_cells(self, run_id: int) -> dict[CellKey, int]:
+        """Cells whose newest call succeeded, with that call's id."""
+        return {
+            (r["variant_name"], r["case_index"], r["sample_index"]): r["id"]
+            for r in self._latest_calls(run_id)
+            if r["status"] == "ok"
+        }
+
+    def missing_cells(self, run_id: int, planned: Iterable[CellKey]) -> list[CellKey]:
+        """The planned cells a resume still has to run: never called, failed or cancelled."""
+        done = self.done_cells(run_id)
+        return [cell for cell in planned if cell not in done]
+
+    def check_names_by_call(self, call_ids: Iterable[int]) -> dict[int, set[str]]:
+        """Which checks already have a stored result, per call."""
+        ids = list(call_ids)
+        found: dict[int, set[str]] = {i: set() for i in ids}
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for call_id, name in self.db.execute(
+                f"SELECT call_id, check_name FROM check_results WHERE call_id IN ({marks})", chunk
+            ):
+                found[call_id].add(name)
+        return found
+
+    def calls_for_run(self, run_id: int) -> list[dict[str, Any]]:
+        """The newest call of every cell of a run, in call order, each with `checks`
+        (check name -> passed), `check_results` (full rows) and `score` (mean judge score)."""
+        calls = self._latest_calls(run_id)
+        by_id = {c["id"]: c for c in calls}
+        for c in calls:
+            c["checks"], c["check_results"], c["score"] = {}, [], None
+        ids = list(by_id)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.query(
+                "SELECT call_id, check_name, passed, score, reason, judge_call_id"
+                f" FROM check_results WHERE call_id IN ({marks}) ORDER BY id", chunk
+            ):
+                call = by_id[r["call_id"]]
+                call["checks"][r["check_name"]] = bool(r["passed"])
+                call["check_results"].append(r)
+        for c in calls:
+            judged = [r["score"] for r in c["check_results"]
+                      if r["judge_call_id"] is not None and r["score"] is not None]
+            c["score"] = sum(judged) / len(judged) if judged else None
+        return calls
+
+    def run_totals(self, run_id: int) -> dict[str, Any]:
+        """Every call of the run, judge calls and earlier attempts included: what it cost."""
+        row = self.db.execute(
+            "SELECT count(*), sum(cost_usd), count(cost_usd),"
+            " sum(cached_from_call_id IS NOT NULL), sum(judged_call_id IS NOT NULL)"
+            " FROM calls WHERE run_id = ?",
+            [run_id],
+        ).fetchone()
+        calls, cost, priced, cached, judge = row
+        return {
+            "calls": calls,
+            "cost_usd": cost if priced else (0.0 if calls == 0 else None),
+            "priced_calls": priced,
+            "cached_calls": cached or 0,
+            "judge_calls": judge or 0,
+        }
+
+    def _latest_calls(self, run_id: int) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT * FROM calls WHERE id IN (SELECT max(id) FROM calls WHERE run_id = ?"
+            " AND judged_call_id IS NULL GROUP BY variant_name, case_index, sample_index)"
+            " ORDER BY id",
+            [run_id],
+        ))
+
+
+def call_from_row(row: dict[str, Any]) -> Call:
+    """A logged call back as a `Call` (ids and run placement left for the caller to set)."""
+    return Call(
+        provider=row["provider"],
+        model=row["model"],
+        request=json.loads(row["request_json"] or "{}"),
+        status=row["status"],
+        response_text=row["response_text"],
+        finish_reason=row["finish_reason"],
+        usage=Usage(
+            input_tokens=row["input_tokens"] or 0,
+            output_tokens=row["output_tokens"] or 0,
+            cached_tokens=row["cached_tokens"] or 0,
+            reasoning_tokens=row["reasoning_tokens"] or 0,
+        ),
+        raw_usage=json.loads(row["usage_json"]) if row["usage_json"] else None,
+        latency_ms=row["latency_ms"],
+        ttft_ms=row["ttft_ms"],
+        cost_usd=row["cost_usd"],
+        error_type=row["error_type"],
+        error_message=row["error_message"],
+        params=json.loads(row["params_json"] or "{}"),
+        cache_key=row["cache_key"],
+    )
