@@ -137,11 +137,17 @@ class ProvidersDialog(QDialog):
 
     # ----------------------------------------------------------------- list
 
-    def _reload(self, select: str | None = None) -> None:
+    def _reload(self, select: str | None = None, message: str = "") -> None:
+        """Re-read the providers; `message` is shown once the list is filled (selecting a row
+        clears the form, so an earlier message would be wiped)."""
         def read(store) -> tuple[list[ProviderConfig], set[str]]:
             return configured_providers(store), {p["name"] for p in store.list_providers()}
 
-        when_done(self._store.submit(read), lambda r: self._fill(*r, select=select), self._error)
+        def show(result) -> None:
+            self._fill(*result, select=select)
+            self.message.setText(message)
+
+        when_done(self._store.submit(read), show, self._error)
 
     def _fill(self, configs: list[ProviderConfig], stored: set[str], select: str | None) -> None:
         self._configs, self._stored_names = configs, stored
@@ -214,16 +220,20 @@ class ProvidersDialog(QDialog):
         def remove(store) -> None:
             store.delete_provider(name)
 
-        def removed(_result: Any) -> None:
+        def forget_key() -> None:
+            # A removed provider's key would be an orphan secret: delete it too.
             if name not in BUILT_IN and keys.keyring_available():
-                # A removed provider's key would be an orphan secret: delete it too.
-                self._async.run_blocking(keys.delete_key, name)
-            self.message.setText(f"Removed {name}." if name not in BUILT_IN
-                                 else f"{name} is back to its built-in settings.")
-            self.providers_changed.emit()
-            self._reload()
+                keys.delete_key(name)
 
-        when_done(self._store.submit(remove), removed, self._error)
+        def removed(_result: Any) -> None:
+            self.providers_changed.emit()
+            self._reload(message=f"Removed {name}." if name not in BUILT_IN
+                         else f"{name} is back to its built-in settings.")
+
+        def remove_key(_result: Any) -> None:
+            when_done(self._async.run_blocking(forget_key), removed, self._error)
+
+        when_done(self._store.submit(remove), remove_key, self._error)
 
     # ----------------------------------------------------------------- form
 
@@ -272,22 +282,20 @@ class ProvidersDialog(QDialog):
                 store.delete_provider(old_name)
             save_provider(store, config)
 
+        def finished(_result: Any) -> None:
+            self.providers_changed.emit()
+            self._reload(select=config.name, message=f"Saved {config.name}" + (
+                " and its key (in the system keyring)." if key else "."))
+
         def saved(_result: Any) -> None:
             self.key.clear()
             if key:
                 when_done(self._async.run_blocking(keys.set_key, config.name, key),
-                          lambda _r: self._saved_message(config, with_key=True), self._error)
+                          finished, self._error)
             else:
-                self._saved_message(config, with_key=False)
-            self.providers_changed.emit()
-            self._reload(select=config.name)
+                finished(None)
 
         when_done(self._store.submit(write), saved, self._error)
-
-    def _saved_message(self, config: ProviderConfig, with_key: bool) -> None:
-        self.message.setText(f"Saved {config.name}" + (" and its key (in the system keyring)."
-                                                        if with_key else "."))
-        self._show_key_status(config)
 
     def _test(self) -> None:
         try:

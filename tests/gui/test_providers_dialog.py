@@ -53,7 +53,7 @@ def test_add_test_save_and_pick_a_model(make_window, qtbot, fake_server, lab_hom
     qtbot.waitUntil(lambda: dialog.message.text().startswith("Saved local"), timeout=10000)
     assert dialog.message.text() == "Saved local and its key (in the system keyring)."
     assert secret_service_keyring.get_password("prompt-lab", "local") == API_KEY
-    qtbot.waitUntil(lambda: dialog.list.count() == 5, timeout=5000)
+    assert dialog.list.count() == 5 and dialog.list.currentItem().text() == "local"
 
     conn = sqlite3.connect(lab_home / "workspace.db")
     (kind, config) = conn.execute("SELECT kind, config_json FROM providers WHERE name='local'").fetchone()
@@ -86,9 +86,9 @@ def test_add_test_save_and_pick_a_model(make_window, qtbot, fake_server, lab_hom
     dialog.list.setCurrentRow(4)
     assert dialog.remove_button.isEnabled() and dialog.remove_button.text() == "Remove"
     qtbot.mouseClick(dialog.remove_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.list.count() == 4, timeout=5000)
-    qtbot.waitUntil(lambda: secret_service_keyring.get_password("prompt-lab", "local") is None,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: dialog.message.text() == "Removed local.", timeout=5000)
+    assert secret_service_keyring.get_password("prompt-lab", "local") is None
+    assert dialog.list.count() == 4
 
 
 def test_bad_fields_are_named(make_window, qtbot):
