@@ -8,22 +8,44 @@ line on stderr and a non-zero exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from lab import APP_NAME, __version__
-from lab.core import keys
+from lab import terminal
+from lab.core import experiment_file, keys
+from lab.core.preflight import unknown_models
+from lab.core.pricing import PriceTable, PriceTableError
 from lab.core.provider_settings import configured_providers
-from lab.core.store import WorkspaceError
-from lab.core.workspace import default_workspace_path, open_default_workspace
+from lab.core.providers import ProviderClient
+from lab.core.run_plan import PlanError, RunPlan, build_plan, provider_configs
+from lab.core.run_report import run_report
+from lab.core.run_setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.runner import Runner
+from lab.core.store import Store, WorkspaceError
+from lab.core.workspace import default_workspace_path, lab_home, open_default_workspace
 
 EXIT_USER_ERROR = 2
+EXIT_RUN_FAILED = 1  # the workspace could not be written during a run
+EXIT_BUDGET = 3  # the budget cap stopped the run; resume it with a higher --budget
+EXIT_CANCELLED = 130  # Ctrl-C, as shells report it
 
 
 class UserError(Exception):
     """A problem the user can fix; printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (like every other error here), not the whole
+    usage text; subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"lab: {message} (see '{self.prog} --help')\n")
 
 
 def _add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -37,7 +59,7 @@ def _add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="lab",
         description=f"{APP_NAME}: edit prompts, A/B test them against your models, log every "
         "call, export fine-tuning data. Run with no command to open the app.",
@@ -87,7 +109,72 @@ def build_parser() -> argparse.ArgumentParser:
     key_delete.add_argument("provider", metavar="PROVIDER")
     _add_db(key_delete)
     key_delete.set_defaults(handler=cmd_keys_delete)
+    _add_run(sub)
+    _add_log(sub)
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _usd(text: str) -> float:
+    try:
+        value = float(text.removeprefix("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an amount in USD, e.g. 0.50") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the budget must be more than 0")
+    return value
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser(
+        "run", help="run an experiment file headless",
+        description="Run every variant over every test case (times --samples) of an experiment "
+        "file, logging each call to the workspace. Shows the estimated calls, tokens and cost "
+        "first, a progress bar on a terminal, and a summary table at the end. Exit status: 0 "
+        "when every call ended (successfully or with a recorded error), 2 for bad input, "
+        "3 when the budget stopped the run, 130 when cancelled (Ctrl-C; finished calls are "
+        "kept, and --resume finishes the rest).",
+    )
+    run.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
+    _add_db(run)
+    run.add_argument("--concurrency", type=_positive_int, default=8, metavar="N",
+                     help="calls in flight at once, across providers (default 8; each "
+                     "provider's own limit applies too)")
+    run.add_argument("--samples", type=_positive_int, metavar="N",
+                     help="samples per variant and test case (default: the file's, or 1)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="send every call, even ones the log already has an answer for")
+    run.add_argument("--budget", type=_usd, metavar="USD",
+                     help="stop starting calls once the run has spent this much")
+    run.add_argument("--resume", type=_positive_int, metavar="RUN_ID",
+                     help="finish an earlier run of this experiment: only its missing, failed "
+                     "and cancelled cells are called again")
+    run.add_argument("--yes", "-y", action="store_true",
+                     help="do not ask before running (only asked on a terminal)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON document with the per-variant figures")
+    run.set_defaults(handler=cmd_run)
+
+
+def _add_log(sub: argparse._SubParsersAction) -> None:
+    log = sub.add_parser("log", help="list logged calls, newest first",
+                         description="List logged calls, newest first, with full-text search "
+                         "over prompts, outputs and errors.")
+    _add_db(log)
+    log.add_argument("--search", metavar="TEXT", help="only calls whose text matches TEXT")
+    log.add_argument("--limit", type=_positive_int, default=20, metavar="N",
+                     help="how many calls to show (default 20)")
+    log.add_argument("--json", action="store_true", help="print one JSON document")
+    log.set_defaults(handler=cmd_log)
 
 
 def _has_display() -> bool:
@@ -191,6 +278,112 @@ def cmd_keys_delete(args: argparse.Namespace) -> int:
     if not removed:
         raise UserError(f"no key stored for '{args.provider}' in the keyring")
     print(f"Deleted the key for {args.provider} from the system keyring.")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        spec = experiment_file.load(args.experiment)
+        prices = PriceTable.load(lab_home() / "prices.toml")
+    except (experiment_file.ExperimentFileError, PriceTableError) as exc:
+        raise UserError(str(exc)) from None
+    options = RunOptions(concurrency=args.concurrency, no_cache=args.no_cache,
+                         budget_usd=args.budget)
+    with open_default_workspace(args.db, with_sample=False) as store:
+        prepared = _prepare(store, spec, args, options, prices)
+        db_path = store.path
+    problems = asyncio.run(_unknown_models(prepared.plan))
+    if problems:
+        raise UserError(problems[0])
+    if prepared.nothing_to_do:
+        print(f"Run {prepared.run_id} is complete; nothing to resume.", file=sys.stderr)
+    else:
+        print("\n".join(terminal.estimate_lines(prepared.estimate, args.budget)), file=sys.stderr)
+        if not args.yes and sys.stdin.isatty() and not _confirm():
+            print("Nothing was sent.", file=sys.stderr)
+            return 0
+        progress = terminal.ProgressBar()
+        runner = Runner(db_path, prepared, on_event=progress.on_event, prices=prices)
+        finished = asyncio.run(_run_until_interrupted(runner))
+        prepared.run_id = finished.run_id
+        for warning in runner.warnings:
+            print(f"lab: warning: {warning}", file=sys.stderr)
+        if finished.status == "failed":
+            print(f"lab: run {finished.run_id} stopped: {finished.message}", file=sys.stderr)
+            return EXIT_RUN_FAILED
+    with open_default_workspace(db_path, with_sample=False) as store:
+        report = run_report(store, prepared.run_id)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print("\n".join(terminal.summary_lines(report)))
+    resume = f"lab run {args.experiment} --resume {report.run_id}"
+    if report.status == "cancelled":
+        print(f"lab: cancelled; finished calls are kept. Finish with: {resume}", file=sys.stderr)
+        return EXIT_CANCELLED
+    if report.status == "budget":
+        print(f"lab: the budget of {terminal.money(args.budget)} was reached. Finish with: "
+              f"{resume} --budget USD", file=sys.stderr)
+        return EXIT_BUDGET
+    return 0
+
+
+def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.Namespace,
+             options: RunOptions, prices: PriceTable) -> PreparedRun:
+    try:
+        providers = provider_configs(spec, configured_providers(store))
+        if args.resume is None:
+            plan = build_plan(spec, providers, samples=args.samples)
+            return prepare_run(store, plan, options, prices, source=str(args.experiment))
+        if args.samples is not None or args.no_cache:
+            raise UserError("--samples and --no-cache are part of the run; they cannot change "
+                            "when resuming (leave them out)")
+        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices)
+    except PlanError as exc:
+        raise UserError(str(exc)) from None
+    if prepared.plan.spec.project != spec.project:
+        raise UserError(
+            f"{args.experiment}: its variants, test cases or checks changed since run "
+            f"{args.resume} started, so it cannot finish that run. Start a new run (leave out "
+            "--resume), or restore the file."
+        )
+    return prepared
+
+
+async def _unknown_models(plan: RunPlan) -> list[str]:
+    clients = {name: ProviderClient(config) for name, config in plan.providers.items()}
+    try:
+        return await unknown_models(plan, clients)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients.values()))
+
+
+async def _run_until_interrupted(runner: Runner):
+    # Ctrl-C cancels the run cleanly (calls in flight are logged as cancelled); a second
+    # Ctrl-C while that happens is not needed and is ignored.
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, runner.cancel)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+        pass
+    return await runner.run()
+
+
+def _confirm() -> bool:
+    try:
+        answer = input("Run it? [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    with open_default_workspace(args.db, with_sample=False) as store:
+        rows = store.page_calls(limit=args.limit, search=args.search)
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        print("\n".join(terminal.log_lines(rows)))
     return 0
 
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from lab.core import judge
 from lab.core.model import Usage
+from lab.core.pricing import _VERSION_SUFFIX as VERSION_SUFFIX
 from lab.core.pricing import PriceTable
 from lab.core.providers import ProviderClient, ProviderError
 from lab.core.run_plan import JUDGE_LABEL, JudgeCheck, PlannedCall, RunPlan
@@ -175,13 +176,14 @@ async def unknown_models(
 
 
 def _offers(offered: list[str], model: str) -> bool:
+    """Whether `model` is in the list, exactly or as an alias: a listed name that is `model`
+    plus a date or version ("claude-sonnet-4-5" is listed as "claude-sonnet-4-5-20250929",
+    Ollama's "llama3.2" as "llama3.2:latest"), or the other way round. Anything else
+    ("gpt-4o-mini-typo") is a different model. The suffix rule is the price table's."""
     if model in offered or model.removeprefix("models/") in offered:
         return True
-    # Aliases: "claude-sonnet-4-5" is listed as "claude-sonnet-4-5-20250929"; Ollama's
-    # "llama3.2" is "llama3.2:latest"; a dated name is offered when its base is.
     for name in offered:
-        if name.startswith(model) and name[len(model):][:1] in ("-", ":", "@"):
-            return True
-        if model.startswith(name) and model[len(name):][:1] in ("-", ":", "@"):
+        longer, shorter = (name, model) if len(name) > len(model) else (model, name)
+        if longer.startswith(shorter) and VERSION_SUFFIX.fullmatch(longer[len(shorter):]):
             return True
     return False

@@ -36,15 +36,16 @@ def succeeded(call: Call, result: ChatResult) -> None:
 
 
 def failed(call: Call, error: ProviderError, started: float | None = None, *,
-           not_sent: bool = False) -> None:
-    """A typed provider error; `not_sent` when an earlier call's error made sending pointless."""
+           not_sent: bool = False, free: bool = False) -> None:
+    """A typed provider error; `not_sent` when an earlier call's error made sending pointless,
+    `free` for a model on this machine."""
     call.status = "error"
     call.error_type = error.error_type
     call.error_message = f"Not sent: {error.message}" if not_sent else error.message
     call.response_text = "" if not_sent else error.partial_text
     call.latency_ms = None if started is None else (time.monotonic() - started) * 1000
-    # Unknown, not free: a failed call may still have been billed.
-    call.cost_usd = None
+    # Unknown, not free: a failed call may still have been billed (unless never sent, or local).
+    call.cost_usd = 0.0 if not_sent or free else None
     call.finished_at = now_iso()
 
 

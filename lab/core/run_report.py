@@ -28,6 +28,7 @@ class RunReport:
     cost_usd: float | None  # None: no call had a known price
     variants: list[VariantSummary] = field(default_factory=list)
     errors_by_type: dict[str, dict[str, int]] = field(default_factory=dict)  # variant -> type -> n
+    error_examples: dict[str, str] = field(default_factory=dict)  # type -> the first message
     check_names: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -50,10 +51,15 @@ def run_report(store: Store, run_id: int) -> RunReport:
     totals = store.run_totals(run_id)
     errors: dict[str, Counter[str]] = {}
     names: list[str] = []
+    examples: dict[str, str] = {}
+    # The experiment's order, not the order calls happened to finish in.
+    variants = run["experiment_config"].get("variants", [])
+    order = {v.get("name"): i for i, v in enumerate(variants)}
     for call in calls:
         if call["status"] != "ok":
             kind = call["error_type"] or call["status"]
             errors.setdefault(call["variant_name"], Counter())[kind] += 1
+            examples.setdefault(kind, call["error_message"] or "")
         names += [n for n in call["checks"] if n not in names]
     return RunReport(
         run_id=run_id,
@@ -65,7 +71,8 @@ def run_report(store: Store, run_id: int) -> RunReport:
         cached_calls=totals["cached_calls"],
         judge_calls=totals["judge_calls"],
         cost_usd=totals["cost_usd"],
-        variants=variant_summary(calls),
+        variants=sorted(variant_summary(calls), key=lambda v: order.get(v.variant, len(order))),
         errors_by_type={k: dict(v) for k, v in errors.items()},
+        error_examples=examples,
         check_names=names,
     )

@@ -305,7 +305,7 @@ class Runner:
             on_cancel()
             raise
         except ProviderError as error:
-            run_calls.failed(call, error, began)
+            run_calls.failed(call, error, began, free=client.config.is_local)
             if isinstance(error, (AuthError, QuotaExceeded)):
                 self._blocked.setdefault((call.provider, None), error)
             elif isinstance(error, ModelNotFound):

@@ -1,0 +1,159 @@
+"""What the `lab` command shows on a terminal: the progress bar, the pre-flight estimate, the
+summary table at the end of a run and the call log. Plain text, no colours, so it reads the
+same in a CI log.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any, TextIO
+
+from lab.core.preflight import Estimate
+from lab.core.run_events import CallFinished, JudgeFinished, RunFinished, RunStarted
+from lab.core.run_report import RunReport
+from lab.core.stats import PassRate
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "unknown"
+    if value == 0:
+        return "$0"
+    if value < 0.0001:
+        return "<$0.0001"
+    return f"${value:.4f}" if value < 1 else f"${value:,.2f}"
+
+
+def table(rows: Sequence[Sequence[str]], right: set[int] = frozenset()) -> list[str]:
+    """Columns padded to their widest cell; columns in `right` are right-aligned (numbers)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
+                  for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
+        for row in rows
+    ]
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, stream: TextIO | None = None, enabled: bool | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty() if enabled is None else enabled
+        self.total = self.done = self.errors = self.cached = self.judged = 0
+        self.spent = 0.0
+        self._drawn = 0.0
+
+    def on_event(self, event: Any) -> None:
+        if isinstance(event, RunStarted):
+            self.total = event.to_call + event.from_cache
+        elif isinstance(event, CallFinished):
+            self.done += 1
+            self.errors += event.call.status == "error"
+            self.cached += event.cached
+            self.spent += event.call.cost_usd or 0.0
+        elif isinstance(event, JudgeFinished):
+            self.judged += 1
+            self.spent += event.call.cost_usd or 0.0
+        else:
+            if isinstance(event, RunFinished) and self.enabled:
+                self._draw()
+                self.stream.write("\n")
+                self.stream.flush()
+            return
+        if self.enabled and time.monotonic() - self._drawn >= 0.1:
+            self._draw()
+
+    def _draw(self) -> None:
+        self._drawn = time.monotonic()
+        width = 24
+        filled = width * self.done // self.total if self.total else width
+        parts = [f"{self.done}/{self.total} calls"]
+        if self.errors:
+            parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}")
+        if self.cached:
+            parts.append(f"{self.cached} cached")
+        if self.judged:
+            parts.append(f"{self.judged} judged")
+        parts.append(money(self.spent))
+        line = f"[{'#' * filled}{'.' * (width - filled)}] " + " · ".join(parts)
+        self.stream.write("\r" + line + "\033[K")
+        self.stream.flush()
+
+
+def estimate_lines(estimate: Estimate, budget: float | None = None) -> list[str]:
+    head = f"Pre-flight: {estimate.calls} call{'s' if estimate.calls != 1 else ''} to send"
+    notes = []
+    if estimate.from_cache:
+        notes.append(f"{estimate.from_cache} answered from the cache")
+    if estimate.already_done:
+        notes.append(f"{estimate.already_done} already done")
+    if notes:
+        head += f" ({', '.join(notes)})"
+    rows = [["", "model", "calls", "input tokens", "output budget", "cost at most"]]
+    for line in estimate.lines:
+        out = f"{line.output_tokens:,}" + (" (assumed)" if line.output_assumed else "")
+        rows.append([line.label, line.model, str(line.calls), f"~{line.input_tokens:,}", out,
+                     money(line.cost_usd)])
+    total = money(estimate.cost_usd)
+    if estimate.unpriced:
+        total += f" + unknown (no price for {', '.join(estimate.unpriced)})"
+    rows.append(["total", "", str(estimate.calls), f"~{estimate.input_tokens:,}",
+                 f"{estimate.output_tokens:,}", total])
+    lines = [head, *("  " + r for r in table(rows, right={2, 3, 4}))] if estimate.lines else [head]
+    if budget is not None:
+        lines.append(f"Budget: the run stops once it has spent {money(budget)}.")
+    return lines
+
+
+def _rate(rate: PassRate | None) -> str:
+    if rate is None:
+        return "-"
+    return f"{rate.rate:.0%} ({rate.low:.0%}–{rate.high:.0%})"
+
+
+def summary_lines(report: RunReport) -> list[str]:
+    head = (f"Run {report.run_id} · {report.experiment} · {report.status} · "
+            f"{report.cells_done}/{report.cells} cells done · {report.calls} calls")
+    extras = [f"{n} {what}" for n, what in ((report.cached_calls, "cached"),
+                                            (report.judge_calls, "judge")) if n]
+    head += (f" ({', '.join(extras)})" if extras else "") + f" · {money(report.cost_usd)}"
+    lines = [head, ""]
+    rows = [["variant", "calls", "errors", "pass (95% CI)", "score", "tokens", "cost",
+             "p50 ms", "p95 ms", "ttft ms"]]
+    for v in report.variants:
+        rows.append([
+            v.variant, str(v.calls), str(v.errors), _rate(v.overall),
+            f"{v.score.mean:.2f}" if v.score else "-", f"{v.tokens:,}", money(v.cost_usd),
+            *(f"{x:,.0f}" if x is not None else "-"
+              for x in (v.latency_p50_ms, v.latency_p95_ms, v.ttft_p50_ms)),
+        ])
+    lines += table(rows, right={1, 2, 5, 6, 7, 8, 9})
+    if report.check_names:
+        rows = [["check", *(v.variant for v in report.variants)]]
+        for name in report.check_names:
+            rows.append([name, *(_rate(v.checks.get(name)) for v in report.variants)])
+        lines += ["", *table(rows)]
+    problems = [f"{variant}: {n} × {kind}" for variant, kinds in report.errors_by_type.items()
+                for kind, n in kinds.items()]
+    if problems:
+        lines += ["", "Not ok: " + "; ".join(problems) + " (details: `lab log`)"]
+        lines += [f"  {kind}: {message}" for kind, message in report.error_examples.items()]
+    return lines
+
+
+def log_lines(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return ["No calls logged yet."]
+    table_rows = [["id", "when", "run", "variant", "model", "status", "ms", "cost", "output"]]
+    for r in rows:
+        preview = " ".join((r["response_preview"] or r.get("error_type") or "").split())
+        table_rows.append([
+            str(r["id"]), (r["created_at"] or "")[:19].replace("T", " "),
+            str(r["run_id"] or "-"), r["variant_name"] or "", f"{r['provider']}/{r['model']}", r["status"],
+            f"{r['latency_ms']:,.0f}" if r["latency_ms"] is not None else "-",
+            money(r["cost_usd"]), preview[:60] + ("…" if len(preview) > 60 else ""),
+        ])
+    return table(table_rows, right={0, 2, 6})
