@@ -8,6 +8,7 @@ thread; this class only reacts to what comes back.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.prompt_pane.system_edited.connect(self._save_system)
         self.prompt_pane.template_edited.connect(self._save_template)
         self.prompt_pane.model_picker.model_chosen.connect(self._save_model)
+        self.examples_pane.model.edited.connect(self._save_examples)
         self.samples.valueChanged.connect(lambda _v: self._refresh_matrix())
 
         self._restore_layout()
@@ -346,7 +348,36 @@ class MainWindow(QMainWindow):
         if variant is None or project is None or variant.system == text:
             return
         variant.system = text
-        self._submit_save(lambda store: store.save_variant(project.id, variant))
+        self._save_variant(variant)
+
+    def _save_examples(self) -> None:
+        variant, project = self.current_variant, self.project
+        if variant is None or project is None:
+            return
+        self.variants_pane.model.refresh()
+        self._save_variant(variant)
+
+    def _save_variant(self, variant: Variant) -> None:
+        """Save a snapshot on the store thread (the GUI may keep editing the original), then
+        copy the ids the store assigned back onto the original objects."""
+        project = self.project
+        if project is None:
+            return
+        originals = list(variant.examples)
+        snapshot = copy.deepcopy(variant)
+
+        def save(store: Store) -> tuple[int | None, list[int | None]]:
+            store.save_variant(project.id, snapshot)
+            return snapshot.id, [e.id for e in snapshot.examples]
+
+        def saved(result: tuple[int | None, list[int | None]]) -> None:
+            variant.id = result[0]
+            for example, new_id in zip(originals, result[1]):
+                example.id = new_id
+            self.statusBar().showMessage("Saved", 1500)
+
+        when_done(self.store.submit(save), saved,
+                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
 
     def model_names(self) -> list[str]:
         return sorted(f"{provider}/{m}" for provider, names in self.models.items() for m in names)
@@ -361,10 +392,9 @@ class MainWindow(QMainWindow):
             self.prompt_pane.model_picker.set_models(self.model_names(), variant.model)
             return
         variant.model = model
-        self.variants_pane.model.set_variants(project.variants)
-        self.variants_pane.select(project.variants.index(variant))
+        self.variants_pane.model.refresh()
         self._refresh_matrix()
-        self._submit_save(lambda store: store.save_variant(project.id, variant))
+        self._save_variant(variant)
 
     def _models_listed(self, provider: str, models: list[str]) -> None:
         self.models[provider] = models

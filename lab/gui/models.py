@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QAbstractTableModel,
+    QByteArray,
+    QMimeData,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
 from lab.core.model import Example, TestCase, Variant
 
@@ -37,6 +46,11 @@ class VariantListModel(QAbstractListModel):
     def variant(self, row: int) -> Variant:
         return self._variants[row]
 
+    def refresh(self) -> None:
+        """A variant changed in place (model, example count): repaint without losing selection."""
+        if self._variants:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._variants) - 1, 0))
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._variants)
 
@@ -54,9 +68,15 @@ class VariantListModel(QAbstractListModel):
 
 
 class ExamplesTableModel(QAbstractTableModel):
-    """Few-shot examples of one variant: on/off, input, output, note."""
+    """Few-shot examples of one variant: on/off, input, output, note. Editable; rows reorder by drag.
+
+    Every change is announced with `edited`, after which the list it wraps (the variant's own
+    `examples`) already holds the new state; the window saves it.
+    """
 
     HEADERS = ("On", "Input", "Output", "Note")
+    MIME = "application/x-prompt-lab-example-row"
+    edited = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,6 +114,8 @@ class ExamplesTableModel(QAbstractTableModel):
         text = (ex.input, ex.output, ex.note)[col - 1]
         if role == DISPLAY:
             return _one_line(text)
+        if role == Qt.ItemDataRole.EditRole:
+            return text
         if role == TOOLTIP:
             return text
         if role == Qt.ItemDataRole.ForegroundRole and not ex.enabled:
@@ -104,11 +126,89 @@ class ExamplesTableModel(QAbstractTableModel):
                                                 QPalette.ColorRole.Text)
         return None
 
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid():
+            return False
+        ex = self._examples[index.row()]
+        col = index.column()
+        if col == 0 and role == Qt.ItemDataRole.CheckStateRole:
+            ex.enabled = Qt.CheckState(value) == Qt.CheckState.Checked
+            # The whole row greys out or back in.
+            self.dataChanged.emit(self.index(index.row(), 0), self.index(index.row(), 3))
+        elif col > 0 and role == Qt.ItemDataRole.EditRole:
+            field = ("input", "output", "note")[col - 1]
+            if getattr(ex, field) == value:
+                return False
+            setattr(ex, field, str(value))
+            self.dataChanged.emit(index, index)
+        else:
+            return False
+        self.edited.emit()
+        return True
+
     def flags(self, index: Index) -> Qt.ItemFlag:
-        base = super().flags(index)
+        base = super().flags(index) | Qt.ItemFlag.ItemIsDragEnabled
+        if not index.isValid():
+            return base | Qt.ItemFlag.ItemIsDropEnabled
         if index.column() == 0:
             return base | Qt.ItemFlag.ItemIsUserCheckable
-        return base
+        return base | Qt.ItemFlag.ItemIsEditable
+
+    # ---- adding, removing, moving
+
+    def add_example(self, example: Example, row: int | None = None) -> int:
+        row = len(self._examples) if row is None else row
+        self.beginInsertRows(QModelIndex(), row, row)
+        self._examples.insert(row, example)
+        self.endInsertRows()
+        self.edited.emit()
+        return row
+
+    def remove_rows(self, rows: list[int]) -> None:
+        for row in sorted(set(rows), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._examples[row]
+            self.endRemoveRows()
+        if rows:
+            self.edited.emit()
+
+    def move_row(self, source: int, target: int) -> bool:
+        """Move one example so it ends up at index `target` (0 <= target < rows)."""
+        rows = len(self._examples)
+        if not (0 <= source < rows and 0 <= target < rows) or source == target:
+            return False
+        # Qt's destination is "insert before this row" in the list as it was.
+        destination = target + 1 if target > source else target
+        self.beginMoveRows(QModelIndex(), source, source, QModelIndex(), destination)
+        self._examples.insert(target, self._examples.pop(source))
+        self.endMoveRows()
+        self.edited.emit()
+        return True
+
+    # ---- drag and drop reordering
+
+    def supportedDropActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
+
+    def mimeTypes(self) -> list[str]:
+        return [self.MIME]
+
+    def mimeData(self, indexes: list[QModelIndex]) -> QMimeData:
+        data = QMimeData()
+        rows = sorted({i.row() for i in indexes if i.isValid()})
+        data.setData(self.MIME, QByteArray(str(rows[0] if rows else -1).encode()))
+        return data
+
+    def dropMimeData(self, data: QMimeData, action: Qt.DropAction, row: int, column: int,
+                     parent: Index) -> bool:
+        if action != Qt.DropAction.MoveAction or not data.hasFormat(self.MIME):
+            return False
+        source = int(bytes(data.data(self.MIME)).decode() or -1)
+        target = parent.row() if parent.isValid() else (row if row >= 0 else len(self._examples))
+        target = min(target, len(self._examples) - 1)
+        self.move_row(source, target)
+        # We moved the row ourselves; returning False stops the view removing the "dragged" row.
+        return False
 
 
 class CasesTableModel(QAbstractTableModel):

@@ -6,9 +6,11 @@ and history_model.py, set by the main window.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QToolButton,
     QHeaderView,
     QLineEdit,
     QListView,
@@ -20,7 +22,8 @@ from PySide6.QtWidgets import (
 
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.models import CasesTableModel, ExamplesTableModel, ResultsGridModel, VariantListModel
-from lab.gui.widgets import EmptyState, PaneHeader, TwoLineDelegate
+from lab.core.model import Example
+from lab.gui.widgets import EmptyState, MultilineDelegate, PaneHeader, TwoLineDelegate
 
 
 def _column(*widgets: QWidget) -> QVBoxLayout:
@@ -83,32 +86,99 @@ class VariantsPane(QWidget):
         self.view.setCurrentIndex(self.model.index(row, 0))
 
 
+def tool_button(text: str, tip: str, slot) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setAutoRaise(True)
+    button.clicked.connect(slot)
+    return button
+
+
 class ExamplesPane(_StackedPane):
+    """Few-shot examples of the selected variant: edit in place, add, delete, reorder."""
+
     def __init__(self) -> None:
         self.model = ExamplesTableModel()
         self.view = _table(self.model)
+        self.view.setItemDelegate(MultilineDelegate(self.view))
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
+                                  | QAbstractItemView.EditTrigger.EditKeyPressed
+                                  | QAbstractItemView.EditTrigger.AnyKeyPressed)
+        self.view.setDragEnabled(True)
+        self.view.setAcceptDrops(True)
+        self.view.setDropIndicatorShown(True)
+        self.view.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.view.setDefaultDropAction(Qt.DropAction.MoveAction)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
-        super().__init__(
-            PaneHeader("Few-shot examples"),
-            self.view,
-            EmptyState(
-                "No examples",
-                "Examples show the model what a good answer looks like. They are sent before "
-                "each test case as user/assistant turns.",
-            ),
+        empty = EmptyState(
+            "No examples",
+            "Examples show the model what a good answer looks like. They are sent before "
+            "each test case as user/assistant turns. Add one with + or promote a good output.",
         )
+        super().__init__(PaneHeader("Few-shot examples"), self.view, empty)
+        self.add_button = tool_button("+", "Add an example (Ctrl+Shift+N)", lambda: self.add_example())
+        self.delete_button = tool_button("−", "Delete the selected examples (Delete)",
+                                         self.delete_selected)
+        self.up_button = tool_button("▲", "Move up (Alt+Up)", lambda: self.move_selected(-1))
+        self.down_button = tool_button("▼", "Move down (Alt+Down)", lambda: self.move_selected(1))
+        for button in (self.add_button, self.delete_button, self.up_button, self.down_button):
+            self.header.add_widget(button)
+        for keys, slot in (("Ctrl+Shift+N", lambda: self.add_example()), ("Delete", self.delete_selected),
+                           ("Alt+Up", lambda: self.move_selected(-1)),
+                           ("Alt+Down", lambda: self.move_selected(1))):
+            shortcut = QShortcut(QKeySequence(keys), self.view)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.model.edited.connect(self._update_caption)
+        self.model.rowsInserted.connect(lambda *_: self.show_empty(False))
+        self.setEnabled(False)
 
     def set_examples(self, examples, variant_name: str = "") -> None:
         self.model.set_examples(examples)
-        enabled = sum(1 for e in examples if e.enabled)
+        self.setEnabled(bool(variant_name))
         self.header.title.setText(f"Few-shot examples · {variant_name}" if variant_name else
                                   "Few-shot examples")
+        self._update_caption()
+
+    def _update_caption(self) -> None:
+        examples = self.model._examples
+        enabled = sum(1 for e in examples if e.enabled)
         self.header.caption.setText(f"{enabled} of {len(examples)} sent")
         self.show_empty(not examples)
+
+    def selected_rows(self) -> list[int]:
+        return sorted({i.row() for i in self.view.selectionModel().selectedRows()})
+
+    def add_example(self, example: Example | None = None) -> None:
+        row = self.model.add_example(example or Example(input="", output=""))
+        self.show_empty(False)
+        index = self.model.index(row, 1)
+        self.view.setCurrentIndex(index)
+        if example is None:
+            self.view.edit(index)
+
+    def delete_selected(self) -> None:
+        self.model.remove_rows(self.selected_rows())
+
+    def move_selected(self, step: int) -> None:
+        rows = self.selected_rows()
+        if len(rows) != 1:
+            return
+        if self.model.move_row(rows[0], rows[0] + step):
+            self.select_row(rows[0] + step)
+
+    def select_row(self, row: int) -> None:
+        # selectRow() honours held modifier keys (Ctrl toggles); a move must simply select.
+        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                 | QItemSelectionModel.SelectionFlag.Rows)
+        index = self.model.index(row, 1)
+        self.view.selectionModel().select(index, flags)
+        self.view.selectionModel().setCurrentIndex(index, QItemSelectionModel.SelectionFlag.NoUpdate)
 
 
 class CasesPane(_StackedPane):

@@ -157,3 +157,42 @@ class TwoLineDelegate(QStyledItemDelegate):
                          Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          painter.fontMetrics().elidedText(caption, Qt.TextElideMode.ElideRight, rect.width()))
         painter.restore()
+
+
+class MultilineDelegate(QStyledItemDelegate):
+    """Edits a cell in a multi-line text box (prompts and replies have line breaks).
+
+    Enter inserts a new line; Ctrl+Enter or leaving the cell commits; Escape cancels.
+    """
+
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
+                     index: QModelIndex | QPersistentModelIndex) -> QWidget:
+        from PySide6.QtWidgets import QPlainTextEdit
+
+        editor = QPlainTextEdit(parent)
+        editor.setTabChangesFocus(True)
+        editor.setMinimumHeight(90)
+        return editor
+
+    def setEditorData(self, editor: QWidget, index: QModelIndex | QPersistentModelIndex) -> None:
+        editor.setPlainText(index.data(Qt.ItemDataRole.EditRole) or "")
+
+    def setModelData(self, editor: QWidget, model, index: QModelIndex | QPersistentModelIndex) -> None:
+        model.setData(index, editor.toPlainText(), Qt.ItemDataRole.EditRole)
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem,
+                             index: QModelIndex | QPersistentModelIndex) -> None:
+        rect = option.rect
+        rect.setHeight(max(rect.height(), 110))
+        editor.setGeometry(rect)
+
+    def eventFilter(self, editor, event) -> bool:  # noqa: N802 - Qt naming
+        from PySide6.QtCore import QEvent
+
+        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.commitData.emit(editor)
+                self.closeEditor.emit(editor)
+                return True
+            return False  # a plain Enter is a new line in the text
+        return super().eventFilter(editor, event)
