@@ -15,73 +15,47 @@ as cancelled, with the text they had streamed. A budget cap stops new calls when
 reaches it and lets the calls in flight finish (they are paid for). Either way the cells not run
 are simply missing, and `prepare_resume` finds them.
 
-A provider that refuses the key or has no credit would refuse every call: after the first such
-error, its remaining calls are logged as "Not sent" with that error instead of being sent (the
-same for a model the provider does not have).
-
-Events (see run_events) go to `on_event` on the loop's thread.
+What happens to one call (send, cache, grade, log, report) is `run_calls.CallMaker`'s job; the
+runner schedules. Events (see run_events) go to `on_event` on the loop's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from lab.core import run_calls
 from lab.core.call_writer import CallWriter
-from lab.core.checks import CheckConfigError, run_check
-from lab.core.judge import parse_judge_reply
 from lab.core.model import Call
 from lab.core.pricing import PriceTable
-from lab.core.providers import (
-    AuthError,
-    ChatRequest,
-    ModelNotFound,
-    ProviderClient,
-    ProviderConfig,
-    ProviderError,
-    QuotaExceeded,
-)
-from lab.core.run_events import (
-    BudgetReached,
-    CallDelta,
-    CallFinished,
-    CallStarted,
-    EventCallback,
-    JudgeFinished,
-    RunFinished,
-    RunStarted,
-)
-from lab.core.run_plan import (
-    JUDGE_LABEL,
-    JudgeCheck,
-    PlannedCall,
-    cache_key,
-    judge_request,
-    wire_body,
-)
+from lab.core.providers import ProviderClient, ProviderConfig
+from lab.core.run_calls import CallMaker, JudgeWork
+from lab.core.run_events import BudgetReached, EventCallback, RunFinished, RunStarted
+from lab.core.run_plan import JudgeCheck, PlannedCall
 from lab.core.run_setup import PreparedRun, experiment_config
 from lab.core.store import Store, WorkspaceError, open_workspace
-from lab.core.store_runs import CallRecord, CheckRecord, LoggedCheck
 
 T = TypeVar("T")
 ClientFactory = Callable[[ProviderConfig], ProviderClient]
 
 
-@dataclass
-class _JudgeWork:
-    planned: PlannedCall  # the cell whose output is graded
-    call: Call  # its logged call
-    judge: JudgeCheck
-
-
 class Runner:
+    """One session of a run. From a GUI, on the store thread:
+
+        plan = build_plan(spec, provider_configs(spec, configured_providers(store)))
+        prepared = prepare_run(store, plan, RunOptions(), prices)   # or prepare_resume(...)
+        runner = Runner(store.path, prepared, on_event=controller.post, prices=prices)
+        done = runner.start_in_thread()      # a Future[RunFinished]
+        ...
+        runner.cancel()                      # from any thread
+
+    `on_event` is called on the run's own thread; a Qt controller re-emits each event as a
+    queued signal. `asyncio.run(runner.run())` runs it in the calling thread instead.
+    """
+
     def __init__(
         self,
         db_path: str | Path,
@@ -98,7 +72,6 @@ class Runner:
         self.options = prepared.options
         self.run_id = prepared.run_id
         self.spent_usd = prepared.spent_usd
-        self.warnings: list[str] = []  # checks that could not run, one line each
         self._on_event = on_event or (lambda event: None)
         self._client_factory = client_factory or (lambda c: ProviderClient(c, prices=prices))
         self._writer = CallWriter(lambda: open_workspace(db_path), batch_size=writer_batch,
@@ -107,11 +80,13 @@ class Runner:
         self._cancel_requested = False
         self._stopping: str | None = None  # why no new call may start: cancelled, budget, failed
         self._failure: BaseException | None = None
-        self._blocked: dict[tuple[str, str | None], ProviderError] = {}
-        self._counts = {"calls": 0, "errors": 0, "cached": 0}
         self._pending = 0
-        self._experiment_id = 0
-        self._versions: dict[str, int] = {}
+        self._maker: CallMaker | None = None
+
+    @property
+    def warnings(self) -> list[str]:
+        """Checks that could not run (a rubric variable missing in one case, ...), one line each."""
+        return self._maker.warnings if self._maker else []
 
     # ----- control, from any thread ----------------------------------------------------------
 
@@ -144,9 +119,14 @@ class Runner:
         self._global = asyncio.Semaphore(self.options.concurrency)
         await asyncio.to_thread(self._writer.start)
         try:
-            self.run_id, self._experiment_id, self._versions = await self._on_writer(self._setup)
+            self.run_id, experiment_id, versions = await self._on_writer(self._setup)
+            self._maker = CallMaker(
+                self.plan, self._writer, run_id=self.run_id, experiment_id=experiment_id,
+                versions=versions, no_cache=self.options.no_cache, emit=self._emit,
+                on_success=self._judge_later, on_cost=self._spend,
+            )
             p = self.prepared
-            self._emit(RunStarted(self.run_id, self._experiment_id, len(self.plan.calls),
+            self._emit(RunStarted(self.run_id, experiment_id, len(self.plan.calls),
                                   len(p.to_call), len(p.work) - len(p.to_call), p.already_done,
                                   resumed=p.run_id is not None))
             if self._cancel_requested:
@@ -166,9 +146,10 @@ class Runner:
         finally:
             await asyncio.to_thread(self._writer.stop)
         failure = self._failure or self._writer.error
+        counts = self._maker.counts if self._maker else {"calls": 0, "errors": 0, "cached": 0}
         finished = RunFinished(self.run_id or 0, "failed" if failure else status,
                                spent_usd=self.spent_usd,
-                               message=str(failure) if failure else "", **self._counts)
+                               message=str(failure) if failure else "", **counts)
         self._emit(finished)
         if failure is not None and not isinstance(failure, WorkspaceError):
             raise failure  # a bug, not something the user can fix: let it show
@@ -208,9 +189,7 @@ class Runner:
             for planned in self.prepared.work:
                 row = self.prepared.cached.get(planned.cache_key)
                 if row is not None:  # answered at once: it costs nothing and fills the table
-                    call = self._new_call(planned)
-                    run_calls.from_cache(call, row)
-                    self._matrix_done(planned, call, cached_from=row["id"])
+                    self._maker.answer_from_cache(planned, row)
                 else:
                     self._enqueue(planned.provider.name, planned)
             for gap in self.prepared.judge_gaps:
@@ -224,13 +203,18 @@ class Runner:
             await asyncio.gather(*workers, return_exceptions=True)
             await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
 
-    def _enqueue(self, provider: str, work: PlannedCall | _JudgeWork) -> None:
+    def _enqueue(self, provider: str, work: PlannedCall | JudgeWork) -> None:
         self._pending += 1
         self._queues[provider].put_nowait(work)
 
     def _enqueue_judge(self, planned: PlannedCall, call: Call, judge_check: JudgeCheck) -> None:
         provider, _ = self.plan.judge_target(judge_check, planned.variant)
-        self._enqueue(provider.name, _JudgeWork(planned, call, judge_check))
+        self._enqueue(provider.name, JudgeWork(planned, call, judge_check))
+
+    def _judge_later(self, planned: PlannedCall, call: Call) -> None:
+        if self._stopping is None:
+            for judge_check in self.plan.judges:
+                self._enqueue_judge(planned, call, judge_check)
 
     async def _worker(self, queue: asyncio.Queue[Any], client: ProviderClient) -> None:
         while True:
@@ -239,10 +223,10 @@ class Runner:
                 if self._stopping is None:
                     async with self._global:
                         if self._stopping is None:  # it may have stopped while we waited
-                            if isinstance(work, _JudgeWork):
-                                await self._judge(work, client)
+                            if isinstance(work, JudgeWork):
+                                await self._maker.judge_call(work, client)
                             else:
-                                await self._call(work, client)
+                                await self._maker.matrix_call(work, client)
             except Exception as exc:  # a bug: stop the run, keep everything already saved
                 self._failure = exc
                 self._stop("failed")
@@ -251,139 +235,7 @@ class Runner:
                 if self._pending == 0:
                     self._all_done.set()
 
-    # ----- one matrix call ---------------------------------------------------------------------
-
-    def _new_call(self, planned: PlannedCall) -> Call:
-        return run_calls.started_call(
-            provider=planned.provider.name, model=planned.request.model, request=planned.body,
-            params=dict(planned.request.params), run_id=self.run_id,
-            experiment_id=self._experiment_id, variant_name=planned.variant.name,
-            variant_id=planned.variant.id, prompt_version_id=self._versions[planned.variant.name],
-            test_case_id=planned.case.id, case_vars=dict(planned.case.vars),
-            sample_index=planned.cell.sample_index, cache_key=planned.cache_key,
-        )
-
-    async def _call(self, planned: PlannedCall, client: ProviderClient) -> None:
-        call = self._new_call(planned)
-        cell = planned.cell
-        await self._send(call, client, planned.request,
-                         started=CallStarted(cell, call.provider, call.model),
-                         on_delta=lambda text: self._emit(CallDelta(cell, text)),
-                         on_cancel=lambda: self._matrix_done(planned, call))
-        self._matrix_done(planned, call)
-
-    async def _send(
-        self,
-        call: Call,
-        client: ProviderClient,
-        request: ChatRequest,
-        *,
-        started: CallStarted,
-        on_delta: Callable[[str], None] | None,
-        on_cancel: Callable[[], None],
-    ) -> None:
-        """Send one request and fill `call` with the outcome. If the task is cancelled, the
-        call is recorded as cancelled (`on_cancel`) before the cancellation goes on."""
-        blocked = (self._blocked.get((call.provider, None))
-                   or self._blocked.get((call.provider, call.model)))
-        if blocked is not None:
-            run_calls.failed(call, blocked, not_sent=True)
-            return
-        self._emit(started)
-        parts: list[str] = []
-
-        def delta(text: str) -> None:
-            parts.append(text)
-            if on_delta is not None:
-                on_delta(text)
-
-        began = time.monotonic()
-        try:
-            result = await client.complete(request, on_delta=delta)
-        except asyncio.CancelledError:
-            run_calls.was_cancelled(call, "".join(parts), began)
-            on_cancel()
-            raise
-        except ProviderError as error:
-            run_calls.failed(call, error, began, free=client.config.is_local)
-            if isinstance(error, (AuthError, QuotaExceeded)):
-                self._blocked.setdefault((call.provider, None), error)
-            elif isinstance(error, ModelNotFound):
-                self._blocked.setdefault((call.provider, call.model), error)
-        else:
-            run_calls.succeeded(call, result)
-
-    def _matrix_done(self, planned: PlannedCall, call: Call, cached_from: int | None = None) -> None:
-        results = self._checks(planned, call) if call.status == "ok" else []
-        self._writer.save(CallRecord(
-            call, case_index=planned.cell.case_index, cached_from_call_id=cached_from,
-            checks=[LoggedCheck(r.check_name, r.passed, r.score, r.reason) for r in results],
-        ))
-        self._count(call)
-        self._emit(CallFinished(planned.cell, call, results, cached=cached_from is not None))
-        if call.status == "ok" and self._stopping is None:
-            for judge_check in self.plan.judges:
-                self._enqueue_judge(planned, call, judge_check)
-        self._spend(call.cost_usd)
-
-    def _checks(self, planned: PlannedCall, call: Call) -> list[Any]:
-        results = []
-        for check, name in zip(self.plan.checks, self.plan.check_names):
-            if check.type == "judge":
-                continue
-            try:
-                results.append(run_check(check, call.response_text, planned.case, name=name))
-            except CheckConfigError as exc:  # never counted against the variant
-                if str(exc) not in self.warnings:
-                    self.warnings.append(str(exc))
-        return results
-
-    # ----- one judge call ----------------------------------------------------------------------
-
-    async def _judge(self, work: _JudgeWork, client: ProviderClient) -> None:
-        provider, model = self.plan.judge_target(work.judge, work.planned.variant)
-        request = judge_request(work.judge, model, work.call.response_text, work.planned.case)
-        body = wire_body(provider, request)
-        key = cache_key(provider, model, body, 0)
-        call = run_calls.started_call(
-            provider=provider.name, model=model, request=body, params=dict(request.params),
-            run_id=self.run_id, experiment_id=self._experiment_id,
-            variant_name=f"{JUDGE_LABEL}{work.judge.name}", case_vars=dict(work.planned.case.vars),
-            test_case_id=work.planned.case.id, sample_index=work.planned.cell.sample_index,
-            cache_key=key,
-        )
-        cached_from = None
-        row = None if self.options.no_cache else (
-            await self._on_writer(lambda store: store.cached_calls([key]))).get(key)
-        if row is not None:
-            run_calls.from_cache(call, row)
-            cached_from = row["id"]
-        else:
-            await self._send(call, client, request,
-                             started=CallStarted(work.planned.cell, provider.name, model,
-                                                 judge=work.judge.name),
-                             on_delta=None, on_cancel=lambda: self._judge_done(work, call, None))
-        self._judge_done(work, call, cached_from)
-
-    def _judge_done(self, work: _JudgeWork, call: Call, cached_from: int | None) -> None:
-        record = CallRecord(call, case_index=work.planned.cell.case_index, judged=work.call,
-                            cached_from_call_id=cached_from)
-        self._writer.save(record)
-        result = None
-        if call.status == "ok":
-            result = parse_judge_reply(work.judge.check, call.response_text, name=work.judge.name)
-            self._writer.save(CheckRecord(work.call, [LoggedCheck(
-                result.check_name, result.passed, result.score, result.reason, judge_call=call)]))
-        self._count(call)
-        self._emit(JudgeFinished(work.planned.cell, work.judge.name, call, result))
-        self._spend(call.cost_usd)
-
     # ----- bookkeeping -------------------------------------------------------------------------
-
-    def _count(self, call: Call) -> None:
-        self._counts["calls"] += 1
-        self._counts["errors"] += call.status == "error"
-        self._counts["cached"] += call.cached
 
     def _spend(self, cost: float | None) -> None:
         self.spent_usd += cost or 0.0

@@ -1,0 +1,50 @@
+"""What `lab run` draws on a terminal: the progress bar, the estimate, amounts of money."""
+
+from __future__ import annotations
+
+import io
+
+from lab.core.model import Call
+from lab.core.preflight import Estimate, EstimateLine
+from lab.core.run_events import CallFinished, RunFinished, RunStarted
+from lab.core.run_plan import Cell
+from lab.terminal import ProgressBar, estimate_lines, money
+
+
+def test_progress_bar_counts_calls_errors_cache_and_money():
+    out = io.StringIO()
+    bar = ProgressBar(out, enabled=True)
+    bar.on_event(RunStarted(1, 1, cells=4, to_call=3, from_cache=1, already_done=0, resumed=False))
+    for i, status in enumerate(["ok", "error"]):
+        call = Call("p", "m", {}, status=status, cost_usd=0.25 if status == "ok" else None)
+        bar._drawn = 0  # redraw every time here; on a terminal it is at most 10 times a second
+        bar.on_event(CallFinished(Cell("A", i, 0), call, cached=False))
+    bar.on_event(RunFinished(1, "done", calls=2, errors=1, cached=0, spent_usd=0.25))
+    last = out.getvalue().split("\r")[-1]
+    assert last.startswith("[############............] 2/4 calls · 1 error · $0.2500")
+    assert last.endswith("\n")
+
+
+def test_progress_bar_is_silent_when_not_on_a_terminal():
+    out = io.StringIO()  # not a tty
+    bar = ProgressBar(out)
+    bar.on_event(RunStarted(1, 1, 1, 1, 0, 0, False))
+    bar.on_event(RunFinished(1, "done", 1, 0, 0, 0.0))
+    assert out.getvalue() == ""
+
+
+def test_estimate_says_what_is_unknown_and_assumed():
+    estimate = Estimate(lines=[
+        EstimateLine("A", "openai/gpt-4o-mini", 10, 1200, 500, False, 0.0012),
+        EstimateLine("B", "local/x", 10, 1300, 5120, True, None),
+    ], cells=20, from_cache=3)
+    text = "\n".join(estimate_lines(estimate, budget=0.5))
+    assert text.startswith("Pre-flight: 20 calls to send (3 answered from the cache)")
+    assert "5,120 (assumed)" in text and "unknown" in text
+    assert "$0.0012 + unknown (no price for local/x)" in text
+    assert text.endswith("Budget: the run stops once it has spent $0.5000.")
+
+
+def test_money():
+    assert [money(v) for v in (None, 0.0, 0.00001, 0.0123, 12.5)] == [
+        "unknown", "$0", "<$0.0001", "$0.0123", "$12.50"]
