@@ -158,3 +158,27 @@ def load(path: str | Path) -> CasesImport:
     if suffix in {".jsonl", ".ndjson"}:
         return parse_jsonl(text, str(file_path))
     return parse_csv(text, str(file_path), delimiter="\t" if suffix == ".tsv" else ",")
+
+
+def parse_paste(text: str, columns: list[str]) -> CasesImport:
+    """Rows pasted from a spreadsheet into a table that already has `columns`.
+
+    A first row that names known columns (or any row, when the table has none yet) is a header.
+    Without a header, cells fill the existing columns in order, so copying just the data rows
+    of a sheet works, as long as the number of cells matches.
+    """
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        return CasesImport(source="pasted text", problems=[RowProblem(1, "nothing to paste")])
+    delimiter = "\t" if "\t" in lines[0] else ","
+    first = [cell.strip() for cell in next(csv.reader([lines[0]], delimiter=delimiter))]
+    known = set(columns) | set(LABEL_COLUMNS)
+    has_header = not columns or all(cell in known for cell in first)
+    if has_header:
+        return parse_csv("\n".join(lines), "pasted text", delimiter=delimiter)
+    if len(first) != len(columns):
+        return CasesImport(source="pasted text", problems=[RowProblem(
+            1, f"has {len(first)} cells but the table has {len(columns)} variables "
+               f"({', '.join(columns)}); copy the header row too, so each cell finds its column")])
+    header = delimiter.join(columns)
+    return parse_csv(header + "\n" + "\n".join(lines), "pasted text", delimiter=delimiter)

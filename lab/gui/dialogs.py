@@ -73,3 +73,24 @@ def show_shortcuts(window: QMainWindow) -> QDialog:
     dialog.resize(420, 360)
     dialog.show()
     return dialog
+
+
+def confirm_import(parent: QWidget, source: str, good: int, problems: list[str]) -> bool:
+    """Show what an import found; True when the user wants the good rows added."""
+    if not problems:
+        return True
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle("Some rows could not be read")
+    shown = problems[:8]
+    more = f"\n… and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+    box.setText(f"{len(problems)} row(s) of {source} have problems:\n\n" + "\n".join(shown) + more)
+    box.setDetailedText("\n".join(problems))
+    if good:
+        add = box.addButton(f"Import the {good} good rows", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is add
+    box.addButton(QMessageBox.StandardButton.Ok)
+    box.exec()
+    return False

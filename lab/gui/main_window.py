@@ -36,6 +36,8 @@ from lab.core.provider_settings import configured_providers, list_all_models
 from lab.core.store import Store
 from lab.core.store_thread import StoreThread
 from lab.core.workspace import current_project_id, install_sample
+from lab.core import cases_file
+from lab.gui import dialogs
 from lab.gui.dialogs import show_about, show_shortcuts
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.panes import CasesPane, ExamplesPane, HistoryPane, ResultsPane, VariantsPane
@@ -123,6 +125,9 @@ class MainWindow(QMainWindow):
         self.prompt_pane.template_edited.connect(self._save_template)
         self.prompt_pane.model_picker.model_chosen.connect(self._save_model)
         self.examples_pane.model.edited.connect(self._save_examples)
+        self.cases_pane.model.edited.connect(self._cases_edited)
+        self.cases_pane.import_requested.connect(self.import_cases)
+        self.cases_pane.paste_requested.connect(self.paste_cases)
         self.samples.valueChanged.connect(lambda _v: self._refresh_matrix())
 
         self._restore_layout()
@@ -378,6 +383,56 @@ class MainWindow(QMainWindow):
 
         when_done(self.store.submit(save), saved,
                   lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+
+    def _cases_edited(self) -> None:
+        self._refresh_matrix()
+        self._save_project()
+
+    def _save_project(self) -> None:
+        """Save a snapshot of the whole project; ids the store assigns go back to the originals."""
+        project = self.project
+        if project is None:
+            return
+        originals = [project, *project.variants, *project.cases, *project.checks,
+                     *(e for v in project.variants for e in v.examples)]
+        snapshot = copy.deepcopy(project)
+
+        def save(store: Store) -> list[int | None]:
+            store.save_project(snapshot)
+            copies = [snapshot, *snapshot.variants, *snapshot.cases, *snapshot.checks,
+                      *(e for v in snapshot.variants for e in v.examples)]
+            return [c.id for c in copies]
+
+        def saved(ids: list[int | None]) -> None:
+            for obj, new_id in zip(originals, ids):
+                obj.id = new_id
+            self.statusBar().showMessage("Saved", 1500)
+
+        when_done(self.store.submit(save), saved,
+                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+
+    def import_cases(self, path: str | None = None) -> None:
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Import test cases", str(Path.home()),
+                "Test cases (*.csv *.tsv *.jsonl *.ndjson);;All files (*)")
+        if not path:
+            return
+        # Reading and parsing a file is disk work: off the GUI thread.
+        when_done(self.network.run_blocking(cases_file.load, path), self._add_imported,
+                  lambda exc: QMessageBox.warning(self, "Cannot import", str(exc)))
+
+    def paste_cases(self) -> None:
+        text = QApplication.clipboard().text()
+        self._add_imported(cases_file.parse_paste(text, self.cases_pane.model.variable_names))
+
+    def _add_imported(self, imported: cases_file.CasesImport) -> None:
+        if imported.problems and not dialogs.confirm_import(
+                self, imported.source, len(imported.cases), imported.messages()):
+            return
+        self.cases_pane.model.add_cases(imported.cases)
+        self.cases_pane.set_cases(self.cases_pane.model._cases)
+        self.statusBar().showMessage(f"Added {len(imported.cases)} test cases", 4000)
 
     def model_names(self) -> list[str]:
         return sorted(f"{provider}/{m}" for provider, names in self.models.items() for m in names)

@@ -212,7 +212,9 @@ class ExamplesTableModel(QAbstractTableModel):
 
 
 class CasesTableModel(QAbstractTableModel):
-    """Test cases as a table: one column per template variable, plus the case label."""
+    """Test cases as an editable table: the case label, then one column per template variable."""
+
+    edited = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -222,17 +224,24 @@ class CasesTableModel(QAbstractTableModel):
     def set_cases(self, cases: list[TestCase]) -> None:
         self.beginResetModel()
         self._cases = cases
-        columns: list[str] = []
+        self._columns = self._collect_columns(cases, [])
+        self.endResetModel()
+
+    @staticmethod
+    def _collect_columns(cases: list[TestCase], columns: list[str]) -> list[str]:
+        columns = list(columns)
         for case in cases:
             for key in case.vars:
                 if key not in columns:
                     columns.append(key)
-        self._columns = columns
-        self.endResetModel()
+        return columns
 
     @property
     def variable_names(self) -> list[str]:
         return list(self._columns)
+
+    def case(self, row: int) -> TestCase:
+        return self._cases[row]
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._cases)
@@ -248,13 +257,67 @@ class CasesTableModel(QAbstractTableModel):
         return str(section + 1)
 
     def data(self, index: Index, role: int = DISPLAY) -> Any:
-        if not index.isValid() or role not in (DISPLAY, TOOLTIP):
+        if not index.isValid() or role not in (DISPLAY, TOOLTIP, Qt.ItemDataRole.EditRole):
             return None
         case = self._cases[index.row()]
         if index.column() == 0:
+            if role == Qt.ItemDataRole.EditRole:
+                return case.label
             return case.label or f"Case {index.row() + 1}"
         value = case.vars.get(self._columns[index.column() - 1], "")
         return _one_line(value) if role == DISPLAY else value
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole:
+            return False
+        case = self._cases[index.row()]
+        text = str(value)
+        if index.column() == 0:
+            if case.label == text:
+                return False
+            case.label = text
+        else:
+            name = self._columns[index.column() - 1]
+            if case.vars.get(name) == text:
+                return False
+            case.vars[name] = text
+        self.dataChanged.emit(index, index)
+        self.edited.emit()
+        return True
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsEditable
+
+    def add_cases(self, cases: list[TestCase]) -> None:
+        """Append rows; columns they bring become new variables for every row."""
+        if not cases:
+            return
+        self.beginResetModel()
+        self._cases.extend(cases)
+        self._columns = self._collect_columns(cases, self._columns)
+        for case in self._cases:
+            for name in self._columns:
+                case.vars.setdefault(name, "")
+        self.endResetModel()
+        self.edited.emit()
+
+    def add_variable(self, name: str) -> None:
+        if name in self._columns:
+            return
+        self.beginResetModel()
+        self._columns.append(name)
+        for case in self._cases:
+            case.vars.setdefault(name, "")
+        self.endResetModel()
+        self.edited.emit()
+
+    def remove_rows(self, rows: list[int]) -> None:
+        for row in sorted(set(rows), reverse=True):
+            self.beginRemoveRows(QModelIndex(), row, row)
+            del self._cases[row]
+            self.endRemoveRows()
+        if rows:
+            self.edited.emit()
 
 
 class ResultsGridModel(QAbstractTableModel):

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.models import CasesTableModel, ExamplesTableModel, ResultsGridModel, VariantListModel
-from lab.core.model import Example
+from lab.core.model import Example, TestCase
 from lab.gui.widgets import EmptyState, MultilineDelegate, PaneHeader, TwoLineDelegate
 
 
@@ -182,9 +182,16 @@ class ExamplesPane(_StackedPane):
 
 
 class CasesPane(_StackedPane):
+    """The test cases: edit in place, add and delete rows, add a variable, import, paste."""
+
+    import_requested = Signal()
+    paste_requested = Signal()
+
     def __init__(self) -> None:
         self.model = CasesTableModel()
         self.view = _table(self.model)
+        self.view.setItemDelegate(MultilineDelegate(self.view))
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.view.horizontalHeader().setStretchLastSection(True)
         super().__init__(
             PaneHeader("Test cases"),
@@ -192,18 +199,79 @@ class CasesPane(_StackedPane):
             EmptyState(
                 "No test cases",
                 "Each row fills the {{variables}} of the prompt for one call. "
-                "Import a CSV or JSONL file, or paste rows from a spreadsheet.",
+                "Import a CSV or JSONL file, or paste rows from a spreadsheet (Ctrl+V).",
             ),
         )
+        self.add_button = tool_button("+ Row", "Add a test case", self.add_row)
+        self.delete_button = tool_button("− Rows", "Delete the selected test cases (Delete)",
+                                         self.delete_selected)
+        self.variable_button = tool_button("+ Variable", "Add a column (a new {{variable}})",
+                                           self.ask_variable)
+        self.import_button = tool_button("Import…", "Import test cases from a CSV or JSONL file",
+                                         self.import_requested.emit)
+        self.paste_button = tool_button("Paste", "Paste rows copied from a spreadsheet (Ctrl+V)",
+                                        self.paste_requested.emit)
+        for button in (self.add_button, self.delete_button, self.variable_button,
+                       self.import_button, self.paste_button):
+            self.header.add_widget(button)
+        for keys, slot in ((QKeySequence.StandardKey.Paste, self.paste_requested.emit),
+                           ("Delete", self.delete_selected)):
+            shortcut = QShortcut(QKeySequence(keys), self.view)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.model.edited.connect(self._update_caption)
+        self.model.modelReset.connect(self._update_caption)
 
     def set_cases(self, cases) -> None:
         self.model.set_cases(cases)
-        names = self.model.variable_names
-        self.header.caption.setText(
-            f"{len(cases)} rows · variables: {', '.join(names)}" if names else f"{len(cases)} rows"
-        )
-        self.show_empty(not cases)
+        self._update_caption()
         self._fit_columns(cases)
+
+    def _update_caption(self) -> None:
+        names = self.model.variable_names
+        rows = self.model.rowCount()
+        self.header.caption.setText(
+            f"{rows} rows · variables: {', '.join(names)}" if names else f"{rows} rows"
+        )
+        self.show_empty(rows == 0 and not names)
+
+    def add_row(self) -> None:
+        self.model.add_cases([TestCase(vars={n: "" for n in self.model.variable_names})])
+        row = self.model.rowCount() - 1
+        index = self.model.index(row, 1 if self.model.variable_names else 0)
+        self.view.setCurrentIndex(index)
+        self.view.edit(index)
+
+    def delete_selected(self) -> None:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedIndexes()})
+        self.model.remove_rows(rows)
+
+    def select_rows(self, rows: list[int]) -> None:
+        selection = self.view.selectionModel()
+        selection.clearSelection()
+        for row in rows:
+            selection.select(self.model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                             | QItemSelectionModel.SelectionFlag.Rows)
+
+    def ask_variable(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, "New variable",
+                                        "Name of the column (used as {{name}} in prompts):")
+        self.add_variable(name.strip() if ok else "")
+
+    def add_variable(self, name: str) -> str | None:
+        """Add a column; returns a message when the name cannot be a variable."""
+        from lab.core.template import variables
+
+        if not name:
+            return None
+        if variables("{{" + name + "}}") != [name]:
+            return (f"'{name}' cannot be a variable name: use letters, digits and _ "
+                    "(starting with a letter).")
+        self.model.add_variable(name)
+        self._fit_columns(self.model._cases)
+        return None
 
     def _fit_columns(self, cases) -> None:
         """Short columns fit their content; the column with the longest text takes the rest."""

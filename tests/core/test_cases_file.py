@@ -58,3 +58,19 @@ def test_files_by_extension(tmp_path):
     (tmp_path / "latin.csv").write_bytes("q\ncaf\xe9\n".encode("latin-1"))
     with pytest.raises(CasesFileError, match="not UTF-8"):
         load(tmp_path / "latin.csv")
+
+
+def test_paste_with_and_without_a_header():
+    from lab.core.cases_file import parse_paste
+
+    with_header = parse_paste("message\tcustomer\nHello\tAna\n", ["customer", "message"])
+    assert [c.vars for c in with_header.cases] == [{"message": "Hello", "customer": "Ana"}]
+    data_only = parse_paste("Ana\tHello\nBen\tHi there\n", ["customer", "message"])
+    assert [c.vars for c in data_only.cases] == [
+        {"customer": "Ana", "message": "Hello"}, {"customer": "Ben", "message": "Hi there"}]
+    empty_table = parse_paste("q,a\n1,2\n", [])
+    assert empty_table.cases[0].vars == {"q": "1", "a": "2"}
+    wrong = parse_paste("just one cell\n", ["customer", "message"])
+    assert wrong.messages() == [
+        "pasted text, line 1: has 1 cells but the table has 2 variables (customer, message); "
+        "copy the header row too, so each cell finds its column"]
