@@ -140,9 +140,9 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         description="Run every variant over every test case (times --samples) of an experiment "
         "file, logging each call to the workspace. Shows the estimated calls, tokens and cost "
         "first, a progress bar on a terminal, and a summary table at the end. Exit status: 0 "
-        "when every call ended (successfully or with a recorded error), 2 for bad input, "
-        "3 when the budget stopped the run, 130 when cancelled (Ctrl-C; finished calls are "
-        "kept, and --resume finishes the rest).",
+        "when every call ended (successfully or with a recorded error), 1 when the workspace "
+        "could not be written, 2 for bad input, 3 when the budget stopped the run, 130 when "
+        "cancelled (Ctrl-C; finished calls are kept, and --resume finishes the rest).",
     )
     run.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
     _add_db(run)
@@ -370,11 +370,9 @@ async def _run_until_interrupted(runner: Runner):
 
 
 def _confirm() -> bool:
-    try:
-        answer = input("Run it? [y/N] ")
-    except EOFError:
-        return False
-    return answer.strip().lower() in ("y", "yes")
+    # The question goes to stderr with the estimate: stdout may be piped (`--json | jq`).
+    print("Run it? [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
 
 
 def cmd_log(args: argparse.Namespace) -> int:
