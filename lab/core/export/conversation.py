@@ -1,0 +1,124 @@
+"""The conversation a logged call really sent, read back from its recorded request body.
+
+Each provider family reshapes the lab's messages for its wire format (system as a message, as a
+top-level string, or as `systemInstruction`; `assistant` or `model`; plain strings or parts).
+An export needs them back in the lab's own words, so this module reads all four shapes. When a
+body cannot be read (an old row, a request recorded without its body), the conversation is
+rebuilt from the call's prompt version and test-case values with the same `build_messages` the
+runner used.
+
+Everything before the final user message is the prompt's context (system prompt, few-shot turns,
+earlier steps of a chain): it is marked `is_example` where it is a user/assistant turn, because
+only the final reply is what the user judged and what a training example should teach.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lab.core.model import Message, PromptVersion, TestCase, Variant
+from lab.core.template import MissingVariables, build_messages
+
+_ROLES = {"system": "system", "developer": "system", "user": "user",
+          "assistant": "assistant", "model": "assistant"}
+
+
+class Interner:
+    """Hands back one shared object for equal prompt parts.
+
+    A workspace with 100,000 calls of one prompt holds the same long system prompt 100,000
+    times once the request bodies are parsed; sharing one copy keeps an export's memory at the
+    size of the inputs and outputs alone.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[Any, Any] = {}
+
+    def __call__(self, value: Any) -> Any:
+        return self._seen.setdefault(value, value)
+
+    def context(self, messages: list[Message]) -> tuple[Message, ...]:
+        """One shared tuple for every equal run of messages (messages are not hashable)."""
+        key = tuple((m.role, m.content, m.is_example) for m in messages)
+        return self._seen.setdefault(key, tuple(messages))
+
+
+def _text(content: Any) -> str | None:
+    """Plain text of a message's content: a string, or the text parts of a list of parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        texts = []
+        for part in content:
+            if isinstance(part, str):
+                texts.append(part)
+            elif isinstance(part, dict) and isinstance(part.get("text"), str):
+                texts.append(part["text"])
+            else:
+                return None  # an image or a tool block: not a text conversation we can export
+        return "".join(texts)
+    if isinstance(content, dict) and isinstance(content.get("parts"), list):
+        return _text(content["parts"])
+    return None
+
+
+def messages_from_request(request: dict[str, Any]) -> list[Message] | None:
+    """The turns of a recorded request body (OpenAI, Ollama, Anthropic or Gemini shape).
+
+    None when the body holds no conversation we can read, so the caller rebuilds it instead.
+    """
+    turns: list[tuple[str, str]] = []
+    if isinstance(request.get("contents"), list):  # Gemini
+        system = _text(request.get("systemInstruction") or request.get("system_instruction"))
+        if system:
+            turns.append(("system", system))
+        raw = [(m.get("role", "user"), m.get("parts")) for m in request["contents"]
+               if isinstance(m, dict)]
+    elif isinstance(request.get("messages"), list):  # OpenAI, Ollama, Anthropic
+        system = request.get("system")
+        if system is not None:  # Anthropic keeps the system prompt out of the messages
+            text = _text(system)
+            if text is None:
+                return None
+            if text:
+                turns.append(("system", text))
+        raw = [(m.get("role"), m.get("content")) for m in request["messages"]
+               if isinstance(m, dict)]
+    else:
+        return None
+    for role, content in raw:
+        text = _text(content)
+        if role not in _ROLES or text is None:
+            return None
+        turns.append((_ROLES[role], text))
+    if not turns or turns[-1][0] != "user":
+        return None
+    last = len(turns) - 1
+    return [
+        Message(role, text, is_example=(i < last and role != "system"))  # type: ignore[arg-type]
+        for i, (role, text) in enumerate(turns)
+    ]
+
+
+def rebuild_messages(version: PromptVersion, case_vars: dict[str, Any]) -> list[Message]:
+    """The conversation the runner would send for this prompt version and test case.
+
+    Raises MissingVariables when the case lacks a value the prompt needs.
+    """
+    variant = Variant(name="", model="", system=version.system, examples=version.examples)
+    return build_messages(variant, version.user_template, TestCase(vars=dict(case_vars)))
+
+
+def conversation_of(
+    request: dict[str, Any], version: PromptVersion | None, case_vars: dict[str, Any]
+) -> tuple[list[Message] | None, str]:
+    """(messages, where they came from): "request", "rebuilt", or (None, why not)."""
+    messages = messages_from_request(request)
+    if messages is not None:
+        return messages, "request"
+    if version is None:
+        return None, "the request body holds no readable conversation and there is no prompt version"
+    try:
+        return rebuild_messages(version, case_vars), "rebuilt"
+    except MissingVariables as exc:
+        return None, f"the prompt cannot be rebuilt: {exc}"
