@@ -94,3 +94,12 @@ def confirm_import(parent: QWidget, source: str, good: int, problems: list[str])
     box.addButton(QMessageBox.StandardButton.Ok)
     box.exec()
     return False
+
+
+def confirm(parent: QWidget, title: str, text: str) -> bool:
+    """A yes/no question for destructive actions; the safe answer is the default."""
+    answer = QMessageBox.question(
+        parent, title, text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+        QMessageBox.StandardButton.Cancel)
+    return answer == QMessageBox.StandardButton.Yes

@@ -39,6 +39,7 @@ from lab.core.workspace import current_project_id, install_sample
 from lab.core import cases_file
 from lab.gui import dialogs
 from lab.gui.dialogs import show_about, show_shortcuts
+from lab.gui.diff_view import VariantDiffDialog
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.panes import CasesPane, ExamplesPane, HistoryPane, ResultsPane, VariantsPane
 from lab.gui.prompt_pane import PromptPane
@@ -80,6 +81,8 @@ class MainWindow(QMainWindow):
         self.models: dict[str, list[str]] = {}  # provider name -> model names, as last listed
         self.project: Project | None = None
         self.current_variant: Variant | None = None
+        self._saving = False
+        self._save_again = False
         self.setWindowTitle(APP_NAME)
         self.setMinimumSize(960, 620)
         self.setDockNestingEnabled(True)
@@ -124,8 +127,14 @@ class MainWindow(QMainWindow):
         self.prompt_pane.system_edited.connect(self._save_system)
         self.prompt_pane.template_edited.connect(self._save_template)
         self.prompt_pane.model_picker.model_chosen.connect(self._save_model)
+        self.prompt_pane.parameters.params_edited.connect(self._save_params)
         self.examples_pane.model.edited.connect(self._save_examples)
         self.cases_pane.model.edited.connect(self._cases_edited)
+        self.variants_pane.add_requested.connect(self.new_variant)
+        self.variants_pane.duplicate_requested.connect(self.duplicate_variant)
+        self.variants_pane.delete_requested.connect(self.delete_variant)
+        self.variants_pane.compare_requested.connect(self.compare_variants)
+        self.variants_pane.model.renamed.connect(self._variant_renamed)
         self.cases_pane.import_requested.connect(self.import_cases)
         self.cases_pane.paste_requested.connect(self.paste_cases)
         self.samples.valueChanged.connect(lambda _v: self._refresh_matrix())
@@ -190,6 +199,17 @@ class MainWindow(QMainWindow):
         self.refresh_models_action = self._action(
             "Refresh &Model List", None, self.refresh_models,
             "Ask every provider that has a key which models it offers")
+        self.new_variant_action = self._action("&New Variant", None, self.new_variant,
+                                               "Add an empty variant")
+        self.duplicate_variant_action = self._action(
+            "&Duplicate Variant", "Ctrl+D", self.duplicate_variant,
+            "Copy the selected variant to change one thing")
+        self.rename_variant_action = self._action("&Rename Variant", "F2",
+                                                  lambda: self.variants_pane.rename())
+        self.delete_variant_action = self._action("De&lete Variant", None, self.delete_variant)
+        self.compare_variants_action = self._action(
+            "&Compare Variants…", "Ctrl+Shift+D", self.compare_variants,
+            "Show what differs between two variants, word by word")
         self.reset_layout_action = self._action("Reset &Layout", None, self._reset_layout,
                                                 "Put every pane back where it started")
         self.shortcuts_action = self._action("&Keyboard Shortcuts", QKeySequence.StandardKey.HelpContents,
@@ -228,6 +248,11 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
         edit_menu.addActions([self.providers_action, self.refresh_models_action])
+        variant_menu = menu.addMenu("V&ariant")
+        variant_menu.addActions([self.new_variant_action, self.duplicate_variant_action,
+                                 self.rename_variant_action, self.delete_variant_action])
+        variant_menu.addSeparator()
+        variant_menu.addAction(self.compare_variants_action)
         view_menu = menu.addMenu("&View")
         for dock in (self.variants_dock, self.cases_dock, self.history_dock):
             view_menu.addAction(dock.toggleViewAction())
@@ -276,6 +301,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.prompt_pane.flush()
+        self._finish_saves()
         self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         self.settings.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
         self.settings.setValue(SETTINGS_SPLITTER, self.centre.saveState())
@@ -362,37 +388,133 @@ class MainWindow(QMainWindow):
         self.variants_pane.model.refresh()
         self._save_variant(variant)
 
-    def _save_variant(self, variant: Variant) -> None:
-        """Save a snapshot on the store thread (the GUI may keep editing the original), then
-        copy the ids the store assigned back onto the original objects."""
+    def _save_params(self, values: dict) -> None:
+        variant = self.current_variant
+        if variant is None:
+            return
+        for name, value in values.items():
+            if value is None:
+                variant.params.pop(name, None)
+            else:
+                variant.params[name] = value
+        self.variants_pane.model.refresh()
+        self._save_variant(variant)
+
+    def _save_variant(self, _variant: Variant) -> None:
+        self._save_project()
+
+    def _unique_name(self, base: str) -> str:
+        names = {v.name for v in self.project.variants} if self.project else set()
+        if base not in names:
+            return base
+        n = 2
+        while f"{base} ({n})" in names:
+            n += 1
+        return f"{base} ({n})"
+
+    def _insert_variant(self, variant: Variant, row: int) -> None:
         project = self.project
         if project is None:
             return
-        originals = list(variant.examples)
-        snapshot = copy.deepcopy(variant)
+        project.variants.insert(row, variant)
+        self.variants_pane.model.set_variants(project.variants)
+        self.variants_pane.select(row)
+        self._refresh_matrix()
+        self._save_project()
 
-        def save(store: Store) -> tuple[int | None, list[int | None]]:
-            store.save_variant(project.id, snapshot)
-            return snapshot.id, [e.id for e in snapshot.examples]
+    def new_variant(self) -> None:
+        if self.project is None:
+            return
+        letter = chr(ord("A") + len(self.project.variants) % 26)
+        model = self.current_variant.model if self.current_variant else "openai/gpt-4o-mini"
+        self._insert_variant(Variant(name=self._unique_name(letter), model=model),
+                             len(self.project.variants))
+        self.prompt_pane.system.setFocus()
 
-        def saved(result: tuple[int | None, list[int | None]]) -> None:
-            variant.id = result[0]
-            for example, new_id in zip(originals, result[1]):
-                example.id = new_id
-            self.statusBar().showMessage("Saved", 1500)
+    def duplicate_variant(self) -> None:
+        variant = self.current_variant
+        if self.project is None or variant is None:
+            return
+        self.prompt_pane.flush()
+        copy_ = copy.deepcopy(variant)
+        copy_.id = None
+        for example in copy_.examples:
+            example.id = None
+        copy_.name = self._unique_name(f"{variant.name} copy")
+        self._insert_variant(copy_, self.project.variants.index(variant) + 1)
 
-        when_done(self.store.submit(save), saved,
-                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+    def delete_variant(self) -> None:
+        variant, project = self.current_variant, self.project
+        if project is None or variant is None:
+            return
+        if not dialogs.confirm(self, "Delete variant",
+                               f"Delete the variant “{variant.name}” with its prompt and "
+                               f"{len(variant.examples)} examples? Logged calls are kept."):
+            return
+        row = project.variants.index(variant)
+        project.variants.remove(variant)
+        self.current_variant = None
+        self.variants_pane.model.set_variants(project.variants)
+        if project.variants:
+            self.variants_pane.select(min(row, len(project.variants) - 1))
+        else:
+            self._select_variant(-1)
+        self._refresh_matrix()
+        self._save_project()
+
+    def compare_variants(self) -> VariantDiffDialog | None:
+        project = self.project
+        if project is None or not project.variants:
+            return None
+        self.prompt_pane.flush()
+        current = max(self.variants_pane.current_row(), 0)
+        other = 1 if current == 0 else 0
+        dialog = VariantDiffDialog(project.variants, left=other if current else 0,
+                                   right=current if current else other, parent=self)
+        dialog.show()
+        return dialog
+
+    def _variant_renamed(self, row: int) -> None:
+        if self.project is None:
+            return
+        variant = self.project.variants[row]
+        if variant is self.current_variant:
+            self.prompt_pane.header.title.setText(f"System prompt · {variant.name}")
+            self.examples_pane.header.title.setText(f"Few-shot examples · {variant.name}")
+        self._refresh_matrix()
+        self._save_variant(variant)
 
     def _cases_edited(self) -> None:
         self._refresh_matrix()
         self._save_project()
 
+    def _finish_saves(self, timeout_s: float = 10.0) -> None:
+        """On close, let the save in flight (and the one it queues) land: an edit made a moment
+        before quitting must not be lost. Events keep flowing, so the window stays responsive."""
+        import time
+
+        from PySide6.QtCore import QEventLoop
+
+        deadline = time.monotonic() + timeout_s
+        while (self._saving or self._save_again) and time.monotonic() < deadline:
+            if not self._saving:
+                self._save_project()
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
     def _save_project(self) -> None:
-        """Save a snapshot of the whole project; ids the store assigns go back to the originals."""
-        project = self.project
-        if project is None:
+        """Save the whole project on the store thread, one save at a time.
+
+        The store assigns ids to new variants, examples and cases; they are copied back onto
+        the objects before the next save, or a second save would insert them again. So while a
+        save is in flight, further edits only mark the project dirty, and one more save follows.
+        """
+        if self.project is None:
             return
+        if self._saving:
+            self._save_again = True
+            return
+        self._saving, self._save_again = True, False
+        project = self.project
         originals = [project, *project.variants, *project.cases, *project.checks,
                      *(e for v in project.variants for e in v.examples)]
         snapshot = copy.deepcopy(project)
@@ -406,10 +528,17 @@ class MainWindow(QMainWindow):
         def saved(ids: list[int | None]) -> None:
             for obj, new_id in zip(originals, ids):
                 obj.id = new_id
-            self.statusBar().showMessage("Saved", 1500)
+            self._saving = False
+            if self._save_again and project is self.project:
+                self._save_project()
+            else:
+                self.statusBar().showMessage("Saved", 1500)
 
-        when_done(self.store.submit(save), saved,
-                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+        def failed(exc: BaseException) -> None:
+            self._saving = False
+            QMessageBox.warning(self, "Not saved", str(exc))
+
+        when_done(self.store.submit(save), saved, failed)
 
     def import_cases(self, path: str | None = None) -> None:
         if path is None:
@@ -491,11 +620,7 @@ class MainWindow(QMainWindow):
         if project is None or project.user_template == text:
             return
         project.user_template = text
-        self._submit_save(lambda store: store.save_user_template(project.id, text))
-
-    def _submit_save(self, fn) -> None:
-        when_done(self.store.submit(fn), lambda _r: self.statusBar().showMessage("Saved", 1500),
-                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+        self._save_project()
 
     def _refresh_matrix(self) -> None:
         if self.project is None:

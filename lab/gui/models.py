@@ -32,7 +32,12 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 
 class VariantListModel(QAbstractListModel):
-    """The variants of the open project: name on the first line, model on the second."""
+    """The variants of the open project: name on the first line, model on the second.
+
+    Renaming in place edits the name only (the caption line is drawn by the delegate).
+    """
+
+    renamed = Signal(int)
 
     def __init__(self, variants: list[Variant] | None = None):
         super().__init__()
@@ -62,9 +67,27 @@ class VariantListModel(QAbstractListModel):
             temp = v.params.get("temperature")
             extra = f" · T={temp}" if temp is not None else ""
             return f"{v.name}\n{v.model}{extra} · {len(v.enabled_examples())} examples"
+        if role == Qt.ItemDataRole.EditRole:
+            return v.name
         if role == TOOLTIP:
             return f"{v.name}\nModel: {v.model}\nParameters: {v.params or 'defaults'}"
         return None
+
+    def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:
+        name = str(value).strip()
+        if not index.isValid() or role != Qt.ItemDataRole.EditRole or not name:
+            return False
+        if any(v.name == name for i, v in enumerate(self._variants) if i != index.row()):
+            return False  # names identify variants in results and exports: keep them unique
+        if self._variants[index.row()].name == name:
+            return False
+        self._variants[index.row()].name = name
+        self.dataChanged.emit(index, index)
+        self.renamed.emit(index.row())
+        return True
+
+    def flags(self, index: Index) -> Qt.ItemFlag:
+        return super().flags(index) | Qt.ItemFlag.ItemIsEditable
 
 
 class ExamplesTableModel(QAbstractTableModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QHBoxLayout,
     QAbstractItemView,
     QToolButton,
     QHeaderView,
@@ -66,7 +67,13 @@ class _StackedPane(QWidget):
 
 
 class VariantsPane(QWidget):
+    """The variants: pick one to edit; add, duplicate, rename (F2), delete, compare two."""
+
     variant_selected = Signal(int)
+    add_requested = Signal()
+    duplicate_requested = Signal()
+    delete_requested = Signal()
+    compare_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,14 +83,37 @@ class VariantsPane(QWidget):
         self.view.setItemDelegate(TwoLineDelegate(self.view))
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setUniformItemSizes(True)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.EditKeyPressed
+                                  | QAbstractItemView.EditTrigger.DoubleClicked)
         self.view.selectionModel().currentChanged.connect(
             lambda current, _prev: self.variant_selected.emit(current.row())
         )
-        self.setLayout(_column(self.view))
+        self.add_button = tool_button("New", "Add an empty variant", self.add_requested.emit)
+        self.duplicate_button = tool_button(
+            "Duplicate", "Copy the selected variant to change one thing (Ctrl+D)",
+            self.duplicate_requested.emit)
+        self.delete_button = tool_button("Delete", "Delete the selected variant",
+                                         self.delete_requested.emit)
+        self.compare_button = tool_button("Compare", "Show the differences between two variants",
+                                          self.compare_requested.emit)
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 4)
+        for button in (self.add_button, self.duplicate_button, self.delete_button,
+                       self.compare_button):
+            bar.addWidget(button)
+        bar.addStretch(1)
+        layout = _column(self.view)
+        layout.addLayout(bar)
+        self.setLayout(layout)
 
     def select(self, row: int) -> None:
         self.view.setCurrentIndex(self.model.index(row, 0))
+
+    def current_row(self) -> int:
+        return self.view.currentIndex().row()
+
+    def rename(self) -> None:
+        self.view.edit(self.view.currentIndex())
 
 
 def tool_button(text: str, tip: str, slot) -> QToolButton:

@@ -8,7 +8,17 @@ run on every keystroke.
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QPlainTextEdit, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 from PySide6.QtCore import Qt
 
 from lab.core.model import Variant
@@ -63,6 +73,57 @@ class ModelPicker(QComboBox):
             self.model_chosen.emit(text)
 
 
+class ParametersBar(QWidget):
+    """Temperature and max tokens of the variant; the lowest value of each means "the
+    provider's default", so a variant never sends a parameter the user did not set."""
+
+    params_edited = Signal(dict)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.temperature = QDoubleSpinBox()
+        self.temperature.setRange(-0.1, 2.0)
+        self.temperature.setSingleStep(0.1)
+        self.temperature.setDecimals(2)
+        self.temperature.setSpecialValueText("default")
+        self.temperature.setToolTip("Sampling temperature: 0 is the most repeatable")
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(0, 1_000_000)
+        self.max_tokens.setSingleStep(64)
+        self.max_tokens.setSpecialValueText("default")
+        self.max_tokens.setToolTip("The longest reply the model may write, in tokens")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 2, 8, 2)
+        for label, widget in (("Temperature", self.temperature), ("Max tokens", self.max_tokens)):
+            caption = QLabel(label)
+            caption.setObjectName("PaneCaption")
+            layout.addWidget(caption)
+            layout.addWidget(widget)
+        layout.addStretch(1)
+        self._loading = False
+        self.temperature.valueChanged.connect(self._changed)
+        self.max_tokens.valueChanged.connect(self._changed)
+
+    def show_params(self, params: dict) -> None:
+        self._loading = True
+        temperature = params.get("temperature")
+        self.temperature.setValue(float(temperature) if temperature is not None else -0.1)
+        self.max_tokens.setValue(int(params.get("max_tokens") or 0))
+        self._loading = False
+
+    def values(self) -> dict:
+        """The parameters as set: {name: value}, with None for "use the provider's default"."""
+        temperature = self.temperature.value()
+        return {
+            "temperature": None if temperature < 0 else round(temperature, 2),
+            "max_tokens": self.max_tokens.value() or None,
+        }
+
+    def _changed(self) -> None:
+        if not self._loading:
+            self.params_edited.emit(self.values())
+
+
 class PromptPane(QWidget):
     system_edited = Signal(str)
     template_edited = Signal(str)
@@ -89,6 +150,8 @@ class PromptPane(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.setSpacing(0)
         top_layout.addWidget(self.header)
+        self.parameters = ParametersBar()
+        top_layout.addWidget(self.parameters)
         top_layout.addWidget(self.system)
         bottom = QWidget()
         bottom_layout = QVBoxLayout(bottom)
@@ -132,6 +195,7 @@ class PromptPane(QWidget):
             self.setEnabled(variant is not None)
             self.header.title.setText(f"System prompt · {variant.name}" if variant else "System prompt")
             self.model_picker.set_models(models or [], variant.model if variant else "")
+            self.parameters.show_params(variant.params if variant else {})
             self.system.setPlainText(variant.system if variant else "")
             if self.template.toPlainText() != user_template:
                 self.template.setPlainText(user_template)

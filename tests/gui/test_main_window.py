@@ -89,6 +89,20 @@ def test_unsaved_typing_is_flushed_on_close(make_window, lab_home):
     assert system == "Typed just before closing."
 
 
+def test_edit_made_while_a_save_is_in_flight_is_saved_on_close(make_window, lab_home):
+    window = make_window()
+    window.prompt_pane.system.setPlainText("First edit.")
+    window.prompt_pane.flush()  # a save is now in flight
+    window.prompt_pane.system.setPlainText("Second edit, just before quitting.")
+    window.close()
+    window.store.close()
+    conn = sqlite3.connect(lab_home / "workspace.db")
+    rows = conn.execute("SELECT system FROM variants ORDER BY position").fetchall()
+    conn.close()
+    assert rows[0][0] == "Second edit, just before quitting."
+    assert len(rows) == 2
+
+
 def test_samples_change_the_planned_calls(make_window):
     window = make_window()
     window.samples.setValue(5)
@@ -138,7 +152,7 @@ def test_window_layout_is_remembered(make_window, qtbot, lab_home):
 def test_menus_and_shortcuts(make_window, qtbot):
     window = make_window()
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "&View", "&Run", "&Help"]
+    assert titles == ["&File", "&Edit", "V&ariant", "&View", "&Run", "&Help"]
     rows = dict(shortcut_rows(window))
     assert rows["Run"] == "Ctrl+Return"
     assert "Open Workspace" in rows
