@@ -209,3 +209,17 @@ def test_locate_finds_the_line_of_a_field(path, line):
     from lab.core.experiment_file import locate
 
     assert locate(FULL, path) == line
+
+
+def test_the_sample_project_passes_every_pre_flight_check():
+    """What a newcomer runs first must not be refused: templates, checks and models all valid."""
+    from lab.core.checks import validate_check
+    from lab.core.provider_settings import built_in_providers
+    from lab.core.run_plan import build_plan, provider_configs
+    from lab.core.template import check_project
+
+    spec = load(resource_path("sample/support-replies.toml"))
+    assert [p.message for p in check_project(spec.project) if p.severity == "error"] == []
+    assert [validate_check(c) for c in spec.project.checks] == [[], [], []]
+    plan = build_plan(spec, provider_configs(spec, built_in_providers()))
+    assert len(plan.calls) == 40

@@ -42,6 +42,7 @@ def test_add_test_save_and_pick_a_model(make_window, qtbot, fake_server, lab_hom
                     and not dialog.test_status.text().startswith(("Asking", "Lists")), timeout=10000)
     assert "key" in dialog.test_status.text().lower()
     assert "wrong-key-123456" not in dialog.test_status.text()
+    assert ".." not in dialog.test_status.text()
 
     dialog.key.setText(API_KEY)
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)

@@ -1,8 +1,9 @@
 """Reading exports back with their consumers' own code, offline: Hugging Face `datasets` and
 `trl.data_utils`, with a chat template tokenizer built on the spot (no Hub download).
 
-`datasets` and `trl` are test dependencies. Where they are missing the tests that need them are
-skipped with a reason that says what to install (never silently: pytest's -ra lists the reason).
+`datasets` and `trl` are test dependencies that scripts/setup.sh installs. Where one is missing,
+the tests that need it FAIL with what to install: a skipped consumer check would hide a broken
+export.
 """
 
 from __future__ import annotations
@@ -18,8 +19,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
-INSTALL = ("install the export test dependencies: .venv/bin/pip install torch==2.13.0, then "
-           "datasets and trl (see the export section of the test extra)")
+INSTALL = "run ./scripts/test.sh, which installs the CPU build of torch and then the test extra"
 
 # A ChatML-style template: enough to show where the prompt ends and the completion starts.
 CHAT_TEMPLATE = (
@@ -28,8 +28,17 @@ CHAT_TEMPLATE = (
 )
 
 
+def _require(module: str) -> Any:
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        pytest.fail(f"`{module}` is not installed; {INSTALL}")
+
+
 def datasets_module() -> Any:
-    return pytest.importorskip("datasets", reason=f"`datasets` is not installed; {INSTALL}")
+    return _require("datasets")
 
 
 def load_rows(path: Path, cache_dir: Path) -> list[dict[str, Any]]:
@@ -41,7 +50,7 @@ def load_rows(path: Path, cache_dir: Path) -> list[dict[str, Any]]:
 
 
 def trl_data_utils() -> Any:
-    pytest.importorskip("trl", reason=f"`trl` is not installed; {INSTALL}")
+    _require("trl")
     import trl.data_utils
 
     return trl.data_utils
@@ -49,7 +58,7 @@ def trl_data_utils() -> Any:
 
 def local_chat_tokenizer() -> Any:
     """A real `PreTrainedTokenizerFast` with CHAT_TEMPLATE, from a tiny word-level vocabulary."""
-    pytest.importorskip("transformers", reason=f"`transformers` is not installed; {INSTALL}")
+    _require("transformers")
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast
 

@@ -171,7 +171,8 @@ def error_from_status(
     """
     headers = headers or {}
     code = details.code or details.type
-    said = f": {one_line(details.message)}" if details.message else ""
+    # The provider's own sentence is quoted before ours; drop its final stop so we never print "..".
+    said = f": {one_line(details.message).rstrip('. ')}" if details.message else ""
     common: dict[str, Any] = {
         "provider": provider,
         "status": status,
