@@ -2,8 +2,8 @@
 # Set up everything Prompt Lab needs on this machine; safe to run again (it only does what is missing).
 #  - as root on Debian/Ubuntu: the system libraries Qt needs, Xvfb, and gnome-keyring + D-Bus
 #    (the real Secret Service keyring the tests use);
-#  - a virtual environment in .venv with the lab and its test tools installed.
-# Used by scripts/run.sh and scripts/test.sh; not meant to be run on its own, but it can be.
+#  - a virtual environment in .venv with the lab installed ("app"), plus its test tools ("test").
+# Usage: bash scripts/setup.sh app|test   (run.sh and test.sh call it; it can be run on its own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,8 @@ DEBIAN_PACKAGES=(
   gnome-keyring dbus
 )
 
+MODE=${1:-test}
+case "$MODE" in app|test) ;; *) echo "setup: usage: setup.sh app|test" >&2; exit 2 ;; esac
 PYTHON=${PYTHON:-python3}
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
@@ -49,15 +51,20 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 
-# Reinstall only when pyproject.toml changed since the last successful install.
-stamp=.venv/.prompt-lab-installed
+# Reinstall only when pyproject.toml changed since the last successful install of this mode.
+stamp=.venv/.prompt-lab-installed-$MODE
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: installing Prompt Lab and its test tools into .venv"
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  # trl (a test tool) needs torch. Installed first and pinned: on this project's machines the
-  # pin resolves to a CPU build kept on disk; anything newer would pull several GB of CUDA.
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  if [ "$MODE" = app ]; then
+    echo "setup: installing Prompt Lab into .venv"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+  else
+    echo "setup: installing Prompt Lab and its test tools into .venv"
+    # trl (a test tool) needs torch. Installed first and pinned: on this project's machines the
+    # pin resolves to a CPU build kept on disk; anything newer would pull several GB of CUDA.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  fi
   echo "$want" > "$stamp"
 fi

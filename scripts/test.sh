@@ -3,7 +3,7 @@
 # Extra arguments go to pytest, e.g. -k store or -x.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh test
 export QT_QPA_PLATFORM=offscreen
 # No test may touch the user's real workspace, settings or keyring.
 export LAB_HOME="$(mktemp -d)"
