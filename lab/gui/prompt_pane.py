@@ -79,7 +79,7 @@ class ParametersBar(QWidget):
 
     params_edited = Signal(dict)
 
-    def __init__(self) -> None:
+    def __init__(self, model_picker: QWidget) -> None:
         super().__init__()
         self.temperature = QDoubleSpinBox()
         self.temperature.setRange(-0.1, 2.0)
@@ -94,7 +94,8 @@ class ParametersBar(QWidget):
         self.max_tokens.setToolTip("The longest reply the model may write, in tokens")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 2, 8, 2)
-        for label, widget in (("Temperature", self.temperature), ("Max tokens", self.max_tokens)):
+        for label, widget in (("Model", model_picker), ("Temperature", self.temperature),
+                              ("Max tokens", self.max_tokens)):
             caption = QLabel(label)
             caption.setObjectName("PaneCaption")
             layout.addWidget(caption)
@@ -133,7 +134,6 @@ class PromptPane(QWidget):
         self._loading = False
         self.header = PaneHeader("System prompt")
         self.model_picker = ModelPicker()
-        self.header.add_widget(self.model_picker)
 
         self.system = PromptEditor(
             "PromptEditor",
@@ -150,7 +150,7 @@ class PromptPane(QWidget):
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.setSpacing(0)
         top_layout.addWidget(self.header)
-        self.parameters = ParametersBar()
+        self.parameters = ParametersBar(self.model_picker)
         top_layout.addWidget(self.parameters)
         top_layout.addWidget(self.system)
         bottom = QWidget()
