@@ -69,7 +69,8 @@ def load_dataset(store: Store, name_or_id: str | int) -> Dataset:
         raise WorkspaceError(f"No dataset {name_or_id!r} in {store.path}. Datasets: {known}.")
     selection = json.loads(row[4] or "{}")
     picks = store.db.execute(
-        "SELECT call_id, included FROM dataset_picks WHERE dataset_id = ? ORDER BY call_id", [row[0]]
+        "SELECT call_id, included FROM dataset_picks WHERE dataset_id = ? ORDER BY call_id",
+        [row[0]],
     ).fetchall()
     if picks:
         selection["include_calls"] = [c for c, inc in picks if inc]
@@ -129,7 +130,8 @@ def _rules_sql(s: Selection) -> tuple[str, list[Any]]:
     for name in s.checks:
         where.append("EXISTS (SELECT 1 FROM check_results k WHERE k.call_id = c.id"
                      " AND k.check_name = ? AND k.passed = 1) AND NOT EXISTS (SELECT 1 FROM"
-                     " check_results k WHERE k.call_id = c.id AND k.check_name = ? AND k.passed = 0)")
+                     " check_results k WHERE k.call_id = c.id AND k.check_name = ?"
+                     " AND k.passed = 0)")
         params += [name, name]
     for column, values in (("e.name", s.experiments), ("c.run_id", s.runs),
                            ("c.variant_name", s.variants)):
@@ -199,9 +201,8 @@ def select_calls(
             loaded = store.load_prompt_version(version_id)
             versions[version_id] = (loaded, tuple(loaded.examples))
         version, examples = versions.get(version_id, (None, ()))
-        case_vars = json.loads(row["case_vars_json"] or "{}")
         messages, source = conversation_of(json.loads(row["request_json"] or "{}"), version,
-                                           case_vars)
+                                           row["case_vars_json"])
         if messages is None:
             if skipped is not None:
                 skipped.append(SkippedCall(row["id"], f"Output left out: {source}."))
@@ -211,14 +212,17 @@ def select_calls(
             call_id=row["id"], context=context, user=messages[-1].content,
             output=row["response_text"], source=source, prompt_version_id=version_id,
             system_template=version.system if version else "", examples=examples,
-            case_vars=case_vars, variant=row["variant_name"], provider=row["provider"],
-            model=row["model"], experiment=row["experiment"], run_id=row["run_id"],
+            # Names repeat on every row: one shared copy of each.
+            case_vars_json=row["case_vars_json"], variant=share(row["variant_name"]),
+            provider=share(row["provider"]), model=share(row["model"]),
+            experiment=share(row["experiment"]), run_id=row["run_id"],
             thumbs=row["thumbs"], score=row["score"],
         ))
     tags, checks = _labels(store, [c.call_id for c in found])
     for call in found:
         call.tags = tuple(tags.get(call.call_id, ()))
-        call.checks = checks.get(call.call_id, {})
+        if call.call_id in checks:
+            call.checks = checks[call.call_id]
     return found
 
 

@@ -117,8 +117,9 @@ def _sources(plan: ExportPlan) -> list[str]:
     lines = ["", "## Sources", "", "Experiments:", ""]
     lines += [f"- {_cell(name)}: {n}" for name, n in experiments.most_common()]
     lines += ["", "Prompt versions (id: first line of the system prompt):", ""]
-    lines += [f"- {vid if vid is not None else '(none)'}: {n} example(s), "
-              f"“{_cell(_first_line(system_of.get(vid, '')))}”" for vid, n in versions.most_common()]
+    for vid, n in versions.most_common():
+        first = _cell(_first_line(system_of.get(vid, "")))
+        lines.append(f"- {vid if vid is not None else '(none)'}: {n} example(s), “{first}”")
     lines += ["", "Models:", ""]
     lines += [f"- {_cell(name)}: {n}" for name, n in models.most_common()]
     return lines

@@ -14,6 +14,7 @@ only the final reply is what the user judged and what a training example should 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from lab.core.model import Message, PromptVersion, TestCase, Variant
@@ -110,15 +111,19 @@ def rebuild_messages(version: PromptVersion, case_vars: dict[str, Any]) -> list[
 
 
 def conversation_of(
-    request: dict[str, Any], version: PromptVersion | None, case_vars: dict[str, Any]
+    request: dict[str, Any], version: PromptVersion | None, case_vars_json: str
 ) -> tuple[list[Message] | None, str]:
-    """(messages, where they came from): "request", "rebuilt", or (None, why not)."""
+    """(messages, where they came from): "request", "rebuilt", or (None, why not).
+
+    The test case's values arrive as logged (JSON) and are parsed only to rebuild.
+    """
     messages = messages_from_request(request)
     if messages is not None:
         return messages, "request"
     if version is None:
-        return None, "the request body holds no readable conversation and there is no prompt version"
+        return None, ("the request body holds no readable conversation and there is no prompt "
+                      "version to rebuild it from")
     try:
-        return rebuild_messages(version, case_vars), "rebuilt"
+        return rebuild_messages(version, json.loads(case_vars_json or "{}")), "rebuilt"
     except MissingVariables as exc:
         return None, f"the prompt cannot be rebuilt: {exc}"

@@ -133,7 +133,10 @@ class ExportPlan:
         }
 
 
-def _resolve(store: Store, what: Selection | Dataset | str | int | dict) -> tuple[Selection, Dataset | None]:
+What = Selection | Dataset | str | int | dict
+
+
+def _resolve(store: Store, what: What) -> tuple[Selection, Dataset | None]:
     if isinstance(what, Selection):
         return what, None
     if isinstance(what, dict):
@@ -142,7 +145,7 @@ def _resolve(store: Store, what: Selection | Dataset | str | int | dict) -> tupl
     return Selection.from_dict(dataset.selection), dataset
 
 
-def plan_export(store: Store, what: Selection | Dataset | str | int | dict, format_name: str,
+def plan_export(store: Store, what: What, format_name: str,
                 options: ExportOptions | None = None) -> ExportPlan:
     """Select, shape, deduplicate, split and validate; nothing is written.
 

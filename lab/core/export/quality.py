@@ -28,12 +28,10 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-def _key(example: TrainingExample, mode: DedupMode) -> bytes:
-    parts = [example.system, *(t for shot in example.shots for t in shot), example.user,
-             example.chosen, example.rejected or ""]
+def _digest(parts: list[str], mode: DedupMode) -> bytes:
     if mode == "whitespace":
         parts = [normalise(p) for p in parts]
-    # Separators that cannot be typed keep ("ab", "c") and ("a", "bc") apart.
+    # A separator that cannot be typed keeps ("ab", "c") and ("a", "bc") apart.
     blob = "\x1e".join(p.replace("\x1e", " ") for p in parts).encode("utf-8", "surrogatepass")
     return hashlib.blake2b(blob, digest_size=16).digest()
 
@@ -44,11 +42,19 @@ def deduplicate(
     """(the examples without duplicates, {removed output id: the kept output id it repeats})."""
     if mode == "none":
         return list(examples), {}
+    # Examples of one prompt share its system prompt and few-shot objects: digest those once
+    # (by identity, safe while the examples hold them) instead of once per example.
+    prompts: dict[tuple[int, int], str] = {}
     seen: dict[bytes, int] = {}
     kept: list[TrainingExample] = []
     removed: dict[int, int] = {}
     for example in examples:
-        key = _key(example, mode)
+        ids = (id(example.system), id(example.shots))
+        prompt = prompts.get(ids)
+        if prompt is None:
+            prompt = prompts[ids] = _digest(
+                [example.system, *(t for shot in example.shots for t in shot)], mode).hex()
+        key = _digest([prompt, example.user, example.chosen, example.rejected or ""], mode)
         if key in seen:
             removed[example.call_id] = seen[key]
         else:

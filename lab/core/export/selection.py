@@ -12,10 +12,16 @@ two outputs for the same input where one was judged better. Both come from
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
+from types import MappingProxyType
 from typing import Any
 
 from lab.core.model import Example, Message
+
+
+NO_CHECKS: Mapping[str, bool] = MappingProxyType({})
 
 
 class SelectionError(ValueError):
@@ -112,7 +118,7 @@ class SelectedCall:
     prompt_version_id: int | None = None
     system_template: str = ""  # the prompt version's text, before {{variables}} were filled
     examples: tuple[Example, ...] = ()
-    case_vars: dict[str, Any] = field(default_factory=dict)
+    case_vars_json: str = "{}"  # kept as logged: parsed only when asked for (memory)
     variant: str | None = None
     provider: str = ""
     model: str = ""
@@ -121,7 +127,12 @@ class SelectedCall:
     thumbs: int | None = None
     score: int | None = None
     tags: tuple[str, ...] = ()
-    checks: dict[str, bool] = field(default_factory=dict)
+    checks: Mapping[str, bool] = field(default_factory=lambda: NO_CHECKS)  # shared empty
+
+    @property
+    def case_vars(self) -> dict[str, Any]:
+        """The test case's variable values the prompt was rendered with."""
+        return json.loads(self.case_vars_json or "{}")
 
     @property
     def messages(self) -> list[Message]:

@@ -35,7 +35,8 @@ def _turn(who: str, text: str) -> dict[str, str]:
 
 class ShareGPT(Target):
     name = "sharegpt"
-    description = "ShareGPT conversations JSONL for LLaMA-Factory and Axolotl, with dataset_info.json"
+    description = ("ShareGPT conversations JSONL for LLaMA-Factory and Axolotl, with "
+                   "dataset_info.json")
     kinds = ("sft", "preference")
     service = "LLaMA-Factory"
 
@@ -55,7 +56,9 @@ class ShareGPT(Target):
         return record
 
     def check(self, record: Any, kind: Kind) -> Iterable[Problem]:
-        keys = ("conversations", "chosen", "rejected") if kind == "preference" else ("conversations",)
+        keys: tuple[str, ...] = ("conversations",)
+        if kind == "preference":
+            keys += ("chosen", "rejected")
         problem = not_an_object(record, self.service) or keys_problem(
             record, (*keys, "system", "tools"), keys, "sharegpt", self.service)
         if problem:

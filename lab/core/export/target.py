@@ -144,7 +144,8 @@ def chat_messages(example: TrainingExample, weights: bool) -> list[dict[str, Any
     marked = weights and bool(example.shots)
     for user, reply in example.shots:
         messages.append({"role": "user", "content": user})
-        messages.append({"role": "assistant", "content": reply, **({"weight": 0} if marked else {})})
+        messages.append({"role": "assistant", "content": reply,
+                         **({"weight": 0} if marked else {})})
     messages.append({"role": "user", "content": example.user})
     messages.append({"role": "assistant", "content": example.chosen,
                      **({"weight": 1} if marked else {})})
@@ -158,7 +159,8 @@ def prompt_messages(example: TrainingExample) -> list[dict[str, str]]:
 
 def not_an_object(record: Any, service: str) -> Problem | None:
     if not isinstance(record, dict):
-        return error("format.not-object", f"The line is not a JSON object ({type(record).__name__}).",
+        return error("format.not-object",
+                     f"The line is not a JSON object ({type(record).__name__}).",
                      f"Each line of a {service} file must be one JSON object.")
     return None
 

@@ -9,9 +9,9 @@ Rules (reference §8, trl 1.16 `trl/data_utils.py`): the key set is exactly {pro
 or {prompt, chosen, rejected} (the sets `apply_chat_template` accepts); every value is a
 conversational list (`is_conversational`: a list whose first item is a dict with `role`); the
 prompt ends with a user (or tool, or assistant) turn, as `apply_chat_template` requires (the
-lab always ends it with the user's message, so the template adds the generation prompt); completions are
-assistant messages; every message has exactly `role` and `content` (uniform keys keep the
-`datasets` column a struct). `SFTConfig.max_length` defaults to 1024 tokens: longer examples are
+lab always ends it with the user's message, so the template adds the generation prompt);
+completions are assistant messages; every message has exactly `role` and `content` (uniform
+keys keep the `datasets` column a struct). `SFTConfig.max_length` defaults to 1024 tokens: longer examples are
 truncated unless the user raises it, which is a warning, not an error.
 """
 

@@ -146,7 +146,8 @@ def _result(plan: ExportPlan, out: Path, sizes: dict[str, int]) -> ExportResult:
                                     f"of at most {limit:,} bytes.",
                                     "Export fewer examples per file.", file=name))
     ours = {f"{s}{plan.target.suffix}" for s in ("train", "validation")}
-    stale = [out / name for name in sorted(ours - set(plan.files.values())) if (out / name).exists()]
+    stale = [out / name for name in sorted(ours - set(plan.files.values()))
+             if (out / name).exists()]
     names = [*plan.files.values(), "README.md", *(n for n in sizes if n not in plan.files.values())]
     return ExportResult(
         out_dir=out, files={n: out / n for n in dict.fromkeys(names)}, counts=plan.counts(),

@@ -29,7 +29,8 @@ def test_dedup_keeps_field_boundaries():
 
 def test_split_is_grouped_by_input_seeded_and_near_the_asked_share():
     # 30 inputs; inputs divisible by 3 appear three times (repeated samples).
-    examples = [example(i * 10 + k, f"input {i}") for i in range(30) for k in range(3 if i % 3 == 0 else 1)]
+    examples = [example(i * 10 + k, f"input {i}")
+                for i in range(30) for k in range(3 if i % 3 == 0 else 1)]
     split(examples, 0.8, seed=7)
     sides: dict[str, set[str]] = {}
     for e in examples:

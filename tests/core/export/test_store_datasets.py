@@ -73,7 +73,9 @@ def test_selected_call_carries_the_conversation_as_sent(store, judged):
     assert a0.system == LONG_SYSTEM and a0.user == QUESTIONS[0] and a0.output == answer("A", 0)
     assert a0.shots == [(e.input, e.output) for e in EXAMPLES]
     assert [m.is_example for m in a0.messages] == [False, True, True, True, True, False]
-    assert a0.score == 5 and a0.checks == {"polite": True} and a0.prompt_version_id == judged.version_a
+    assert a0.score == 5 and a0.checks == {"polite": True}
+    assert a0.prompt_version_id == judged.version_a
+    assert a0.case_vars == {"question": QUESTIONS[0]}
     b0 = by_id[judged.b[0]]  # an Anthropic body: system is a top-level field
     assert b0.system == "You are warm and brief." and b0.user == QUESTIONS[0] and b0.shots == []
     g = by_id[judged.gemini]  # a Gemini body: systemInstruction and contents
@@ -98,8 +100,9 @@ def test_a_call_that_cannot_be_read_or_rebuilt_is_reported_not_dropped(fresh):
 
 def test_a_saved_dataset_is_evaluated_again_on_every_read(fresh):
     with fresh.open() as store:
-        dataset_id = save_dataset(store, Dataset("good ones", {"min_score": 4}, licence="CC-BY-4.0"))
-        before = select_calls(store, Selection.from_dict(load_dataset(store, "good ones").selection))
+        dataset_id = save_dataset(store, Dataset("good ones", {"min_score": 4}))
+        saved = load_dataset(store, "good ones")
+        before = select_calls(store, Selection.from_dict(saved.selection))
         store.set_rating(Rating(fresh.b[3], score=4))  # judged after the dataset was saved
         after = select_calls(store, Selection.from_dict(load_dataset(store, dataset_id).selection))
         assert len(after) == len(before) + 1 and fresh.b[3] in [c.call_id for c in after]
@@ -107,7 +110,8 @@ def test_a_saved_dataset_is_evaluated_again_on_every_read(fresh):
 
 def test_datasets_round_trip_with_hand_picks(fresh):
     with fresh.open() as store:
-        selection = Selection(variants=["A"], include_calls=[fresh.b[0]], exclude_calls=[fresh.a[1]])
+        selection = Selection(variants=["A"], include_calls=[fresh.b[0]],
+                              exclude_calls=[fresh.a[1]])
         dataset = Dataset("mixed", selection.to_dict(), description="for the card")
         dataset_id = save_dataset(store, dataset)
         loaded = load_dataset(store, "mixed")
