@@ -9,6 +9,7 @@ The entry points the `lab export` command and the GUI call:
 * `write_export(plan, out_dir, progress=..., cancel=...) -> ExportResult`: stream the files,
   the dataset card and any extra files into `out_dir`, atomically.
 * `describe_formats()`: format name -> one-line description.
+* `check_file(path, format_name)`: the same rules applied to a file already on disk.
 
 Modules: `selection` (what a dataset is), `lab.core.store_datasets` (its SQL), `conversation`
 (reading back what a call sent), `pairs` (preference pairs), `prompt_handling` (keep, drop or
@@ -28,7 +29,7 @@ _EXPORTS = {
     "ValidationFailed": "plan", "write_export": "write", "ExportResult": "write",
     "ExportCancelled": "write", "PromptHandling": "prompt_handling", "Selection": "selection",
     "describe_formats": "registry", "format_names": "registry", "UnknownFormat": "registry",
-    "Report": "validation", "Problem": "validation",
+    "Report": "validation", "Problem": "validation", "check_file": "check_file",
 }
 
 

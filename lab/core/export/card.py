@@ -92,6 +92,8 @@ def render(plan: ExportPlan, sizes: dict[str, int]) -> str:
                      f"{s['max']} | {s['total']:,} |")
     lines += ["", _saving(tokens['prompt_tokens_removed_per_example'],
                           tokens['prompt_tokens_removed_total'])]
+    if tokens["training"]:
+        lines += ["", tokens["training"]]
     lines += [
         "", "## Selection", "", plan.selection.describe(), "", "```json",
         json.dumps(plan.selection.to_dict(), indent=2, ensure_ascii=False), "```",

@@ -1,7 +1,8 @@
 """OpenAI preference fine-tuning (DPO) JSONL: `input`, `preferred_output`, `non_preferred_output`.
 
-The input is the prompt (system, few-shot turns, the user's message); it is never trained on,
-so few-shot turns can stay in it as turns. Each output is a list holding one assistant message.
+The input is the prompt (system prompt and the user's message). OpenAI trains preference data
+"on one-turn conversations", so few-shot examples are folded into the system prompt by default;
+kept as turns, each such line gets a warning. Each output is a list of one assistant message.
 
 Rules (reference §3 and §9.7): exactly those three top-level keys; `input.messages` ends with
 the user's turn (OpenAI trains on one-turn conversations, the outputs being the last assistant
@@ -15,7 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from lab.core.export.openai_sft import DEFAULT_LIMIT, limit_for_model, message_problems
+from lab.core.export.openai_sft import (
+    DEFAULT_LIMIT,
+    limit_for_model,
+    message_problems,
+    training_estimate,
+)
 from lab.core.export.prompt_handling import TrainingExample
 from lab.core.export.target import (
     Kind,
@@ -25,7 +31,7 @@ from lab.core.export.target import (
     prompt_messages,
     text_problem,
 )
-from lab.core.export.validation import Problem, error
+from lab.core.export.validation import Problem, error, warning
 
 INPUT_KEYS = {"messages", "tools", "parallel_tool_calls"}
 OUTPUT_KEYS = ("preferred_output", "non_preferred_output")
@@ -87,7 +93,11 @@ class OpenAIDPO(Target):
     name = "openai-dpo"
     description = "OpenAI preference fine-tuning (DPO) JSONL from pairwise judgements"
     kinds = ("preference",)
-    masks_examples = True  # the input is never trained on
+    # The input is never trained on, but OpenAI trains preference data on one-turn
+    # conversations: few-shot examples are folded into the system prompt by default.
+    masks_examples = False
+    turns_note = ("OpenAI trains preference data on one-turn conversations, so an input with "
+                  "earlier turns may be refused")
     service = "OpenAI"
     min_examples = 10
     token_limit = DEFAULT_LIMIT
@@ -99,8 +109,19 @@ class OpenAIDPO(Target):
     def record(self, example: TrainingExample, kind: Kind) -> dict[str, Any]:
         return preference_record(example)
 
+    def training_estimate(self, tokens: list[int], base_model: str | None) -> str | None:
+        return training_estimate(tokens, limit_for_model(base_model))
+
     def check(self, record: Any, kind: Kind) -> Iterable[Problem]:
-        return preference_problems(record, self.service, "openai-dpo")
+        problems = preference_problems(record, self.service, "openai-dpo")
+        messages = record.get("input", {}).get("messages") if isinstance(record, dict) else None
+        if isinstance(messages, list) and sum(
+                1 for m in messages if isinstance(m, dict) and m.get("role") == "user") > 1:
+            problems.append(warning("openai-dpo.one-turn", "The input has more than one user "
+                                    "turn; OpenAI trains preference data on one-turn "
+                                    "conversations.", "Fold the few-shot examples into the "
+                                    "system prompt or drop them."))
+        return problems
 
 
 TARGET = OpenAIDPO()

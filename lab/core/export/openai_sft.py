@@ -43,6 +43,26 @@ def limit_for_model(base_model: str | None) -> int:
     return DEFAULT_LIMIT
 
 
+# The cookbook's defaults for choosing epochs (reference §2.1).
+TARGET_EPOCHS, MIN_TARGET_EXAMPLES, MAX_TARGET_EXAMPLES = 3, 100, 25_000
+MIN_DEFAULT_EPOCHS, MAX_DEFAULT_EPOCHS = 1, 25
+
+
+def training_estimate(tokens: list[int], limit: int) -> str | None:
+    """The cookbook's estimate: the epochs OpenAI picks by default and the tokens it bills."""
+    n = len(tokens)
+    if not n:
+        return None
+    epochs = TARGET_EPOCHS
+    if n * epochs < MIN_TARGET_EXAMPLES:
+        epochs = min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n)
+    elif n * epochs > MAX_TARGET_EXAMPLES:
+        epochs = max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n)
+    billed = sum(min(limit, t) for t in tokens)
+    return (f"By OpenAI's cookbook estimate, training runs {epochs} epoch(s) by default and "
+            f"bills about {billed * epochs:,} tokens ({billed:,} per epoch).")
+
+
 def message_problems(messages: Any, rule: str = "openai") -> list[Problem]:
     """The cookbook's per-message format checks, with tool calls allowed."""
     if not messages or not isinstance(messages, list):
@@ -105,6 +125,9 @@ class OpenAISFT(Target):
 
     def limit_for(self, base_model: str | None) -> int | None:
         return limit_for_model(base_model)
+
+    def training_estimate(self, tokens: list[int], base_model: str | None) -> str | None:
+        return training_estimate(tokens, limit_for_model(base_model))
 
     def record(self, example: TrainingExample, kind: Kind) -> dict[str, Any]:
         return {"messages": chat_messages(example, weights=True)}

@@ -22,7 +22,7 @@ from lab.core.export.prompt_handling import Counter, PromptHandling, Shaper, Tra
 from lab.core.export.quality import DedupMode, deduplicate, split, token_stats
 from lab.core.export.registry import get_format
 from lab.core.export.selection import Selection, SkippedCall
-from lab.core.export.target import Kind, Target
+from lab.core.export.target import Kind, Target, dumps
 from lab.core.export.validation import Problem, Report, warning
 from lab.core.model import Dataset
 from lab.core.store import Store
@@ -110,6 +110,10 @@ class ExportPlan:
         """The file line (CSV: row) of the index-th record of a split."""
         return index + 2 if self.target.layout == "json-array" else index + 1
 
+    def preview_lines(self) -> list[str]:
+        """The preview as the text of the file's lines (CSV: the records as JSON)."""
+        return [dumps(record) for record in self.preview]
+
     def token_summary(self) -> dict[str, Any]:
         saved = [e.removed_tokens for e in self.examples]
         return {
@@ -118,6 +122,9 @@ class ExportPlan:
             "prompt_tokens_removed_per_example": round(sum(saved) / len(saved), 1) if saved else 0,
             "prompt_tokens_removed_total": sum(saved),
             "estimated": self.options.count_tokens is None,
+            "training": self.target.training_estimate([e.tokens for e in self.examples
+                                                       if e.split == "train"],
+                                                      self.options.base_model),
         }
 
     def summary(self) -> dict[str, Any]:
@@ -219,9 +226,8 @@ def _validate(plan: ExportPlan) -> None:
     examples_as = options.prompt.examples_for(target.masks_examples)
     if examples_as == "turns" and not target.masks_examples and any(e.shots for e in plan.examples):
         report.add(warning("prompt.examples-trained", f"Few-shot examples are kept as turns, but "
-                           f"{target.service} cannot mask them: the model will be trained on "
-                           "their answers too.", "Fold the examples into the system prompt or "
-                           "drop them."))
+                           f"{target.service} cannot mask them: {target.turns_note}.",
+                           "Fold the examples into the system prompt or drop them."))
     if options.train_fraction < 1 and counts["validation"] == 0:
         report.add(warning("split.no-validation", "No example went to validation: there are too"
                            " few distinct inputs for the split asked for.", "Export with more "

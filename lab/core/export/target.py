@@ -27,8 +27,10 @@ class Target:
     name = ""
     description = ""
     kinds: tuple[Kind, ...] = ("sft",)
-    # Whether few-shot turns can stay in the example without being trained on.
+    # Whether few-shot turns can stay in the example without being trained on; if not, what
+    # happens when the user keeps them as turns anyway.
     masks_examples = False
+    turns_note = "the model will be trained on their answers too"
     layout: Layout = "jsonl"
     suffix = ".jsonl"
     service = ""  # who publishes the rules, for messages: "OpenAI", "Bedrock", ...
@@ -44,6 +46,11 @@ class Target:
     def limit_for(self, base_model: str | None) -> int | None:
         """The per-example token limit for the model being tuned (when it matters)."""
         return self.token_limit
+
+    def training_estimate(self, tokens: list[int], base_model: str | None) -> str | None:
+        """What a training job on these examples would cost, where the service publishes how
+        it counts (one sentence), else None."""
+        return None
 
     def record(self, example: TrainingExample, kind: Kind) -> dict[str, Any]:
         raise NotImplementedError

@@ -106,7 +106,10 @@ def test_openai_dpo_pairs(exports):
     first = next(r for r in rows if r["input"]["messages"][-1]["content"] == QUESTIONS[0])
     assert first["preferred_output"] == [{"role": "assistant", "content": answer("A", 0)}]
     assert first["non_preferred_output"] == [{"role": "assistant", "content": answer("B", 0)}]
-    assert first["input"]["messages"][0] == {"role": "system", "content": LONG_SYSTEM}
+    # OpenAI trains DPO on one-turn conversations: the few-shot examples are folded in.
+    system, question = first["input"]["messages"]
+    assert system["content"].startswith(LONG_SYSTEM) and "Examples:" in system["content"]
+    assert question == {"role": "user", "content": QUESTIONS[0]}
     eight = next(r for r in rows if r["input"]["messages"][-1]["content"] == QUESTIONS[8])
     assert eight["preferred_output"][0]["content"] == answer("B", 8)
 

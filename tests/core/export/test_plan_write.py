@@ -99,6 +99,25 @@ def test_openai_limit_depends_on_the_model(store):
                                                    options).report.rules()
 
 
+def test_openai_dpo_warns_about_few_shot_turns(store):
+    plan = plan_export(store, Selection(), "openai-dpo", ExportOptions(
+        train_fraction=1.0, prompt=PromptHandling(examples="turns")))
+    assert {"openai-dpo.one-turn", "prompt.examples-trained"} <= plan.report.rules()
+    assert not plan.report.has_errors
+
+
+def test_openai_training_estimate_follows_the_cookbook(store, tmp_path):
+    plan = plan_export(store, Selection(), "openai-sft", ExportOptions(train_fraction=1.0))
+    train = [e.tokens for e in plan.examples]
+    epochs = min(25, 100 // len(train))  # fewer than 100/3 examples: more epochs
+    sentence = (f"runs {epochs} epoch(s) by default and bills about "
+                f"{sum(train) * epochs:,} tokens")
+    assert sentence in plan.summary()["tokens"]["training"]
+    assert sentence in write_export(plan, tmp_path).files["README.md"].read_text()
+    assert plan.preview_lines()[0] == (tmp_path / "train.jsonl").read_text().splitlines()[0]
+    assert plan_export(store, Selection(), "mistral").summary()["tokens"]["training"] is None
+
+
 def test_progress_and_cancel_leave_the_folder_as_it_was(store, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
