@@ -8,7 +8,8 @@ statistics.
 * The split is seeded and grouped by input: every example whose input (whitespace-normalised)
   is the same lands on the same side, so the validation loss never rewards a model for having
   seen the very input during training. Groups are shuffled with the seed and validation is
-  filled group by group up to its share, never beyond it.
+  filled group by group up to its share, never past it (when every group is bigger than
+  the share, the smallest group goes to validation rather than none).
 """
 
 from __future__ import annotations
@@ -76,7 +77,8 @@ def split(examples: Sequence[TrainingExample], train_fraction: float, seed: int)
     random.Random(seed).shuffle(order)
     taken = 0
     for key in order:
-        if taken + len(groups[key]) <= want:  # a group that would overshoot waits its turn
+        # A group that would overshoot waits its turn; training always keeps something.
+        if taken + len(groups[key]) <= want and taken + len(groups[key]) < len(examples):
             for example in groups[key]:
                 example.split = "validation"
             taken += len(groups[key])

@@ -49,6 +49,9 @@ def test_split_of_one_means_no_validation_and_a_big_group_is_not_forced_in():
     examples = [example(i, f"input {i}") for i in range(5)]
     split(examples, 1.0, seed=0)
     assert {e.split for e in examples} == {"train"}
+    tiny = [example(1, "only input")]
+    split(tiny, 0.1, seed=0)
+    assert tiny[0].split == "train"  # never everything in validation
     lopsided = [example(i, "same input") for i in range(9)] + [example(9, "other")]
     split(lopsided, 0.9, seed=0)
     assert [e.call_id for e in lopsided if e.split == "validation"] == [9]
