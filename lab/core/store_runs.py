@@ -124,6 +124,13 @@ class RunLog:
         run["experiment_config"] = json.loads(run.pop("experiment_config_json") or "{}")
         return run
 
+    def latest_run_id(self, project_id: int) -> int | None:
+        """The newest run started from a project in the GUI (for showing its results on open)."""
+        row = self.db.execute(
+            "SELECT r.id FROM runs r JOIN experiments e ON e.id = r.experiment_id"
+            " WHERE e.project_id = ? ORDER BY r.id DESC LIMIT 1", [project_id]).fetchone()
+        return row[0] if row else None
+
     def reopen_run(self, run_id: int) -> None:
         """Mark a run as running again (a resume keeps the run's id)."""
         with self.transaction():  # type: ignore[attr-defined]

@@ -103,3 +103,15 @@ def confirm(parent: QWidget, title: str, text: str) -> bool:
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
         QMessageBox.StandardButton.Cancel)
     return answer == QMessageBox.StandardButton.Yes
+
+
+def show_problems(parent: QWidget, title: str, problems: list[str]) -> None:
+    """Problems found before any call: each names the variant, field, case or file, and the fix."""
+    box = QMessageBox(parent)
+    box.setIcon(QMessageBox.Icon.Warning)
+    box.setWindowTitle(title)
+    shown = problems[:10]
+    more = f"\n… and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+    box.setText("Nothing was sent. Fix these first:\n\n" + "\n".join(f"• {p}" for p in shown) + more)
+    box.setDetailedText("\n".join(problems))
+    box.exec()

@@ -12,7 +12,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPlainTextEdit,
+    QProgressBar,
     QSpinBox,
     QSplitter,
     QStyle,
@@ -44,6 +45,9 @@ from lab.gui.history_model import HistoryTableModel
 from lab.gui.panes import CasesPane, ExamplesPane, HistoryPane, ResultsPane, VariantsPane
 from lab.gui.prompt_pane import PromptPane
 from lab.gui.providers_dialog import ProvidersDialog
+from lab.gui.results import CellResult, cell_from_row
+from lab.gui.run_controller import RunController
+from lab.core import run_events
 from lab.gui.tasks import when_done
 
 SETTINGS_GEOMETRY = "window/geometry"
@@ -57,6 +61,7 @@ def load_workspace_snapshot(store: Store) -> dict[str, Any]:
     project_id = current_project_id(store)
     if project_id is None:
         project_id = install_sample(store)
+    run_id = store.latest_run_id(project_id)
     totals = store.db.execute(
         "SELECT count(*), coalesce(sum(cost_usd), 0),"
         " coalesce(sum(status = 'error'), 0) FROM calls"
@@ -67,6 +72,8 @@ def load_workspace_snapshot(store: Store) -> dict[str, Any]:
         "calls": totals[0],
         "cost": totals[1],
         "errors": totals[2],
+        "run_id": run_id,
+        "results": store.calls_for_run(run_id) if run_id else [],
     }
 
 
@@ -79,6 +86,13 @@ class MainWindow(QMainWindow):
         # Network and keyring work (model lists, later runs) happens on this loop's thread.
         self.network = network or AsyncLoopThread()
         self.models: dict[str, list[str]] = {}  # provider name -> model names, as last listed
+        self.runs = RunController(store, self)
+        self.last_run_id: int | None = None
+        self._run_counts = {"done": 0, "errors": 0, "cost": 0.0, "total": 0}
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setSingleShot(True)
+        self._estimate_timer.setInterval(400)
+        self._estimate_timer.timeout.connect(self._request_estimate)
         self.project: Project | None = None
         self.current_variant: Variant | None = None
         self._saving = False
@@ -138,6 +152,11 @@ class MainWindow(QMainWindow):
         self.cases_pane.import_requested.connect(self.import_cases)
         self.cases_pane.paste_requested.connect(self.paste_cases)
         self.samples.valueChanged.connect(lambda _v: self._refresh_matrix())
+        self.runs.estimated.connect(self._show_estimate)
+        self.runs.started.connect(self._run_started)
+        self.runs.event.connect(self._run_event)
+        self.runs.finished.connect(self._run_finished)
+        self.runs.refused.connect(self._run_refused)
 
         self._restore_layout()
         self._load()
@@ -183,14 +202,17 @@ class MainWindow(QMainWindow):
         self.redo_action = self._action("&Redo", QKeySequence.StandardKey.Redo,
                                         lambda: self._editor_do("redo"))
         self.run_action = self._action(
-            "&Run", "Ctrl+Return", None,
+            "&Run", "Ctrl+Return", self.start_run,
             "Run every variant over every test case", Std.SP_MediaPlay)
         self.cancel_action = self._action(
-            "&Cancel Run", "Ctrl+.", None, "Stop the run; finished calls are kept", Std.SP_MediaStop)
+            "&Cancel Run", "Ctrl+.", self.cancel_run, "Stop the run; finished calls are kept",
+            Std.SP_MediaStop)
         self.resume_action = self._action(
-            "Re&sume Run", "Ctrl+Shift+Return", None,
+            "Re&sume Run", "Ctrl+Shift+Return", self.resume_run,
             "Run only the calls that are missing or failed", Std.SP_BrowserReload)
-        # The experiment engine enables these once a run can start.
+        self.fresh_action = self._action(
+            "Run &Fresh Samples", "Ctrl+Shift+R", lambda: self.start_run(no_cache=True),
+            "Run again without answers from the cache")
         for action in (self.run_action, self.cancel_action, self.resume_action):
             action.setEnabled(False)
         self.providers_action = self._action(
@@ -259,7 +281,8 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(self.reset_layout_action)
         run_menu = menu.addMenu("&Run")
-        run_menu.addActions([self.run_action, self.cancel_action, self.resume_action])
+        run_menu.addActions([self.run_action, self.fresh_action, self.cancel_action,
+                             self.resume_action])
         help_menu = menu.addMenu("&Help")
         help_menu.addActions([self.shortcuts_action, self.about_action])
 
@@ -269,6 +292,13 @@ class MainWindow(QMainWindow):
         self.totals_label = QLabel()
         self.errors_label = QLabel()
         bar.addWidget(self.workspace_label, 1)
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.progress_label = QLabel()
+        bar.addPermanentWidget(self.progress_label)
+        bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.errors_label)
         bar.addPermanentWidget(self.totals_label)
 
@@ -300,8 +330,10 @@ class MainWindow(QMainWindow):
         self.cases_dock.raise_()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self._estimate_timer.stop()
         self.prompt_pane.flush()
         self._finish_saves()
+        self._finish_run()
         self.settings.setValue(SETTINGS_GEOMETRY, self.saveGeometry())
         self.settings.setValue(SETTINGS_STATE, self.saveState(LAYOUT_VERSION))
         self.settings.setValue(SETTINGS_SPLITTER, self.centre.saveState())
@@ -330,6 +362,10 @@ class MainWindow(QMainWindow):
         else:
             self._select_variant(-1)
         self.history_pane.set_model(self.history_model)
+        self.last_run_id = snap.get("run_id")
+        self._show_logged_results(snap.get("results", []))
+        self.run_action.setEnabled(True)
+        self.resume_action.setEnabled(self.last_run_id is not None)
 
     def _show_totals(self, calls: int, cost: float, errors: int) -> None:
         self.totals_label.setText(f"{calls:,} calls logged · ${cost:,.4f} spent")
@@ -342,9 +378,15 @@ class MainWindow(QMainWindow):
     def _switch_workspace(self, path: str) -> None:
         from lab.core.workspace import open_default_workspace
 
+        if self.runs.running:
+            QMessageBox.information(self, "A run is in progress",
+                                    "Cancel the run (Ctrl+.) before opening another workspace.")
+            return
         self.prompt_pane.flush()
+        self._finish_saves()
         self.store.close()
         self.store = StoreThread(lambda: open_default_workspace(path))
+        self.runs.set_store(self.store)
         self.history_model = HistoryTableModel(self.store)
         self.workspace_label.setText("Opening workspace…")
         self._load()
@@ -501,6 +543,20 @@ class MainWindow(QMainWindow):
                 self._save_project()
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
 
+    def _finish_run(self, timeout_s: float = 20.0) -> None:
+        """Closing during a run cancels it and lets the runner record what it had, so quitting
+        loses nothing that already came back."""
+        import time
+
+        from PySide6.QtCore import QEventLoop
+
+        if not self.runs.running:
+            return
+        self.runs.cancel()
+        deadline = time.monotonic() + timeout_s
+        while self.runs.running and time.monotonic() < deadline:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
     def _save_project(self) -> None:
         """Save the whole project on the store thread, one save at a time.
 
@@ -629,6 +685,171 @@ class MainWindow(QMainWindow):
         self.results_pane.set_matrix(self.project.cases, self.project.variants, samples)
         calls = len(self.project.cases) * len(self.project.variants) * samples
         self.estimate_label.setText(f" {calls} calls planned ")
+        self._estimate_timer.start()
+
+    # ----------------------------------------------------------------- running
+
+    def _request_estimate(self) -> None:
+        if self.project is not None and not self.runs.running and self.isVisible():
+            self.runs.estimate(self.project, self.samples.value())
+
+    def _show_estimate(self, outcome) -> None:
+        if isinstance(outcome, list):
+            self.estimate_label.setText(f" ⚠ {len(outcome)} problem{'s' if len(outcome) != 1 else ''}"
+                                        " to fix before running ")
+            self.estimate_label.setToolTip("\n".join(outcome))
+            return
+        est = outcome.estimate
+        calls = len(outcome.to_call)
+        parts = [f"{calls} call{'s' if calls != 1 else ''} to send"]
+        if est.from_cache:
+            parts.append(f"{est.from_cache} from cache")
+        parts.append(f"≈ {est.input_tokens:,} tokens in")
+        parts.append(f"≤ {est.output_tokens:,} out")
+        unpriced = est.unpriced
+        parts.append(f"≈ ${est.cost_usd:.4f}" + (" + unpriced models" if unpriced else ""))
+        self.estimate_label.setText(" " + " · ".join(parts) + " ")
+        self.estimate_label.setToolTip(
+            "Pre-flight estimate: prompt tokens counted offline, output at most max_tokens."
+            + (f"\nNo price known for: {', '.join(unpriced)}" if unpriced else ""))
+
+    def start_run(self, no_cache: bool = False) -> None:
+        if self.project is None or self.runs.running:
+            return
+        self.prompt_pane.flush()
+        self.run_action.setEnabled(False)
+        self.statusBar().showMessage("Preparing the run…")
+        self.runs.start(self.project, self.samples.value(), no_cache=no_cache)
+
+    def cancel_run(self) -> None:
+        self.runs.cancel()
+        self.statusBar().showMessage("Cancelling: calls in flight are recorded as cancelled…")
+
+    def resume_run(self) -> None:
+        if self.last_run_id is not None and not self.runs.running:
+            self.run_action.setEnabled(False)
+            self.runs.resume(self.last_run_id)
+
+    def _run_refused(self, problems: list[str]) -> None:
+        self.run_action.setEnabled(True)
+        self.statusBar().clearMessage()
+        dialogs.show_problems(self, "The run cannot start", problems)
+
+    def _run_started(self, prepared) -> None:
+        self.cancel_action.setEnabled(True)
+        self.resume_action.setEnabled(False)
+        total = len(prepared.work) + len(prepared.judge_gaps)
+        self._run_counts = {"done": 0, "errors": 0, "cost": 0.0, "total": total}
+        if prepared.run_id is None:  # a new run: the grid starts empty
+            self.results_pane.model.clear_results()
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(0)
+        self.progress.show()
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        c = self._run_counts
+        errors = f" · {c['errors']} error{'s' if c['errors'] != 1 else ''}" if c["errors"] else ""
+        self.progress_label.setText(f"{c['done']} / {c['total']} calls{errors} · ${c['cost']:.4f}")
+        self.progress.setValue(c["done"])
+
+    def _cell_position(self, cell) -> tuple[int, int | None]:
+        return cell.case_index, self.results_pane.model.column_of(cell.variant)
+
+    def _run_event(self, event) -> None:
+        model = self.results_pane.model
+        if isinstance(event, run_events.RunStarted):
+            self.last_run_id = event.run_id
+        elif isinstance(event, run_events.CallStarted) and event.judge is None:
+            row, column = self._cell_position(event.cell)
+            if column is not None and event.cell.sample_index == 0:
+                def start(cell: CellResult) -> None:
+                    cell.status, cell.text, cell.error, cell.checks = "running", "", "", {}
+                    cell.model = f"{event.provider}/{event.model}"
+                model.update_cell(row, column, start)
+        elif isinstance(event, run_events.CallDelta) and event.cell.sample_index == 0:
+            row, column = self._cell_position(event.cell)
+            if column is not None:
+                model.update_cell(row, column, lambda cell: setattr(cell, "text", cell.text + event.text))
+        elif isinstance(event, run_events.CallFinished):
+            self._call_finished(event)
+        elif isinstance(event, run_events.JudgeFinished):
+            row, column = self._cell_position(event.cell)
+            if column is not None and event.result is not None and event.cell.sample_index == 0:
+                def judged(cell: CellResult) -> None:
+                    cell.checks[event.check_name] = event.result.passed
+                    cell.reasons[event.check_name] = event.result.reason
+                model.update_cell(row, column, judged)
+
+    def _call_finished(self, event) -> None:
+        call = event.call
+        counts = self._run_counts
+        counts["done"] += 1
+        counts["errors"] += call.status == "error"
+        counts["cost"] += call.cost_usd or 0.0
+        self._show_progress()
+        row, column = self._cell_position(event.cell)
+        if column is None:
+            return
+
+        def finish(cell: CellResult) -> None:
+            cell.samples_done += 1
+            if event.cell.sample_index != 0:
+                return
+            cell.status, cell.text = call.status, call.response_text
+            cell.call_id, cell.cached = call.id, event.cached
+            cell.latency_ms, cell.ttft_ms, cell.cost_usd = call.latency_ms, call.ttft_ms, call.cost_usd
+            cell.input_tokens = call.usage.input_tokens
+            cell.output_tokens = call.usage.output_tokens
+            cell.error = call.error_message or ""
+            cell.request, cell.model = call.request, f"{call.provider}/{call.model}"
+            cell.checks = {r.check_name: r.passed for r in event.checks}
+            cell.reasons = {r.check_name: r.reason for r in event.checks if r.reason}
+
+        self.results_pane.model.update_cell(row, column, finish)
+
+    def _run_finished(self, outcome) -> None:
+        self.progress.hide()
+        self.cancel_action.setEnabled(False)
+        self.run_action.setEnabled(True)
+        self.resume_action.setEnabled(self.last_run_id is not None)
+        if isinstance(outcome, BaseException):
+            self.progress_label.setText("")
+            QMessageBox.warning(self, "The run stopped", str(outcome))
+        else:
+            words = {"done": "Run finished", "cancelled": "Run cancelled",
+                     "budget": "Budget reached", "failed": "Run failed"}
+            c = self._run_counts
+            self.progress_label.setText(
+                f"{words.get(outcome.status, outcome.status)}: {outcome.calls} calls, "
+                f"{outcome.errors} errors, ${outcome.spent_usd:.4f}" + (
+                    f" · {outcome.message}" if outcome.message else ""))
+            c["done"] = c["total"]
+        self.history_model.refresh()
+        self._refresh_totals()
+        self._estimate_timer.start()
+
+    def _refresh_totals(self) -> None:
+        def totals(store: Store) -> tuple[int, float, int]:
+            row = store.db.execute(
+                "SELECT count(*), coalesce(sum(cost_usd), 0), coalesce(sum(status = 'error'), 0)"
+                " FROM calls").fetchone()
+            return tuple(row)
+
+        when_done(self.store.submit(totals), lambda t: self._show_totals(*t), lambda _e: None)
+
+    def _show_logged_results(self, rows: list[dict[str, Any]]) -> None:
+        model = self.results_pane.model
+        for row in rows:
+            if row.get("case_index") is None or row.get("judged_call_id") is not None:
+                continue
+            column = model.column_of(row.get("variant_name") or "")
+            if column is None:
+                continue
+            if row.get("sample_index", 0) == 0:
+                loaded = cell_from_row(row)
+                model.update_cell(row["case_index"], column,
+                                  lambda cell, loaded=loaded: cell.__dict__.update(loaded.__dict__))
 
     def _editor_do(self, what: str) -> None:
         widget = QApplication.focusWidget()

@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from lab.gui.history_model import HistoryTableModel
-from lab.gui.models import CasesTableModel, ExamplesTableModel, ResultsGridModel, VariantListModel
+from lab.gui.models import CasesTableModel, ExamplesTableModel, VariantListModel
+from lab.gui.results import ResultCellDelegate, ResultsGridModel, detail_html
 from lab.core.model import Example, TestCase
 from lab.gui.widgets import EmptyState, MultilineDelegate, PaneHeader, TwoLineDelegate
 
@@ -323,24 +324,42 @@ class CasesPane(_StackedPane):
 
 
 class ResultsPane(_StackedPane):
+    """The run matrix and, below it, everything about the selected cell."""
+
     def __init__(self) -> None:
+        from PySide6.QtWidgets import QSplitter, QTextBrowser
+
         self.model = ResultsGridModel()
         self.view = _table(self.model)
+        self.view.setItemDelegate(ResultCellDelegate(self.view))
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         # Outputs need room to be read; past a few variants the grid scrolls sideways instead.
         self.view.horizontalHeader().setMinimumSectionSize(160)
         self.view.horizontalHeader().setMinimumHeight(44)
-        self.view.verticalHeader().setDefaultSectionSize(30)
+        self.detail = QTextBrowser()
+        self.detail.setOpenLinks(False)
+        self.detail.setPlaceholderText("Select a cell to see its full output, checks, usage "
+                                       "and the exact request.")
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         super().__init__(
             PaneHeader("Results"),
-            self.view,
+            split,
             EmptyState(
                 "Nothing to compare yet",
                 "Add a variant and a test case; the results grid then shows every test case "
                 "against every variant.",
             ),
         )
+        self.view.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() * 4 + 12)
+        self.view.selectionModel().currentChanged.connect(lambda *_: self.show_detail())
+        self.model.dataChanged.connect(self._changed)
 
     def set_matrix(self, cases, variants, samples: int = 1) -> None:
         self.model.set_matrix(cases, variants)
@@ -350,6 +369,21 @@ class ResultsPane(_StackedPane):
             f"sample{'s' if samples != 1 else ''} = {calls} calls"
         )
         self.show_empty(not cases or not variants)
+        self.show_detail()
+
+    def _changed(self, top_left, _bottom_right, _roles=None) -> None:
+        if top_left == self.view.currentIndex():
+            self.show_detail()
+
+    def show_detail(self) -> None:
+        index = self.view.currentIndex()
+        if not index.isValid():
+            self.detail.clear()
+            return
+        variant = self.model.headerData(index.column(), Qt.Orientation.Horizontal) or ""
+        case = self.model.headerData(index.row(), Qt.Orientation.Vertical) or ""
+        self.detail.setHtml(detail_html(self.model.cell(index.row(), index.column()),
+                                        variant.split("\n")[0], case))
 
 
 class HistoryPane(_StackedPane):

@@ -189,7 +189,13 @@ class MultilineDelegate(QStyledItemDelegate):
     def eventFilter(self, editor, event) -> bool:  # noqa: N802 - Qt naming
         from PySide6.QtCore import QEvent
 
-        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        is_return = event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and \
+            event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if is_return and event.type() == QEvent.Type.ShortcutOverride:
+            # Inside a cell editor Ctrl+Enter commits the cell; it must not start a run.
+            event.accept()
+            return True
+        if is_return:
             if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
                 self.commitData.emit(editor)
                 self.closeEditor.emit(editor)

@@ -1,0 +1,239 @@
+"""The results grid: test cases down, variants across; each cell fills as its output streams.
+
+A cell shows the output's first lines and, underneath, the checks passed, latency and cost, so a
+row compares A and B at a glance. Selecting a cell shows everything about the call in the detail
+panel: the full output, checks with reasons, usage, the exact request, the error.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+from lab.core.model import TestCase, Variant
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+@dataclass
+class CellResult:
+    """What one cell shows. Filled from runner events while running, or from the log."""
+
+    status: str = "pending"  # pending, running, ok, error, cancelled
+    text: str = ""
+    call_id: int | None = None
+    latency_ms: float | None = None
+    ttft_ms: float | None = None
+    cost_usd: float | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached: bool = False
+    error: str = ""
+    checks: dict[str, bool] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+    request: dict[str, Any] | None = None
+    model: str = ""
+    samples_done: int = 0
+
+    def footer(self) -> str:
+        parts = []
+        if self.checks:
+            passed = sum(self.checks.values())
+            parts.append(f"{'✓' if passed == len(self.checks) else '✗'} {passed}/{len(self.checks)}")
+        if self.latency_ms is not None:
+            parts.append(f"{self.latency_ms / 1000:.1f} s")
+        if self.cached:
+            parts.append("cached")
+        elif self.cost_usd is not None:
+            parts.append(f"${self.cost_usd:.4f}")
+        if self.samples_done > 1:
+            parts.append(f"{self.samples_done} samples")
+        return " · ".join(parts)
+
+
+def cell_from_row(row: dict[str, Any]) -> CellResult:
+    """A cell as the log has it (store.calls_for_run rows)."""
+    reasons = {r["check_name"]: r["reason"] for r in row.get("check_results", []) if r["reason"]}
+    try:
+        request = json.loads(row.get("request_json") or "{}")
+    except json.JSONDecodeError:
+        request = None
+    return CellResult(
+        status=row["status"], text=row.get("response_text") or "", call_id=row["id"],
+        latency_ms=row.get("latency_ms"), ttft_ms=row.get("ttft_ms"), cost_usd=row.get("cost_usd"),
+        input_tokens=row.get("input_tokens"), output_tokens=row.get("output_tokens"),
+        cached=row.get("cached_from_call_id") is not None, error=row.get("error_message") or "",
+        checks=dict(row.get("checks", {})), reasons=reasons, request=request,
+        model=f"{row.get('provider')}/{row.get('model')}", samples_done=1,
+    )
+
+
+class ResultsGridModel(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self._cases: list[TestCase] = []
+        self._variants: list[Variant] = []
+        self._cells: dict[tuple[int, int], CellResult] = {}
+
+    def set_matrix(self, cases: list[TestCase], variants: list[Variant], keep: bool = True) -> None:
+        """Show this matrix; results already shown stay where the same case and variant are."""
+        old = {(self._case_key(r), self._variants[c].name): cell
+               for (r, c), cell in self._cells.items()
+               if r < len(self._cases) and c < len(self._variants)} if keep else {}
+        self.beginResetModel()
+        self._cases, self._variants = cases, variants
+        self._cells = {}
+        for r in range(len(cases)):
+            for c, variant in enumerate(variants):
+                cell = old.get((self._case_key(r), variant.name))
+                if cell is not None:
+                    self._cells[(r, c)] = cell
+        self.endResetModel()
+
+    def _case_key(self, row: int) -> Any:
+        case = self._cases[row]
+        return case.id if case.id is not None else id(case)
+
+    def clear_results(self) -> None:
+        self.beginResetModel()
+        self._cells = {}
+        self.endResetModel()
+
+    def column_of(self, variant_name: str) -> int | None:
+        for c, variant in enumerate(self._variants):
+            if variant.name == variant_name:
+                return c
+        return None
+
+    def cell(self, row: int, column: int) -> CellResult | None:
+        return self._cells.get((row, column))
+
+    def update_cell(self, row: int, column: int, change) -> None:
+        """Apply `change(cell)` to a cell (creating it) and repaint just that cell."""
+        if not (0 <= row < len(self._cases) and 0 <= column < len(self._variants)):
+            return
+        cell = self._cells.setdefault((row, column), CellResult())
+        change(cell)
+        index = self.index(row, column)
+        self.dataChanged.emit(index, index)
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._cases)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._variants)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            v = self._variants[section]
+            return f"{v.name}\n{v.model}" if role == Qt.ItemDataRole.DisplayRole else v.system
+        case = self._cases[section]
+        return case.label or f"Case {section + 1}"
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        cell = self._cells.get((index.row(), index.column()))
+        if role == Qt.ItemDataRole.DisplayRole:
+            if cell is None:
+                return "Not run yet"
+            if cell.status == "error":
+                return cell.error or "Error"
+            return cell.text or ("…" if cell.status == "running" else "")
+        if role == Qt.ItemDataRole.ToolTipRole and cell is not None:
+            return cell.text or cell.error
+        return None
+
+
+class ResultCellDelegate(QStyledItemDelegate):
+    """Paints a cell: output text (wrapped, elided) over a small status footer."""
+
+    PAD = 6
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return QSize(160, option.fontMetrics.height() * 4 + self.PAD * 2)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        # Asked of the model directly: a Python object through QVariant is a needless round trip.
+        cell: CellResult | None = index.model().cell(index.row(), index.column())
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        palette = option.palette
+        text_colour = palette.color(QPalette.ColorRole.HighlightedText if selected
+                                    else QPalette.ColorRole.Text)
+        muted = palette.color(QPalette.ColorRole.PlaceholderText)
+        rect = option.rect.adjusted(self.PAD, self.PAD - 2, -self.PAD, -self.PAD + 2)
+        line = option.fontMetrics.height()
+        footer_rect = QRect(rect.left(), rect.bottom() - line, rect.width(), line)
+        body_rect = QRect(rect.left(), rect.top(), rect.width(), rect.height() - line - 2)
+        painter.save()
+        if cell is None:
+            painter.setPen(muted if not selected else text_colour)
+            painter.drawText(body_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop,
+                             "Not run yet")
+            painter.restore()
+            return
+        body = index.data(Qt.ItemDataRole.DisplayRole) or ""
+        colour = QColor("#d9534f") if cell.status == "error" and not selected else text_colour
+        painter.setPen(colour)
+        flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
+        painter.setClipRect(body_rect)
+        painter.drawText(body_rect, flags, " ".join(body.split()))
+        painter.setClipping(False)
+        footer = cell.footer() if cell.status not in ("running", "pending") else "streaming…"
+        if cell.status == "cancelled":
+            footer = "cancelled"
+        painter.setPen(muted if not selected else text_colour)
+        if cell.checks and not selected:
+            ok = all(cell.checks.values())
+            painter.setPen(QColor("#2e8b57") if ok else QColor("#c9302c"))
+        painter.drawText(footer_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                         footer)
+        painter.restore()
+
+
+def detail_html(cell: CellResult | None, variant: str, case: str) -> str:
+    """Everything about one call, for the detail panel."""
+    import html
+
+    if cell is None:
+        return f"<p style='color:gray'>{html.escape(case)} × {html.escape(variant)}: not run yet.</p>"
+    rows = [f"<b>{html.escape(variant)}</b> · {html.escape(case)} · {html.escape(cell.model)}"
+            f" · <i>{cell.status}</i>"]
+    facts = []
+    if cell.latency_ms is not None:
+        facts.append(f"latency {cell.latency_ms / 1000:.2f} s")
+    if cell.ttft_ms is not None:
+        facts.append(f"first token {cell.ttft_ms / 1000:.2f} s")
+    if cell.input_tokens is not None:
+        facts.append(f"tokens {cell.input_tokens} in → {cell.output_tokens or 0} out")
+    if cell.cost_usd is not None:
+        facts.append(f"cost ${cell.cost_usd:.5f}")
+    if cell.cached:
+        facts.append("answered from the cache")
+    if facts:
+        rows.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
+    for name, passed in cell.checks.items():
+        reason = cell.reasons.get(name, "")
+        mark = "<span style='color:#2e8b57'>✓</span>" if passed else "<span style='color:#c9302c'>✗</span>"
+        rows.append(f"{mark} {html.escape(name)}" + (f" — {html.escape(reason)}" if reason else ""))
+    if cell.error:
+        rows.append(f"<p style='color:#c9302c'>{html.escape(cell.error)}</p>")
+    rows.append("<pre style='white-space: pre-wrap'>" + html.escape(cell.text) + "</pre>")
+    if cell.request:
+        rows.append("<details><summary>Request sent</summary></details><pre style='color:gray;"
+                    "white-space: pre-wrap'>" + html.escape(json.dumps(cell.request, indent=2,
+                                                                       ensure_ascii=False)) + "</pre>")
+    return "<br>".join(rows)

@@ -1,0 +1,129 @@
+"""Runs from the window: pre-flight estimate, start, cancel, resume; runner events as Qt signals.
+
+The core runner works on its own thread and reports plain event dataclasses. This controller
+re-emits each one through a queued signal, so the results grid updates on the GUI thread, and
+it does the preparation (plan, cache lookups, estimate) on the store thread. The GUI thread never
+waits on either.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal, Slot
+
+from lab.core.experiment_file import ExperimentSpec
+from lab.core.model import Project
+from lab.core.pricing import PriceTable
+from lab.core.provider_settings import configured_providers
+from lab.core.run_plan import PlanError, build_plan, provider_configs
+from lab.core.run_setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.runner import Runner
+from lab.core.store import Store
+from lab.core.store_thread import StoreThread
+from lab.core.workspace import lab_home
+from lab.gui.tasks import when_done
+
+
+def load_prices() -> PriceTable:
+    """The default price table, with the user's own edits ($LAB_HOME/prices.toml) on top."""
+    user = lab_home() / "prices.toml"
+    return PriceTable.load(user if user.exists() else None)
+
+
+def _prepare(store: Store, project: Project, samples: int, options: RunOptions,
+             prices: PriceTable) -> PreparedRun:
+    spec = ExperimentSpec(project=project, samples=samples, source=None)
+    plan = build_plan(spec, provider_configs(spec, configured_providers(store)), samples)
+    return prepare_run(store, plan, options, prices, source="gui", project_id=project.id)
+
+
+class RunController(QObject):
+    """One run at a time. Signals carry the core's own event objects."""
+
+    event = Signal(object)  # RunStarted, CallStarted, CallDelta, CallFinished, ... (GUI thread)
+    estimated = Signal(object)  # PreparedRun, or a list of problem strings
+    started = Signal(object)  # PreparedRun
+    finished = Signal(object)  # RunFinished, or an exception
+    refused = Signal(list)  # problems that stopped a run before any call
+
+    def __init__(self, store: StoreThread, parent: QObject | None = None):
+        super().__init__(parent)
+        self._store = store
+        self._prices = load_prices()
+        self.runner: Runner | None = None
+        self._estimate_generation = 0
+        # Events come from the run's thread: queue them onto ours.
+        self._relay.connect(self._forward, Qt.ConnectionType.QueuedConnection)
+
+    _relay = Signal(object)
+
+    @Slot(object)
+    def _forward(self, event: object) -> None:
+        self.event.emit(event)
+
+    @property
+    def running(self) -> bool:
+        return self.runner is not None
+
+    def set_store(self, store: StoreThread) -> None:
+        self._store = store
+
+    # ---------------------------------------------------------------- pre-flight
+
+    def estimate(self, project: Project, samples: int) -> None:
+        """Plan the run and price it, off the GUI thread; the newest request wins."""
+        self._estimate_generation += 1
+        generation = self._estimate_generation
+        snapshot = copy.deepcopy(project)
+        future = self._store.submit(
+            lambda store: _prepare(store, snapshot, samples, RunOptions(), self._prices))
+
+        def done(prepared: PreparedRun) -> None:
+            if generation == self._estimate_generation:
+                self.estimated.emit(prepared)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._estimate_generation:
+                self.estimated.emit(exc.problems if isinstance(exc, PlanError) else [str(exc)])
+
+        when_done(future, done, failed)
+
+    # ---------------------------------------------------------------- running
+
+    def start(self, project: Project, samples: int, no_cache: bool = False,
+              budget_usd: float | None = None) -> None:
+        if self.running:
+            return
+        snapshot = copy.deepcopy(project)
+        options = RunOptions(no_cache=no_cache, budget_usd=budget_usd)
+        future = self._store.submit(
+            lambda store: _prepare(store, snapshot, samples, options, self._prices))
+        when_done(future, self._launch, self._refuse)
+
+    def resume(self, run_id: int) -> None:
+        if self.running:
+            return
+        future = self._store.submit(lambda store: prepare_resume(
+            store, run_id, configured_providers(store), RunOptions(), self._prices))
+        when_done(future, self._launch, self._refuse)
+
+    def cancel(self) -> None:
+        if self.runner is not None:
+            self.runner.cancel()
+
+    def _refuse(self, exc: BaseException) -> None:
+        self.refused.emit(exc.problems if isinstance(exc, PlanError) else [str(exc)])
+
+    def _launch(self, prepared: PreparedRun) -> None:
+        if self.running:
+            return
+        path = self._store.path
+        self.runner = Runner(path, prepared, on_event=self._relay.emit, prices=self._prices)
+        self.started.emit(prepared)
+        when_done(self.runner.start_in_thread(), self._done, self._done)
+
+    def _done(self, outcome: Any) -> None:
+        self.runner = None
+        self.finished.emit(outcome)
