@@ -111,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     key_delete.set_defaults(handler=cmd_keys_delete)
     _add_run(sub)
     _add_log(sub)
+    _add_export(sub)
     return parser
 
 
@@ -175,6 +176,64 @@ def _add_log(sub: argparse._SubParsersAction) -> None:
                      help="how many calls to show (default 20)")
     log.add_argument("--json", action="store_true", help="print one JSON document")
     log.set_defaults(handler=cmd_log)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    from lab.core.export import describe_formats
+
+    formats = describe_formats()
+    export = sub.add_parser(
+        "export", help="write judged outputs as a fine-tuning dataset",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write logged outputs (a saved dataset, or a selection given here) in a "
+        "fine-tuning service's or trainer's own format, deduplicated, split into train and "
+        "validation, checked against the target's rules, with a README.md dataset card.\n\n"
+        "Formats:\n" + "\n".join(f"  {name:<15} {text}" for name, text in formats.items()) +
+        "\n\nExit status: 0 written; 2 bad input, empty selection or rule violations "
+        "(nothing written; --force writes anyway).")
+    _add_db(export)
+    export.add_argument("--format", required=True, choices=list(formats), metavar="NAME",
+                        help="target format (listed above)")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    pick = export.add_argument_group("what to export (rules combine with AND)")
+    pick.add_argument("--dataset", metavar="NAME", help="a dataset saved in the workspace")
+    pick.add_argument("--min-score", type=int, choices=range(1, 6), metavar="N",
+                      help="rated N or better (1-5)")
+    pick.add_argument("--thumbs-up", action="store_true", help="only outputs with a thumbs up")
+    pick.add_argument("--tag", action="append", default=[], metavar="TAG",
+                      help="carries this tag (repeatable)")
+    pick.add_argument("--exclude-tag", action="append", default=[], metavar="TAG",
+                      help="does not carry this tag, e.g. a failure mode (repeatable)")
+    pick.add_argument("--checks-passed", action="store_true", help="every automatic check passed")
+    pick.add_argument("--experiment", action="append", default=[], metavar="NAME")
+    pick.add_argument("--run", action="append", default=[], type=int, metavar="ID")
+    pick.add_argument("--variant", action="append", default=[], metavar="NAME")
+    pick.add_argument("--model", action="append", default=[], metavar="NAME")
+    pick.add_argument("--search", default="", metavar="TEXT", help="full-text search")
+    shape = export.add_argument_group("shape of each example")
+    shape.add_argument("--kind", choices=["sft", "preference"],
+                       help="supervised examples or preference pairs (formats that hold both)")
+    shape.add_argument("--from-ratings", action="store_true",
+                       help="preference pairs from ratings too, not only pairwise judgements")
+    shape.add_argument("--system", choices=["keep", "drop", "replace"], default="keep",
+                       help="keep the system prompt, drop it, or replace it with --short-system")
+    shape.add_argument("--short-system", default="", metavar="TEXT")
+    shape.add_argument("--examples", choices=["auto", "turns", "fold", "drop"], default="auto",
+                       help="few-shot examples as masked turns, folded into the system prompt, "
+                       "or dropped (auto: the best the format allows)")
+    quality = export.add_argument_group("quality")
+    quality.add_argument("--dedup", choices=["whitespace", "exact", "none"], default="whitespace")
+    quality.add_argument("--split", type=float, default=0.9, metavar="FRACTION",
+                         help="share for training; the rest is validation (1.0: no validation)")
+    quality.add_argument("--seed", type=int, default=0, help="seed of the split")
+    quality.add_argument("--base-model", metavar="MODEL", help="model to tune (its token limits)")
+    card = export.add_argument_group("dataset card")
+    card.add_argument("--name", default="", help="dataset name in the card")
+    card.add_argument("--description", default="")
+    card.add_argument("--licence", default="", help="licence field of the card")
+    export.add_argument("--force", action="store_true", help="write even if rules are broken")
+    export.add_argument("--json", action="store_true", help="print one JSON document")
+    export.set_defaults(handler=cmd_export)
 
 
 def _has_display() -> bool:
@@ -383,6 +442,63 @@ def cmd_log(args: argparse.Namespace) -> int:
     else:
         print("\n".join(terminal.log_lines(rows)))
     return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from lab.core import export as ex
+
+    selection = ex.Selection(
+        min_score=args.min_score, thumbs_up=args.thumbs_up, tags=args.tag,
+        exclude_tags=args.exclude_tag, checks_passed=args.checks_passed,
+        experiments=args.experiment, runs=args.run, variants=args.variant, models=args.model,
+        search=args.search)
+    try:
+        options = ex.ExportOptions(
+            kind=args.kind, from_ratings=args.from_ratings, dedup=args.dedup,
+            prompt=ex.PromptHandling(system=args.system, short_system=args.short_system,
+                                     examples=args.examples),
+            train_fraction=args.split, seed=args.seed, base_model=args.base_model,
+            dataset_name=args.name, description=args.description, licence=args.licence,
+            force=args.force)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
+    with open_default_workspace(args.db, with_sample=False) as store:
+        what = args.dataset if args.dataset else selection
+        try:
+            plan = ex.plan_export(store, what, args.format, options)
+            result = ex.write_export(plan, args.out, progress=_export_progress(args.json))
+        except ex.ValidationFailed as exc:
+            if args.json:
+                print(json.dumps({"written": False, "report": exc.report.to_dict()}, indent=2))
+            else:
+                print(exc.report.text(), file=sys.stderr)
+            raise UserError(f"the export breaks {args.format}'s rules ({exc.report.errors} "
+                            "error(s)); nothing was written. Fix them, or use --force.") from None
+        except (ex.ExportError, ValueError) as exc:
+            raise UserError(str(exc).splitlines()[0]) from None
+    if args.json:
+        print(json.dumps({"written": True, **result.summary,
+                          "files": {k: str(v) for k, v in result.files.items()}},
+                         indent=2, default=str))
+        return 0
+    counts = ", ".join(f"{n} {split}" for split, n in result.counts.items() if n)
+    print(f"Wrote {counts} examples in {args.format} format to {result.out_dir}")
+    for name, path in result.files.items():
+        print(f"  {path}")
+    report = result.report.text().strip()
+    if report:
+        print(report)
+    return 0
+
+
+def _export_progress(quiet: bool):
+    if quiet or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        print(f"\rwriting {done}/{total}", end="" if done < total else "\n", file=sys.stderr)
+
+    return show
 
 
 def main(argv: Sequence[str] | None = None) -> int:
