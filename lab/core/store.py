@@ -453,6 +453,24 @@ class Store(RunLog):
         thumbs, score, note = row if row else (None, None, "")
         return Rating(call_id=call_id, thumbs=thumbs, score=score, note=note, tags=tags)
 
+    def ratings_for_calls(self, call_ids: Iterable[int]) -> dict[int, Rating]:
+        """Ratings and tags of many calls at once (for a results grid)."""
+        ids = list(call_ids)
+        found: dict[int, Rating] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                f"SELECT call_id, thumbs, score, note FROM ratings WHERE call_id IN ({marks})", chunk
+            ):
+                found[r[0]] = Rating(call_id=r[0], thumbs=r[1], score=r[2], note=r[3])
+            for call_id, tag in self.db.execute(
+                "SELECT ct.call_id, t.name FROM call_tags ct JOIN tags t ON t.id = ct.tag_id"
+                f" WHERE ct.call_id IN ({marks}) ORDER BY t.name", chunk
+            ):
+                found.setdefault(call_id, Rating(call_id=call_id)).tags.append(tag)
+        return found
+
     def record_pairwise(self, judgement: PairwiseJudgement) -> int:
         with self.transaction():
             judgement.id = self.db["pairwise_judgements"].insert(

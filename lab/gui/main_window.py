@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from lab import APP_NAME
 from lab.core.async_thread import AsyncLoopThread
-from lab.core.model import Project, Variant
+from lab.core.model import Project, Rating, Variant
 from lab.core.provider_settings import configured_providers, list_all_models
 from lab.core.store import Store
 from lab.core.store_thread import StoreThread
@@ -62,6 +62,7 @@ def load_workspace_snapshot(store: Store) -> dict[str, Any]:
     if project_id is None:
         project_id = install_sample(store)
     run_id = store.latest_run_id(project_id)
+    results = store.calls_for_run(run_id) if run_id else []
     totals = store.db.execute(
         "SELECT count(*), coalesce(sum(cost_usd), 0),"
         " coalesce(sum(status = 'error'), 0) FROM calls"
@@ -73,7 +74,8 @@ def load_workspace_snapshot(store: Store) -> dict[str, Any]:
         "cost": totals[1],
         "errors": totals[2],
         "run_id": run_id,
-        "results": store.calls_for_run(run_id) if run_id else [],
+        "results": results,
+        "ratings": store.ratings_for_calls(r["id"] for r in results),
     }
 
 
@@ -232,6 +234,27 @@ class MainWindow(QMainWindow):
         self.compare_variants_action = self._action(
             "&Compare Variants…", "Ctrl+Shift+D", self.compare_variants,
             "Show what differs between two variants, word by word")
+        self.pairwise_action = self._action(
+            "&Judge Pairs Blind…", "Ctrl+J", self.judge_pairs,
+            "Compare two variants' outputs for the same input without seeing which is which")
+        self.rate_actions = []
+        for score in range(1, 6):
+            self.rate_actions.append(self._action(
+                f"Rate {score}", str(score), lambda _=False, s=score: self.rate(score=s),
+                f"Give the selected output a score of {score}"))
+        self.thumbs_up_action = self._action("Thumbs &Up", "+", lambda: self.rate(thumbs=1))
+        self.thumbs_down_action = self._action("Thumbs &Down", "-", lambda: self.rate(thumbs=-1))
+        self.note_action = self._action("&Note…", "N", self.ask_note, "Write a note on the output")
+        self.tags_action = self._action("&Tags…", "T", self.ask_tags,
+                                        "Tag the output with failure modes, comma-separated")
+        self.promote_action = self._action(
+            "&Promote to Example", "Ctrl+E", self.promote_to_example,
+            "Add the selected output as a few-shot example of its variant")
+        # Judging keys act on the results grid only, so typing in an editor is never a rating.
+        for action in (*self.rate_actions, self.thumbs_up_action, self.thumbs_down_action,
+                       self.note_action, self.tags_action):
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.results_pane.view.addAction(action)
         self.reset_layout_action = self._action("Reset &Layout", None, self._reset_layout,
                                                 "Put every pane back where it started")
         self.shortcuts_action = self._action("&Keyboard Shortcuts", QKeySequence.StandardKey.HelpContents,
@@ -283,6 +306,11 @@ class MainWindow(QMainWindow):
         run_menu = menu.addMenu("&Run")
         run_menu.addActions([self.run_action, self.fresh_action, self.cancel_action,
                              self.resume_action])
+        judge_menu = menu.addMenu("&Judge")
+        judge_menu.addActions([self.thumbs_up_action, self.thumbs_down_action, *self.rate_actions,
+                               self.note_action, self.tags_action])
+        judge_menu.addSeparator()
+        judge_menu.addActions([self.promote_action, self.pairwise_action])
         help_menu = menu.addMenu("&Help")
         help_menu.addActions([self.shortcuts_action, self.about_action])
 
@@ -363,7 +391,7 @@ class MainWindow(QMainWindow):
             self._select_variant(-1)
         self.history_pane.set_model(self.history_model)
         self.last_run_id = snap.get("run_id")
-        self._show_logged_results(snap.get("results", []))
+        self._show_logged_results(snap.get("results", []), snap.get("ratings", {}))
         self.run_action.setEnabled(True)
         self.resume_action.setEnabled(self.last_run_id is not None)
 
@@ -803,6 +831,7 @@ class MainWindow(QMainWindow):
             cell.output_tokens = call.usage.output_tokens
             cell.error = call.error_message or ""
             cell.request, cell.model = call.request, f"{call.provider}/{call.model}"
+            cell.call, cell.thumbs, cell.score, cell.note, cell.tags = call, None, None, "", []
             cell.checks = {r.check_name: r.passed for r in event.checks}
             cell.reasons = {r.check_name: r.reason for r in event.checks if r.reason}
 
@@ -838,7 +867,8 @@ class MainWindow(QMainWindow):
 
         when_done(self.store.submit(totals), lambda t: self._show_totals(*t), lambda _e: None)
 
-    def _show_logged_results(self, rows: list[dict[str, Any]]) -> None:
+    def _show_logged_results(self, rows: list[dict[str, Any]], ratings: dict | None = None) -> None:
+        ratings = ratings or {}
         model = self.results_pane.model
         for row in rows:
             if row.get("case_index") is None or row.get("judged_call_id") is not None:
@@ -848,8 +878,132 @@ class MainWindow(QMainWindow):
                 continue
             if row.get("sample_index", 0) == 0:
                 loaded = cell_from_row(row)
+                rating = ratings.get(row["id"])
+                if rating is not None:
+                    loaded.thumbs, loaded.score = rating.thumbs, rating.score
+                    loaded.note, loaded.tags = rating.note, list(rating.tags)
                 model.update_cell(row["case_index"], column,
                                   lambda cell, loaded=loaded: cell.__dict__.update(loaded.__dict__))
+
+    # ----------------------------------------------------------------- judging
+
+    def _current_cell(self) -> tuple[int, int, CellResult | None]:
+        index = self.results_pane.view.currentIndex()
+        if not index.isValid():
+            return -1, -1, None
+        return index.row(), index.column(), self.results_pane.model.cell(index.row(), index.column())
+
+    def rate(self, thumbs: int | None = None, score: int | None = None,
+             note: str | None = None, tags: list[str] | None = None) -> None:
+        row, column, cell = self._current_cell()
+        if cell is None or cell.status != "ok" or cell.logged_id is None:
+            self.statusBar().showMessage("Select a finished output to judge it.", 3000)
+            return
+
+        def change(c: CellResult) -> None:
+            if thumbs is not None:
+                c.thumbs = None if c.thumbs == thumbs else thumbs  # pressing again clears it
+            if score is not None:
+                c.score = None if c.score == score else score
+            if note is not None:
+                c.note = note
+            if tags is not None:
+                c.tags = tags
+
+        self.results_pane.model.update_cell(row, column, change)
+        rating = Rating(call_id=cell.logged_id, thumbs=cell.thumbs, score=cell.score,
+                        note=cell.note, tags=list(cell.tags))
+        when_done(self.store.submit(lambda store: store.set_rating(rating)),
+                  lambda _r: self.statusBar().showMessage("Judgement saved", 1500),
+                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+
+    def ask_note(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        _row, _column, cell = self._current_cell()
+        if cell is None:
+            return
+        text, ok = QInputDialog.getMultiLineText(self, "Note", "Why is this output good or bad?",
+                                                 cell.note)
+        if ok:
+            self.rate(note=text)
+
+    def ask_tags(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        _row, _column, cell = self._current_cell()
+        if cell is None:
+            return
+        text, ok = QInputDialog.getText(self, "Tags", "Failure modes or labels, comma-separated:",
+                                        text=", ".join(cell.tags))
+        if ok:
+            self.rate(tags=[t.strip() for t in text.split(",") if t.strip()])
+
+    def promote_to_example(self) -> None:
+        """The selected output becomes a few-shot example of its variant (input = the case)."""
+        from lab.core.model import Example
+        from lab.core.template import render
+
+        row, column, cell = self._current_cell()
+        project = self.project
+        if cell is None or cell.status != "ok" or project is None:
+            self.statusBar().showMessage("Select a finished output to promote it.", 3000)
+            return
+        variant = project.variants[column]
+        case = project.cases[row]
+        try:
+            user = render(project.user_template, case.vars)
+        except Exception as exc:  # noqa: BLE001 - shown to the user, who can fix the template
+            QMessageBox.warning(self, "Cannot promote", str(exc))
+            return
+        variant.examples.append(Example(input=user, output=cell.text,
+                                        note=f"promoted from {case.label or f'case {row + 1}'}"))
+        if variant is self.current_variant:
+            self.examples_pane.set_examples(variant.examples, variant.name)
+        self.variants_pane.model.refresh()
+        self._save_project()
+        self.statusBar().showMessage(f"Added as example {len(variant.examples)} of {variant.name}",
+                                     4000)
+
+    def judge_pairs(self) -> None:
+        from lab.core.judging import pairs_to_judge, tally
+        from lab.gui.pairwise_dialog import PairwiseDialog
+
+        run_id, project = self.last_run_id, self.project
+        if run_id is None or project is None:
+            self.statusBar().showMessage("Run at least two variants first.", 3000)
+            return
+        labels = {i: c.label or f"Case {i + 1}" for i, c in enumerate(project.cases)}
+
+        def load(store: Store):
+            rows = store.calls_for_run(run_id)
+            judged = store.list_pairwise()
+            return rows, judged
+
+        def open_dialog(result) -> None:
+            rows, judged = result
+            variant_of = {r["id"]: r["variant_name"] for r in rows}
+            ids = set(variant_of)
+            judged = [j for j in judged if j.left_call_id in ids and j.right_call_id in ids]
+            pairs = pairs_to_judge(rows, judged, labels, seed=run_id * 1000 + len(judged))
+
+            def record(judgement) -> None:
+                judged.append(judgement)
+                when_done(self.store.submit(lambda store: store.record_pairwise(judgement)),
+                          lambda _r: None,
+                          lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+
+            def verdict() -> str:
+                lines = [f"{m.first} vs {m.second}: {m.second} won {m.summary.wins}, "
+                         f"{m.first} won {m.summary.losses}, {m.summary.ties} ties. "
+                         f"{m.summary.verdict}" for m in tally(judged, variant_of)]
+                return "\n".join(lines) or "No judgements yet."
+
+            self.pairwise_dialog = PairwiseDialog(pairs, record, verdict, self)
+            self.pairwise_dialog.show()
+
+        when_done(self.store.submit(load), open_dialog,
+                  lambda exc: QMessageBox.warning(self, "Cannot judge", str(exc)))
 
     def _editor_do(self, what: str) -> None:
         widget = QApplication.focusWidget()

@@ -39,6 +39,27 @@ class CellResult:
     request: dict[str, Any] | None = None
     model: str = ""
     samples_done: int = 0
+    call: Any = None  # the runner's Call object: its id arrives once the writer has saved it
+    thumbs: int | None = None
+    score: int | None = None
+    note: str = ""
+    tags: list[str] = field(default_factory=list)
+
+    @property
+    def logged_id(self) -> int | None:
+        if self.call_id is None and self.call is not None:
+            self.call_id = getattr(self.call, "id", None)
+        return self.call_id
+
+    def judgement(self) -> str:
+        parts = []
+        if self.thumbs:
+            parts.append("👍" if self.thumbs > 0 else "👎")
+        if self.score:
+            parts.append("★" * self.score)
+        if self.tags:
+            parts.append(", ".join(self.tags))
+        return " ".join(parts)
 
     def footer(self) -> str:
         parts = []
@@ -53,6 +74,9 @@ class CellResult:
             parts.append(f"${self.cost_usd:.4f}")
         if self.samples_done > 1:
             parts.append(f"{self.samples_done} samples")
+        judged = self.judgement()
+        if judged:
+            parts.append(judged)
         return " · ".join(parts)
 
 
@@ -229,6 +253,9 @@ def detail_html(cell: CellResult | None, variant: str, case: str) -> str:
         reason = cell.reasons.get(name, "")
         mark = "<span style='color:#2e8b57'>✓</span>" if passed else "<span style='color:#c9302c'>✗</span>"
         rows.append(f"{mark} {html.escape(name)}" + (f" — {html.escape(reason)}" if reason else ""))
+    if cell.judgement() or cell.note:
+        rows.append(f"Your judgement: {html.escape(cell.judgement())}"
+                    + (f" — {html.escape(cell.note)}" if cell.note else ""))
     if cell.error:
         rows.append(f"<p style='color:#c9302c'>{html.escape(cell.error)}</p>")
     rows.append("<pre style='white-space: pre-wrap'>" + html.escape(cell.text) + "</pre>")

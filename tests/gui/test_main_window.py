@@ -152,7 +152,7 @@ def test_window_layout_is_remembered(make_window, qtbot, lab_home):
 def test_menus_and_shortcuts(make_window, qtbot):
     window = make_window()
     titles = [a.text() for a in window.menuBar().actions()]
-    assert titles == ["&File", "&Edit", "V&ariant", "&View", "&Run", "&Help"]
+    assert titles == ["&File", "&Edit", "V&ariant", "&View", "&Run", "&Judge", "&Help"]
     rows = dict(shortcut_rows(window))
     assert rows["Run"] == "Ctrl+Return"
     assert "Open Workspace" in rows

@@ -124,3 +124,79 @@ def test_a_run_with_a_missing_variable_is_refused_before_any_call(
     assert any("product" in p for p in shown[0])
     assert fake_server.chat_requests() == []
     assert window.run_action.isEnabled()
+
+
+def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fake_server, lab_home):
+    from PySide6.QtCore import Qt
+
+    point_sample_at(fake_server, lab_home)
+    window = make_window()
+    window.run_action.trigger()
+    qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
+    view = window.results_pane.view
+    view.setFocus()
+    qtbot.waitUntil(view.hasFocus, timeout=2000)
+    view.setCurrentIndex(window.results_pane.model.index(2, 0))
+    qtbot.keyClick(view, Qt.Key.Key_4)
+    qtbot.keyClick(view, Qt.Key.Key_Plus)
+    window.rate(tags=["too long", "invented policy"])
+    cell = window.results_pane.model.cell(2, 0)
+    assert cell.score == 4 and cell.thumbs == 1
+    assert "★★★★" in cell.footer() and "👍" in cell.footer()
+
+    def rating_row():
+        conn = sqlite3.connect(lab_home / "workspace.db")
+        try:
+            rating = conn.execute("SELECT score, thumbs FROM ratings WHERE call_id = ?",
+                                  [cell.logged_id]).fetchone()
+            tags = [r[0] for r in conn.execute(
+                "SELECT t.name FROM call_tags ct JOIN tags t ON t.id = ct.tag_id"
+                " WHERE ct.call_id = ? ORDER BY t.name", [cell.logged_id])]
+            return rating, tags
+        finally:
+            conn.close()
+
+    qtbot.waitUntil(lambda: rating_row() == ((4, 1), ["invented policy", "too long"]), timeout=5000)
+
+    # Promote the output to a few-shot example of variant A.
+    window.promote_action.trigger()
+    assert len(window.project.variants[0].examples) == 6
+    assert window.project.variants[0].examples[-1].output == cell.text
+
+    # Three blind pairwise judgements by keyboard.
+    window.pairwise_action.trigger()
+    qtbot.waitUntil(lambda: getattr(window, "pairwise_dialog", None) is not None, timeout=5000)
+    dialog = window.pairwise_dialog
+    qtbot.addWidget(dialog)
+    assert dialog.progress.text().startswith("Pair 1 of 20")
+    assert "A · concise" not in dialog.left.toPlainText() + dialog.right.toPlainText()
+    shown = []
+    for key in (Qt.Key.Key_Left, Qt.Key.Key_Right, Qt.Key.Key_T):
+        shown.append(dialog.current)
+        qtbot.keyClick(dialog, key)
+    assert dialog.progress.text().startswith("Pair 4 of 20")
+    assert "won" in dialog.verdict_label.text()
+
+    def judgements():
+        conn = sqlite3.connect(lab_home / "workspace.db")
+        try:
+            return conn.execute("SELECT left_call_id, right_call_id, winner FROM"
+                                " pairwise_judgements ORDER BY id").fetchall()
+        finally:
+            conn.close()
+
+    qtbot.waitUntil(lambda: len(judgements()) == 3, timeout=5000)
+    assert judgements() == [(shown[0].left_call_id, shown[0].right_call_id, "left"),
+                            (shown[1].left_call_id, shown[1].right_call_id, "right"),
+                            (shown[2].left_call_id, shown[2].right_call_id, "tie")]
+    dialog.close()
+
+    # Judgements are there when the workspace is opened again; judged pairs are not asked again.
+    window.close()
+    again = make_window()
+    reopened = again.results_pane.model.cell(2, 0)
+    assert reopened.score == 4 and reopened.tags == ["invented policy", "too long"]
+    again.pairwise_action.trigger()
+    qtbot.waitUntil(lambda: getattr(again, "pairwise_dialog", None) is not None, timeout=5000)
+    qtbot.addWidget(again.pairwise_dialog)
+    assert again.pairwise_dialog.progress.text().startswith("Pair 1 of 17")
