@@ -1,8 +1,9 @@
-"""Take screenshots of the main window for the README and docs.
+"""Take screenshots of the main screens for the README and docs.
 
 Run on a real (virtual) screen so what is captured is what a user sees:
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python docs/take_screenshots.py
-Uses a fresh workspace in a temporary folder (the sample project), never your own.
+Uses a fresh workspace in a temporary folder (the sample project), never your own, and runs
+the sample against the test suite's fake provider server on 127.0.0.1 so results are shown.
 """
 
 from __future__ import annotations
@@ -12,16 +13,34 @@ import sys
 import tempfile
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent / "screenshots"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
+sys.path.insert(0, str(ROOT))
 
 
 def main() -> int:
-    home = tempfile.mkdtemp(prefix="lab-screens-")
-    os.environ["LAB_HOME"] = home
+    home = Path(tempfile.mkdtemp(prefix="lab-screens-"))
+    os.environ["LAB_HOME"] = str(home)
+    os.environ["LAB_SCREENSHOT_KEY"] = "sk-screenshot"
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    from lab.core.provider_settings import save_provider
+    from lab.core.providers.base import ProviderConfig
+    from lab.core.workspace import current_project_id, open_default_workspace
     from lab.gui.app import create_window, make_application
+    from tests.helpers.fake_provider import FakeProviderServer
+
+    server = FakeProviderServer(api_keys=("sk-screenshot",)).start()
+    server.latency = 0.05
+    with open_default_workspace(home / "workspace.db") as store:
+        save_provider(store, ProviderConfig(name="local", kind="openai", local=True,
+                                            base_url=server.base_url("openai"),
+                                            api_key_env="LAB_SCREENSHOT_KEY", concurrency=8))
+        project = store.load_project(current_project_id(store))
+        project.variants[0].model = "local/gpt-4o-mini"
+        project.variants[1].model = "local/gpt-4o"
+        store.save_project(project)
 
     app = make_application(sys.argv[:1])
     window = create_window()
@@ -33,32 +52,57 @@ def main() -> int:
     def providers() -> None:
         dialogs.append(window.show_providers())
 
-    shots: list[tuple[str, callable]] = [
-        ("main-window", lambda: None),
-        ("history", lambda: window.history_dock.raise_()),
-        ("providers", providers),
+    def run() -> None:
+        window.run_action.trigger()
+
+    def select_cell() -> None:
+        window.results_pane.view.setCurrentIndex(window.results_pane.model.index(1, 1))
+        window.rate(score=4)
+
+    def pairwise() -> None:
+        window.judge_pairs()
+
+    def history() -> None:
+        window.history_dock.raise_()
+
+    # (name or None for "no screenshot", action, delay before the screenshot in ms)
+    steps = [
+        ("main-window", lambda: None, 1200),
+        ("providers", providers, 800),
+        (None, lambda: [d.close() for d in dialogs], 200),
+        (None, run, 4000),
+        ("results", select_cell, 800),
+        ("history", history, 800),
+        ("pairwise", pairwise, 1200),
     ]
 
     def target():
-        return dialogs[-1] if dialogs and dialogs[-1].isVisible() else window
+        live = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not window]
+        return live[-1] if live else window
 
-    def take(index: int = 0) -> None:
-        if index == len(shots):
-            for dialog in dialogs:
-                dialog.close()
+    def step(index: int = 0) -> None:
+        if index == len(steps):
+            for widget in QApplication.topLevelWidgets():
+                if widget is not window:
+                    widget.close()
             window.close()
             app.quit()
             return
-        name, prepare = shots[index]
-        prepare()
-        QTimer.singleShot(600, lambda: (target().grab().save(str(OUT / f"{name}.png")),
-                                        print(f"saved {OUT / (name + '.png')}"),
-                                        take(index + 1)))
+        name, action, delay = steps[index]
+        action()
 
-    QTimer.singleShot(1200, take)
+        def shoot() -> None:
+            if name:
+                target().grab().save(str(OUT / f"{name}.png"))
+                print(f"saved {OUT / (name + '.png')}")
+            step(index + 1)
+
+        QTimer.singleShot(delay, shoot)
+
+    QTimer.singleShot(300, step)
     app.exec()
     window.store.close()
-    QApplication.processEvents()
+    server.stop()
     return 0
 
 
