@@ -93,3 +93,30 @@ class VariantDiffDialog(QDialog):
         self.summary.setText(
             f"{removed} words only in {a.name} · {added} words only in {b.name}"
             if diff.changed else "The two variants are identical.")
+
+
+class OutputDiffDialog(QDialog):
+    """Two outputs side by side, word by word: what the second says differently."""
+
+    def __init__(self, left_title: str, left: str, right_title: str, right: str,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Compare outputs")
+        self.resize(1000, 560)
+        diff = word_diff(left, right)
+        self.left_view, self.right_view = QTextBrowser(), QTextBrowser()
+        self.left_view.setHtml(spans_html(diff.left))
+        self.right_view.setHtml(spans_html(diff.right))
+        removed, added = diff.counts()
+        self.summary = QLabel(f"{removed} words only on the left · {added} words only on the right"
+                              if diff.changed else "The two outputs are identical.")
+        self.summary.setObjectName("PaneCaption")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        grid = QGridLayout(self)
+        grid.addWidget(QLabel(left_title), 0, 0)
+        grid.addWidget(QLabel(right_title), 0, 1)
+        grid.addWidget(self.left_view, 1, 0)
+        grid.addWidget(self.right_view, 1, 1)
+        grid.addWidget(self.summary, 2, 0)
+        grid.addWidget(buttons, 2, 1)

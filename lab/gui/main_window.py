@@ -217,6 +217,12 @@ class MainWindow(QMainWindow):
             "Run again without answers from the cache")
         for action in (self.run_action, self.cancel_action, self.resume_action):
             action.setEnabled(False)
+        self.find_action = self._action(
+            "&Find…", QKeySequence.StandardKey.Find,
+            lambda: self.prompt_pane.find_bar.open_for(self.prompt_pane.focused_editor()))
+        self.replace_action = self._action(
+            "Find and &Replace…", "Ctrl+H",
+            lambda: self.prompt_pane.find_bar.open_for(self.prompt_pane.focused_editor(), True))
         self.providers_action = self._action(
             "&Providers…", "Ctrl+Shift+P", self.show_providers,
             "Add model providers, their keys and settings; test the connection")
@@ -247,6 +253,9 @@ class MainWindow(QMainWindow):
         self.note_action = self._action("&Note…", "N", self.ask_note, "Write a note on the output")
         self.tags_action = self._action("&Tags…", "T", self.ask_tags,
                                         "Tag the output with failure modes, comma-separated")
+        self.compare_outputs_action = self._action(
+            "&Compare Two Outputs", "Ctrl+Shift+C", self.compare_outputs,
+            "Word-level differences between the two selected outputs (Ctrl+click to select)")
         self.promote_action = self._action(
             "&Promote to Example", "Ctrl+E", self.promote_to_example,
             "Add the selected output as a few-shot example of its variant")
@@ -292,6 +301,15 @@ class MainWindow(QMainWindow):
         edit_menu = menu.addMenu("&Edit")
         edit_menu.addActions([self.undo_action, self.redo_action])
         edit_menu.addSeparator()
+        edit_menu.addActions([self.find_action, self.replace_action])
+        snippets_menu = edit_menu.addMenu("Insert &Snippet")
+        from lab.core.snippets import load_snippets
+
+        for snippet in load_snippets():
+            action = snippets_menu.addAction(snippet.name)
+            action.setToolTip(snippet.text)
+            action.triggered.connect(lambda _=False, t=snippet.text: self.prompt_pane.insert_snippet(t))
+        edit_menu.addSeparator()
         edit_menu.addActions([self.providers_action, self.refresh_models_action])
         variant_menu = menu.addMenu("V&ariant")
         variant_menu.addActions([self.new_variant_action, self.duplicate_variant_action,
@@ -310,7 +328,8 @@ class MainWindow(QMainWindow):
         judge_menu.addActions([self.thumbs_up_action, self.thumbs_down_action, *self.rate_actions,
                                self.note_action, self.tags_action])
         judge_menu.addSeparator()
-        judge_menu.addActions([self.promote_action, self.pairwise_action])
+        judge_menu.addActions([self.compare_outputs_action, self.promote_action,
+                               self.pairwise_action])
         help_menu = menu.addMenu("&Help")
         help_menu.addActions([self.shortcuts_action, self.about_action])
 
@@ -938,6 +957,25 @@ class MainWindow(QMainWindow):
                                         text=", ".join(cell.tags))
         if ok:
             self.rate(tags=[t.strip() for t in text.split(",") if t.strip()])
+
+    def compare_outputs(self):
+        from lab.gui.diff_view import OutputDiffDialog
+
+        model = self.results_pane.model
+        indexes = sorted(self.results_pane.view.selectionModel().selectedIndexes(),
+                         key=lambda i: (i.row(), i.column()))
+        if len(indexes) != 2:
+            self.statusBar().showMessage("Select exactly two outputs (Ctrl+click) to compare.", 4000)
+            return None
+        titles, texts = [], []
+        for index in indexes:
+            cell = model.cell(index.row(), index.column())
+            titles.append(f"{model.headerData(index.column(), Qt.Orientation.Horizontal).splitlines()[0]}"
+                          f" · {model.headerData(index.row(), Qt.Orientation.Vertical)}")
+            texts.append(cell.text if cell else "")
+        self.output_diff = OutputDiffDialog(titles[0], texts[0], titles[1], texts[1], self)
+        self.output_diff.show()
+        return self.output_diff
 
     def promote_to_example(self) -> None:
         """The selected output becomes a few-shot example of its variant (input = the case)."""

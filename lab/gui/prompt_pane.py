@@ -166,9 +166,14 @@ class PromptPane(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
+        from lab.gui.find_bar import FindBar
+
+        self.find_bar = FindBar(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(splitter)
+        layout.addWidget(self.find_bar)
 
         self._system_timer = self._debounce(lambda: self.system_edited.emit(self.system_text()))
         self._template_timer = self._debounce(
@@ -184,6 +189,20 @@ class PromptPane(QWidget):
         timer.setInterval(AUTOSAVE_DELAY_MS)
         timer.timeout.connect(fn)
         return timer
+
+    def focused_editor(self) -> PromptEditor:
+        """The prompt editor the user is working in (the system prompt if neither has focus)."""
+        return self.template if self.template.hasFocus() else self.system
+
+    def insert_snippet(self, text: str) -> None:
+        editor = self.focused_editor()
+        cursor = editor.textCursor()
+        # A snippet starts on its own line, so it never glues onto a sentence.
+        if cursor.positionInBlock() > 0:
+            text = "\n" + text
+        cursor.insertText(text)
+        editor.setTextCursor(cursor)
+        editor.setFocus()
 
     def system_text(self) -> str:
         return self.system.toPlainText()

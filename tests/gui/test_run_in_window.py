@@ -62,7 +62,7 @@ def test_run_fills_the_grid_and_logs_every_call(make_window, qtbot, fake_server,
                for cell in cells)
     assert len(fake_server.chat_requests()) == 40
     assert calls_in_db(lab_home) == 40
-    assert "40 calls logged" in window.totals_label.text()
+    qtbot.waitUntil(lambda: "40 calls logged" in window.totals_label.text(), timeout=5000)
     qtbot.waitUntil(lambda: window.history_pane.model.rowCount() == 40, timeout=5000)
 
     # Selecting a cell shows the whole call.
@@ -200,3 +200,20 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
     qtbot.waitUntil(lambda: getattr(again, "pairwise_dialog", None) is not None, timeout=5000)
     qtbot.addWidget(again.pairwise_dialog)
     assert again.pairwise_dialog.progress.text().startswith("Pair 1 of 17")
+
+
+def test_word_diff_of_two_selected_outputs(make_window, qtbot, fake_server, lab_home):
+    from PySide6.QtCore import QItemSelectionModel
+
+    point_sample_at(fake_server, lab_home)
+    window = make_window()
+    window.run_action.trigger()
+    qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
+    grid, selection = window.results_pane.model, window.results_pane.view.selectionModel()
+    selection.select(grid.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    assert window.compare_outputs() is None  # one output is not a comparison
+    selection.select(grid.index(1, 0), QItemSelectionModel.SelectionFlag.Select)
+    dialog = window.compare_outputs()
+    qtbot.addWidget(dialog)
+    assert "Maya" in dialog.left_view.toPlainText() and "Jonas" in dialog.right_view.toPlainText()
+    assert dialog.summary.text().endswith("words only on the right")
