@@ -74,6 +74,8 @@ def main() -> int:
         ("results", select_cell, 800),
         ("history", history, 800),
         ("pairwise", pairwise, 1200),
+        (None, lambda: window.pairwise_dialog.close(), 200),
+        ("export", lambda: window.show_export(), 1500),
     ]
 
     def target():

@@ -385,6 +385,12 @@ class Store(RunLog):
         )
         return rows[0] if rows else None
 
+    def logged_variant_names(self) -> list[str]:
+        """Names of the variants that have successful outputs in the log (for export filters)."""
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT variant_name FROM calls WHERE status = 'ok'"
+            " AND variant_name IS NOT NULL ORDER BY variant_name")]
+
     def get_call(self, call_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
         return rows[0] if rows else None

@@ -198,6 +198,9 @@ class MainWindow(QMainWindow):
                                        self._new_workspace, "Create an empty workspace file")
         self.open_action = self._action("&Open Workspace…", QKeySequence.StandardKey.Open,
                                         self._open_workspace, "Open another workspace file")
+        self.export_action = self._action(
+            "&Export Fine-Tuning Data…", "Ctrl+Shift+E", self.show_export,
+            "Write judged outputs as a fine-tuning dataset, validated, with a dataset card")
         self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
         self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo,
                                         lambda: self._editor_do("undo"))
@@ -296,6 +299,8 @@ class MainWindow(QMainWindow):
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
         file_menu.addActions([self.new_action, self.open_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = menu.addMenu("&Edit")
@@ -957,6 +962,14 @@ class MainWindow(QMainWindow):
                                         text=", ".join(cell.tags))
         if ok:
             self.rate(tags=[t.strip() for t in text.split(",") if t.strip()])
+
+    def show_export(self):
+        from lab.gui.export_dialog import ExportDialog
+
+        self.export_dialog = ExportDialog(self.store, self.network,
+                                          Path.home() / "prompt-lab-exports", self)
+        self.export_dialog.show()
+        return self.export_dialog
 
     def compare_outputs(self):
         from lab.gui.diff_view import OutputDiffDialog
