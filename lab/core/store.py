@@ -55,11 +55,46 @@ def _dumps(value: Any) -> str:
 
 
 @dataclass
-class CallPage:
-    """One page of the call log, as the history browser asks for it."""
+class CallFilters:
+    """History filters; every one given must hold."""
 
-    rows: list[dict[str, Any]]
-    total: int | None = None
+    status: str | None = None  # ok, error, cancelled
+    variant: str | None = None
+    model: str | None = None  # "provider/model"
+    experiment: str | None = None  # experiment name
+    min_score: int | None = None
+    thumbs_up: bool = False
+    tag: str | None = None
+    since: str | None = None  # ISO timestamp: calls made at or after it
+
+    def sql(self) -> tuple[list[str], list[Any]]:
+        where: list[str] = []
+        params: list[Any] = []
+        if self.status:
+            where.append("c.status = ?")
+            params.append(self.status)
+        if self.variant:
+            where.append("c.variant_name = ?")
+            params.append(self.variant)
+        if self.model:
+            where.append("c.provider || '/' || c.model = ?")
+            params.append(self.model)
+        if self.experiment:
+            where.append("c.experiment_id IN (SELECT id FROM experiments WHERE name = ?)")
+            params.append(self.experiment)
+        if self.min_score:
+            where.append("c.id IN (SELECT call_id FROM ratings WHERE score >= ?)")
+            params.append(self.min_score)
+        if self.thumbs_up:
+            where.append("c.id IN (SELECT call_id FROM ratings WHERE thumbs = 1)")
+        if self.tag:
+            where.append("c.id IN (SELECT ct.call_id FROM call_tags ct JOIN tags t"
+                         " ON t.id = ct.tag_id WHERE t.name = ?)")
+            params.append(self.tag)
+        if self.since:
+            where.append("c.created_at >= ?")
+            params.append(self.since)
+        return where, params
 
 
 class Store(RunLog):
@@ -396,7 +431,8 @@ class Store(RunLog):
         return rows[0] if rows else None
 
     def page_calls(
-        self, *, limit: int = 200, before_id: int | None = None, search: str | None = None
+        self, *, limit: int = 200, before_id: int | None = None, search: str | None = None,
+        filters: CallFilters | None = None,
     ) -> list[dict[str, Any]]:
         """A page of the log, newest first, keyed on id so page N costs the same as page 1."""
         columns = (
@@ -411,6 +447,10 @@ class Store(RunLog):
         if search:
             where.append("c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
             params.append(fts_query(search))
+        if filters is not None:
+            filter_where, filter_params = filters.sql()
+            where += filter_where
+            params += filter_params
         sql = f"SELECT {columns} FROM calls c"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -418,6 +458,18 @@ class Store(RunLog):
         params.append(limit)
         with _translate_errors(self.path):
             return list(self.db.query(sql, params))
+
+    def call_filter_choices(self) -> dict[str, list[str]]:
+        """What the history filters can offer: the values that occur in the log."""
+        def distinct(sql: str) -> list[str]:
+            return [r[0] for r in self.db.execute(sql) if r[0]]
+
+        return {
+            "variants": distinct("SELECT DISTINCT variant_name FROM calls ORDER BY 1"),
+            "models": distinct("SELECT DISTINCT provider || '/' || model FROM calls ORDER BY 1"),
+            "experiments": distinct("SELECT DISTINCT name FROM experiments ORDER BY 1"),
+            "tags": distinct("SELECT name FROM tags ORDER BY 1"),
+        }
 
     # ----------------------------------------------------------------- judgements
 

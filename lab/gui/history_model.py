@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 
+from lab.core.store import CallFilters
 from lab.core.store_thread import StoreThread
 from lab.gui.tasks import when_done
 
@@ -59,14 +60,17 @@ class HistoryTableModel(QAbstractTableModel):
         self._store = store
         self._rows: list[dict[str, Any]] = []
         self._search: str | None = None
+        self._filters = CallFilters()
         self._exhausted = False
         self._pending = False
         self._generation = 0  # pages from a superseded search are dropped
 
-    def set_search(self, text: str | None) -> None:
+    def set_search(self, text: str | None, filters: CallFilters | None = None) -> None:
         self.beginResetModel()
         self._rows = []
         self._search = text or None
+        if filters is not None:
+            self._filters = filters
         self._exhausted = False
         self._pending = False
         self._generation += 1
@@ -109,9 +113,10 @@ class HistoryTableModel(QAbstractTableModel):
             return
         self._pending = True
         before = self._rows[-1]["id"] if self._rows else None
-        search, generation = self._search, self._generation
+        search, filters, generation = self._search, self._filters, self._generation
         future = self._store.submit(
-            lambda store: store.page_calls(limit=PAGE_SIZE, before_id=before, search=search)
+            lambda store: store.page_calls(limit=PAGE_SIZE, before_id=before, search=search,
+                                           filters=filters)
         )
         when_done(
             future,

@@ -76,6 +76,7 @@ def load_workspace_snapshot(store: Store) -> dict[str, Any]:
         "run_id": run_id,
         "results": results,
         "ratings": store.ratings_for_calls(r["id"] for r in results),
+        "filter_choices": store.call_filter_choices(),
     }
 
 
@@ -413,6 +414,7 @@ class MainWindow(QMainWindow):
             self.variants_pane.select(0)
         else:
             self._select_variant(-1)
+        self.history_pane.set_choices(snap.get("filter_choices", {}))
         self.history_pane.set_model(self.history_model)
         self.last_run_id = snap.get("run_id")
         self._show_logged_results(snap.get("results", []), snap.get("ratings", {}))
@@ -879,6 +881,8 @@ class MainWindow(QMainWindow):
                     f" · {outcome.message}" if outcome.message else ""))
             c["done"] = c["total"]
         self.history_model.refresh()
+        when_done(self.store.submit(lambda store: store.call_filter_choices()),
+                  self.history_pane.set_choices, lambda _exc: None)
         self._refresh_totals()
         self._estimate_timer.start()
 

@@ -387,16 +387,40 @@ class ResultsPane(_StackedPane):
 
 
 class HistoryPane(_StackedPane):
+    """Every logged call, newest first: full-text search and filters, loaded page by page."""
+
     SEARCH_DELAY_MS = 250
+    SINCE = (("Any time", None), ("Last hour", 1), ("Today", 24), ("Last 7 days", 24 * 7),
+             ("Last 30 days", 24 * 30))
 
     def __init__(self) -> None:
+        from PySide6.QtWidgets import QComboBox
+
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search prompts and outputs…")
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(260)
+        self.search.setMinimumWidth(220)
+        self.status = QComboBox()
+        for label, value in (("Any status", None), ("OK", "ok"), ("Errors", "error"),
+                             ("Cancelled", "cancelled")):
+            self.status.addItem(label, value)
+        self.variant, self.model_filter = QComboBox(), QComboBox()
+        self.experiment, self.tag = QComboBox(), QComboBox()
+        for combo, everything in ((self.variant, "Any variant"), (self.model_filter, "Any model"),
+                                  (self.experiment, "Any experiment"), (self.tag, "Any tag")):
+            combo.addItem(everything, None)
+        self.rating = QComboBox()
+        for label, value in (("Any rating", None), ("Thumbs up", "up"), ("Score ≥ 4", 4),
+                             ("Score 5", 5)):
+            self.rating.addItem(label, value)
+        self.since = QComboBox()
+        for label, hours in self.SINCE:
+            self.since.addItem(label, hours)
         self.view = QTableView()
         header = PaneHeader("History")
-        header.add_widget(self.search)
+        for widget in (self.status, self.variant, self.model_filter, self.experiment, self.rating,
+                       self.tag, self.since, self.search):
+            header.add_widget(widget)
         super().__init__(
             header,
             self.view,
@@ -412,6 +436,39 @@ class HistoryPane(_StackedPane):
         self._timer.setInterval(self.SEARCH_DELAY_MS)
         self._timer.timeout.connect(self._apply_search)
         self.search.textChanged.connect(lambda _t: self._timer.start())
+        for combo in (self.status, self.variant, self.model_filter, self.experiment, self.rating,
+                      self.tag, self.since):
+            combo.currentIndexChanged.connect(lambda _i: self._apply_search())
+
+    def set_choices(self, choices: dict[str, list[str]]) -> None:
+        """Fill the filter menus with the values that occur in the log, keeping selections."""
+        for combo, key in ((self.variant, "variants"), (self.model_filter, "models"),
+                           (self.experiment, "experiments"), (self.tag, "tags")):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            while combo.count() > 1:
+                combo.removeItem(1)
+            for value in choices.get(key, []):
+                combo.addItem(value, value)
+            index = combo.findData(current)
+            combo.setCurrentIndex(index if index >= 0 else 0)
+            combo.blockSignals(False)
+
+    def filters(self):
+        from datetime import datetime, timedelta, timezone
+
+        from lab.core.store import CallFilters
+
+        hours = self.since.currentData()
+        rating = self.rating.currentData()
+        return CallFilters(
+            status=self.status.currentData(), variant=self.variant.currentData(),
+            model=self.model_filter.currentData(), experiment=self.experiment.currentData(),
+            tag=self.tag.currentData(), thumbs_up=rating == "up",
+            min_score=rating if isinstance(rating, int) else None,
+            since=(datetime.now(timezone.utc) - timedelta(hours=hours)).isoformat(
+                timespec="milliseconds") if hours else None,
+        )
 
     def set_model(self, model: HistoryTableModel) -> None:
         self.model = model
@@ -423,21 +480,27 @@ class HistoryPane(_StackedPane):
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.horizontalHeader().setStretchLastSection(True)
         model.loaded.connect(self._on_loaded)
-        model.set_search(None)
+        model.set_search(None, self.filters())
 
     def _apply_search(self) -> None:
         if self.model is not None:
-            self.model.set_search(self.search.text().strip() or None)
+            self.model.set_search(self.search.text().strip() or None, self.filters())
+
+    def _filtering(self) -> bool:
+        return bool(self.search.text().strip()) or any(
+            combo.currentIndex() > 0 for combo in (self.status, self.variant, self.model_filter,
+                                                   self.experiment, self.rating, self.tag,
+                                                   self.since))
 
     def _on_loaded(self, rows: int) -> None:
-        searching = bool(self.search.text().strip())
+        filtering = self._filtering()
         self.header.caption.setText(
             f"{rows:,}{'+' if self.model and self.model.canFetchMore() else ''} "
-            f"{'matching ' if searching else ''}calls"
+            f"{'matching ' if filtering else ''}calls"
         )
-        if searching and rows == 0:
+        if filtering and rows == 0:
             self.empty.title.setText("No matches")
-            self.empty.body.setText("No logged prompt or output contains those words.")
+            self.empty.body.setText("No logged call matches the search and filters.")
         else:
             self.empty.title.setText("No calls logged yet")
             self.empty.body.setText(

@@ -209,3 +209,51 @@ def test_variables_are_highlighted_where_the_core_finds_them(make_window):
     window.prompt_pane.system.setPlainText(r"Write \{{customer}} literally")
     block = window.prompt_pane.system.document().firstBlock()
     assert block.layout().formats() == []
+
+
+def test_history_filters_by_status_variant_model_rating_tag_and_date(make_window, qtbot, lab_home):
+    with open_workspace(lab_home / "workspace.db") as store:
+        ids = store.insert_calls([
+            Call(provider="openai" if i % 2 else "anthropic",
+                 model="gpt-4o-mini" if i % 2 else "claude-haiku-4-5", request={},
+                 status="error" if i % 5 == 0 else "ok", response_text=f"reply {i}",
+                 variant_name="A" if i < 6 else "B")
+            for i in range(10)
+        ])
+        from lab.core.model import Rating
+
+        store.set_rating(Rating(call_id=ids[1], score=5, tags=["too long"]))
+        store.set_rating(Rating(call_id=ids[3], thumbs=1, score=3))
+    window = make_window()
+    pane = window.history_pane
+    qtbot.waitUntil(lambda: pane.model.rowCount() == 10, timeout=5000)
+    assert [pane.variant.itemText(i) for i in range(pane.variant.count())] == ["Any variant", "A", "B"]
+
+    def shown() -> list[str]:
+        return [pane.model.row_data(r)["response_preview"] for r in range(pane.model.rowCount())]
+
+    def choose(combo, data) -> None:
+        combo.setCurrentIndex(combo.findData(data))
+
+    choose(pane.status, "error")
+    qtbot.waitUntil(lambda: shown() == ["reply 5", "reply 0"], timeout=5000)
+    choose(pane.status, None)
+    choose(pane.variant, "B")
+    choose(pane.model_filter, "openai/gpt-4o-mini")
+    qtbot.waitUntil(lambda: shown() == ["reply 9", "reply 7"], timeout=5000)
+    assert pane.header.caption.text() == "2 matching calls"
+    choose(pane.variant, None)
+    choose(pane.model_filter, None)
+    choose(pane.rating, 4)
+    qtbot.waitUntil(lambda: shown() == ["reply 1"], timeout=5000)
+    choose(pane.rating, "up")
+    qtbot.waitUntil(lambda: shown() == ["reply 3"], timeout=5000)
+    choose(pane.rating, None)
+    choose(pane.tag, "too long")
+    qtbot.waitUntil(lambda: shown() == ["reply 1"], timeout=5000)
+    choose(pane.tag, None)
+    choose(pane.since, 1)  # last hour: everything was just logged
+    qtbot.waitUntil(lambda: len(shown()) == 10, timeout=5000)
+    # Filters combine with the full-text search.
+    pane.search.setText("reply 7")
+    qtbot.waitUntil(lambda: shown() == ["reply 7"], timeout=5000)
