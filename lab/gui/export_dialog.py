@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -220,8 +221,6 @@ class ExportDialog(QDialog):
         when_done(self._store.submit(store_datasets.list_datasets), fill, lambda _exc: None)
 
     def ask_dataset_name(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
         name, ok = QInputDialog.getText(self, "Save as dataset", "Name of the dataset:")
         if ok and name.strip():
             self.save_dataset(name.strip())

@@ -9,15 +9,17 @@ thread; this class only reacts to what comes back.
 from __future__ import annotations
 
 import copy
+import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtCore import QByteArray, QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -32,15 +34,20 @@ from PySide6.QtWidgets import (
 
 from lab import APP_NAME
 from lab.core.async_thread import AsyncLoopThread
-from lab.core.model import Project, Rating, Variant
+from lab.core.judging import pairs_to_judge, tally
+from lab.core.model import Example, Project, Rating, Variant
+from lab.core.snippets import load_snippets
+from lab.core.template import render
 from lab.core.provider_settings import configured_providers, list_all_models
 from lab.core.store import Store
 from lab.core.store_thread import StoreThread
-from lab.core.workspace import current_project_id, install_sample
+from lab.core.workspace import current_project_id, install_sample, open_default_workspace
 from lab.core import cases_file
 from lab.gui import dialogs
 from lab.gui.dialogs import show_about, show_shortcuts
-from lab.gui.diff_view import VariantDiffDialog
+from lab.gui.diff_view import OutputDiffDialog, VariantDiffDialog
+from lab.gui.export_dialog import ExportDialog
+from lab.gui.pairwise_dialog import PairwiseDialog
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.panes import CasesPane, ExamplesPane, HistoryPane, ResultsPane, VariantsPane
 from lab.gui.prompt_pane import PromptPane
@@ -309,7 +316,6 @@ class MainWindow(QMainWindow):
         edit_menu.addSeparator()
         edit_menu.addActions([self.find_action, self.replace_action])
         snippets_menu = edit_menu.addMenu("Insert &Snippet")
-        from lab.core.snippets import load_snippets
 
         for snippet in load_snippets():
             action = snippets_menu.addAction(snippet.name)
@@ -430,7 +436,6 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, "Cannot open the workspace", str(exc))
 
     def _switch_workspace(self, path: str) -> None:
-        from lab.core.workspace import open_default_workspace
 
         if self.runs.running:
             QMessageBox.information(self, "A run is in progress",
@@ -587,9 +592,7 @@ class MainWindow(QMainWindow):
     def _finish_saves(self, timeout_s: float = 10.0) -> None:
         """On close, let the save in flight (and the one it queues) land: an edit made a moment
         before quitting must not be lost. Events keep flowing, so the window stays responsive."""
-        import time
 
-        from PySide6.QtCore import QEventLoop
 
         deadline = time.monotonic() + timeout_s
         while (self._saving or self._save_again) and time.monotonic() < deadline:
@@ -600,9 +603,7 @@ class MainWindow(QMainWindow):
     def _finish_run(self, timeout_s: float = 20.0) -> None:
         """Closing during a run cancels it and lets the runner record what it had, so quitting
         loses nothing that already came back."""
-        import time
 
-        from PySide6.QtCore import QEventLoop
 
         if not self.runs.running:
             return
@@ -946,7 +947,6 @@ class MainWindow(QMainWindow):
                   lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
 
     def ask_note(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
 
         _row, _column, cell = self._current_cell()
         if cell is None:
@@ -957,7 +957,6 @@ class MainWindow(QMainWindow):
             self.rate(note=text)
 
     def ask_tags(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
 
         _row, _column, cell = self._current_cell()
         if cell is None:
@@ -968,7 +967,6 @@ class MainWindow(QMainWindow):
             self.rate(tags=[t.strip() for t in text.split(",") if t.strip()])
 
     def show_export(self):
-        from lab.gui.export_dialog import ExportDialog
 
         self.export_dialog = ExportDialog(self.store, self.network,
                                           Path.home() / "prompt-lab-exports", self)
@@ -976,7 +974,6 @@ class MainWindow(QMainWindow):
         return self.export_dialog
 
     def compare_outputs(self):
-        from lab.gui.diff_view import OutputDiffDialog
 
         model = self.results_pane.model
         indexes = sorted(self.results_pane.view.selectionModel().selectedIndexes(),
@@ -996,8 +993,6 @@ class MainWindow(QMainWindow):
 
     def promote_to_example(self) -> None:
         """The selected output becomes a few-shot example of its variant (input = the case)."""
-        from lab.core.model import Example
-        from lab.core.template import render
 
         row, column, cell = self._current_cell()
         project = self.project
@@ -1021,8 +1016,6 @@ class MainWindow(QMainWindow):
                                      4000)
 
     def judge_pairs(self) -> None:
-        from lab.core.judging import pairs_to_judge, tally
-        from lab.gui.pairwise_dialog import PairwiseDialog
 
         run_id, project = self.last_run_id, self.project
         if run_id is None or project is None:

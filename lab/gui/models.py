@@ -19,6 +19,9 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
 from lab.core.model import Example, TestCase, Variant
 
 Index = QModelIndex | QPersistentModelIndex
@@ -142,9 +145,6 @@ class ExamplesTableModel(QAbstractTableModel):
         if role == TOOLTIP:
             return text
         if role == Qt.ItemDataRole.ForegroundRole and not ex.enabled:
-            from PySide6.QtGui import QPalette
-            from PySide6.QtWidgets import QApplication
-
             return QApplication.palette().color(QPalette.ColorGroup.Disabled,
                                                 QPalette.ColorRole.Text)
         return None

@@ -6,11 +6,17 @@ and history_model.py, set by the main window.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QComboBox,
     QHBoxLayout,
     QAbstractItemView,
+    QInputDialog,
+    QSplitter,
+    QTextBrowser,
     QToolButton,
     QHeaderView,
     QLineEdit,
@@ -25,6 +31,8 @@ from lab.gui.history_model import HistoryTableModel
 from lab.gui.models import CasesTableModel, ExamplesTableModel, VariantListModel
 from lab.gui.results import ResultCellDelegate, ResultsGridModel, detail_html
 from lab.core.model import Example, TestCase
+from lab.core.store import CallFilters
+from lab.core.template import variables
 from lab.gui.widgets import EmptyState, MultilineDelegate, PaneHeader, TwoLineDelegate
 
 
@@ -285,16 +293,12 @@ class CasesPane(_StackedPane):
                              | QItemSelectionModel.SelectionFlag.Rows)
 
     def ask_variable(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
         name, ok = QInputDialog.getText(self, "New variable",
                                         "Name of the column (used as {{name}} in prompts):")
         self.add_variable(name.strip() if ok else "")
 
     def add_variable(self, name: str) -> str | None:
         """Add a column; returns a message when the name cannot be a variable."""
-        from lab.core.template import variables
-
         if not name:
             return None
         if variables("{{" + name + "}}") != [name]:
@@ -327,8 +331,6 @@ class ResultsPane(_StackedPane):
     """The run matrix and, below it, everything about the selected cell."""
 
     def __init__(self) -> None:
-        from PySide6.QtWidgets import QSplitter, QTextBrowser
-
         self.model = ResultsGridModel()
         self.view = _table(self.model)
         self.view.setItemDelegate(ResultCellDelegate(self.view))
@@ -394,8 +396,6 @@ class HistoryPane(_StackedPane):
              ("Last 30 days", 24 * 30))
 
     def __init__(self) -> None:
-        from PySide6.QtWidgets import QComboBox
-
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search prompts and outputs…")
         self.search.setClearButtonEnabled(True)
@@ -455,10 +455,6 @@ class HistoryPane(_StackedPane):
             combo.blockSignals(False)
 
     def filters(self):
-        from datetime import datetime, timedelta, timezone
-
-        from lab.core.store import CallFilters
-
         hours = self.since.currentData()
         rating = self.rating.currentData()
         return CallFilters(

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from PySide6.QtCore import Qt
 
 from lab.core.model import Variant
+from lab.gui.find_bar import FindBar
 from lab.core.template import estimate_tokens, variables
 from lab.gui.widgets import PaneHeader, VariableHighlighter
 
@@ -166,8 +167,6 @@ class PromptPane(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
-        from lab.gui.find_bar import FindBar
-
         self.find_bar = FindBar(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

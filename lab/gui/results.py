@@ -7,6 +7,7 @@ panel: the full output, checks with reasons, usage, the exact request, the error
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -230,8 +231,6 @@ class ResultCellDelegate(QStyledItemDelegate):
 
 def detail_html(cell: CellResult | None, variant: str, case: str) -> str:
     """Everything about one call, for the detail panel."""
-    import html
-
     if cell is None:
         return f"<p style='color:gray'>{html.escape(case)} × {html.escape(variant)}: not run yet.</p>"
     rows = [f"<b>{html.escape(variant)}</b> · {html.escape(case)} · {html.escape(cell.model)}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPlainTextEdit,
     QSizePolicy,
     QStyle,
     QStyledItemDelegate,
@@ -167,8 +168,6 @@ class MultilineDelegate(QStyledItemDelegate):
 
     def createEditor(self, parent: QWidget, option: QStyleOptionViewItem,
                      index: QModelIndex | QPersistentModelIndex) -> QWidget:
-        from PySide6.QtWidgets import QPlainTextEdit
-
         editor = QPlainTextEdit(parent)
         editor.setTabChangesFocus(True)
         editor.setMinimumHeight(90)
@@ -187,8 +186,6 @@ class MultilineDelegate(QStyledItemDelegate):
         editor.setGeometry(rect)
 
     def eventFilter(self, editor, event) -> bool:  # noqa: N802 - Qt naming
-        from PySide6.QtCore import QEvent
-
         is_return = event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride) and \
             event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
         if is_return and event.type() == QEvent.Type.ShortcutOverride:
