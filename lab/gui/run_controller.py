@@ -42,6 +42,11 @@ def _prepare(store: Store, project: Project, samples: int, options: RunOptions,
     return prepare_run(store, plan, options, prices, source="gui", project_id=project.id)
 
 
+def _plan_key(project: Project, samples: int) -> str:
+    """Everything a plan depends on, as text: equal keys plan the same calls."""
+    return f"{samples}|{project!r}"
+
+
 class RunController(QObject):
     """One run at a time. Signals carry the core's own event objects."""
 
@@ -58,6 +63,9 @@ class RunController(QObject):
         self.runner: Runner | None = None
         self._estimate_generation = 0
         self._events: deque[Any] = deque()  # appended on the run's thread, drained on ours
+        # The newest estimate's plan, keyed by what it was planned from: pressing Run on an
+        # unchanged project launches it at once instead of planning the same calls again.
+        self._estimated: tuple[str, PreparedRun] | None = None
         self._outcome: Any = None
         self._finished = False
         self._drain_timer = QTimer(self)
@@ -92,11 +100,13 @@ class RunController(QObject):
         self._estimate_generation += 1
         generation = self._estimate_generation
         snapshot = copy.deepcopy(project)
+        key = _plan_key(snapshot, samples)
         future = self._store.submit(
             lambda store: _prepare(store, snapshot, samples, RunOptions(), self._prices))
 
         def done(prepared: PreparedRun) -> None:
             if generation == self._estimate_generation:
+                self._estimated = (key, prepared)
                 self.estimated.emit(prepared)
 
         def failed(exc: BaseException) -> None:
@@ -113,6 +123,11 @@ class RunController(QObject):
             return
         snapshot = copy.deepcopy(project)
         options = RunOptions(no_cache=no_cache, budget_usd=budget_usd)
+        estimated, self._estimated = self._estimated, None
+        if (estimated is not None and estimated[0] == _plan_key(snapshot, samples)
+                and options == RunOptions()):
+            self._launch(estimated[1])
+            return
         future = self._store.submit(
             lambda store: _prepare(store, snapshot, samples, options, self._prices))
         when_done(future, self._launch, self._refuse)
