@@ -56,7 +56,7 @@ def main() -> int:
         window.run_action.trigger()
 
     def select_cell() -> None:
-        window.results_pane.view.setCurrentIndex(window.results_pane.model.index(1, 1))
+        window.results_pane.select_cell(1, 1)
         window.rate(score=4)
 
     def pairwise() -> None:

@@ -882,6 +882,7 @@ class MainWindow(QMainWindow):
                     f" · {outcome.message}" if outcome.message else ""))
             c["done"] = c["total"]
         self.history_model.refresh()
+        self.results_pane.apply_view_options()  # filter and order take in the finished results
         when_done(self.store.submit(lambda store: store.call_filter_choices()),
                   self.history_pane.set_choices, lambda _exc: None)
         self._refresh_totals()
@@ -917,10 +918,11 @@ class MainWindow(QMainWindow):
     # ----------------------------------------------------------------- judging
 
     def _current_cell(self) -> tuple[int, int, CellResult | None]:
-        index = self.results_pane.view.currentIndex()
-        if not index.isValid():
+        current = self.results_pane.current_source()
+        if current is None:
             return -1, -1, None
-        return index.row(), index.column(), self.results_pane.model.cell(index.row(), index.column())
+        row, column = current
+        return row, column, self.results_pane.model.cell(row, column)
 
     def rate(self, thumbs: int | None = None, score: int | None = None,
              note: str | None = None, tags: list[str] | None = None) -> None:
@@ -976,16 +978,15 @@ class MainWindow(QMainWindow):
     def compare_outputs(self):
 
         model = self.results_pane.model
-        indexes = sorted(self.results_pane.view.selectionModel().selectedIndexes(),
-                         key=lambda i: (i.row(), i.column()))
-        if len(indexes) != 2:
+        cells = self.results_pane.selected_sources()
+        if len(cells) != 2:
             self.statusBar().showMessage("Select exactly two outputs (Ctrl+click) to compare.", 4000)
             return None
         titles, texts = [], []
-        for index in indexes:
-            cell = model.cell(index.row(), index.column())
-            titles.append(f"{model.headerData(index.column(), Qt.Orientation.Horizontal).splitlines()[0]}"
-                          f" · {model.headerData(index.row(), Qt.Orientation.Vertical)}")
+        for row, column in cells:
+            cell = model.cell(row, column)
+            titles.append(f"{model.headerData(column, Qt.Orientation.Horizontal).splitlines()[0]}"
+                          f" · {model.headerData(row, Qt.Orientation.Vertical)}")
             texts.append(cell.text if cell else "")
         self.output_diff = OutputDiffDialog(titles[0], texts[0], titles[1], texts[1], self)
         self.output_diff.show()

@@ -12,7 +12,15 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    QSortFilterProxyModel,
+    Qt,
+)
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
@@ -192,8 +200,13 @@ class ResultCellDelegate(QStyledItemDelegate):
         style = opt.widget.style() if opt.widget else None
         if style is not None:
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        # Asked of the model directly: a Python object through QVariant is a needless round trip.
-        cell: CellResult | None = index.model().cell(index.row(), index.column())
+        # Asked of the grid directly (through the filter proxy, if any): a Python object through
+        # QVariant is a needless round trip.
+        model = index.model()
+        if isinstance(model, QSortFilterProxyModel):
+            index = model.mapToSource(index)
+            model = model.sourceModel()
+        cell: CellResult | None = model.cell(index.row(), index.column())
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         palette = option.palette
         text_colour = palette.color(QPalette.ColorRole.HighlightedText if selected
@@ -263,3 +276,72 @@ def detail_html(cell: CellResult | None, variant: str, case: str) -> str:
                     "white-space: pre-wrap'>" + html.escape(json.dumps(cell.request, indent=2,
                                                                        ensure_ascii=False)) + "</pre>")
     return "<br>".join(rows)
+
+
+class ResultsFilterProxy(QSortFilterProxyModel):
+    """Which rows of the grid to show, and in what order.
+
+    Show: every row, rows where a check failed, rows with an error, or rows where the variants'
+    check outcomes differ (where A and B disagree is where a decision is made). Text matches the
+    case name or any output. Sorting orders rows by the sorted column's variant: checks passed,
+    latency, cost or output length. Rows do not re-sort while a run streams in; `refresh()`
+    applies filter and order again.
+    """
+
+    SHOW = ("all", "failed", "errors", "disagree")
+    SORT_KEYS = ("case", "checks", "latency", "cost", "length")
+
+    def __init__(self, source: ResultsGridModel):
+        super().__init__()
+        self.setSourceModel(source)
+        self.setDynamicSortFilter(False)
+        self.show_mode = "all"
+        self.text = ""
+        self.sort_key = "case"
+
+    def grid(self) -> ResultsGridModel:
+        return self.sourceModel()  # type: ignore[return-value]
+
+    def refresh(self) -> None:
+        self.invalidate()
+        if self.sort_key == "case":
+            self.sort(-1)
+        else:
+            column = max(self.sortColumn(), 0)
+            self.sort(column, self.sortOrder())
+
+    def filterAcceptsRow(self, row: int, parent: Index) -> bool:  # noqa: N802 - Qt naming
+        grid = self.grid()
+        cells = [grid.cell(row, c) for c in range(grid.columnCount())]
+        if self.text:
+            needle = self.text.lower()
+            label = str(grid.headerData(row, Qt.Orientation.Vertical) or "").lower()
+            if needle not in label and not any(c and needle in c.text.lower() for c in cells):
+                return False
+        if self.show_mode == "failed":
+            return any(c and c.checks and not all(c.checks.values()) for c in cells)
+        if self.show_mode == "errors":
+            return any(c and c.status == "error" for c in cells)
+        if self.show_mode == "disagree":
+            outcomes = {tuple(sorted(c.checks.items())) for c in cells if c and c.checks}
+            return len(outcomes) > 1
+        return True
+
+    def lessThan(self, left: Index, right: Index) -> bool:  # noqa: N802 - Qt naming
+        grid = self.grid()
+        a, b = grid.cell(left.row(), left.column()), grid.cell(right.row(), right.column())
+        return self._key(a, left.row()) < self._key(b, right.row())
+
+    def _key(self, cell: CellResult | None, row: int) -> tuple:
+        # Cells not run (or failed) sort after those with a value, in case order.
+        if self.sort_key == "case" or cell is None:
+            return (1, row)
+        if self.sort_key == "checks":
+            value = sum(cell.checks.values()) if cell.checks else -1
+        elif self.sort_key == "latency":
+            value = cell.latency_ms if cell.latency_ms is not None else float("inf")
+        elif self.sort_key == "cost":
+            value = cell.cost_usd if cell.cost_usd is not None else float("inf")
+        else:
+            value = len(cell.text)
+        return (0, value, row)

@@ -10,6 +10,8 @@ import pytest
 from lab.core.provider_settings import save_provider
 from lab.core.providers.base import ProviderConfig
 from lab.core.workspace import current_project_id, open_default_workspace
+from PySide6.QtCore import Qt
+
 from lab.gui import dialogs
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 
@@ -66,7 +68,7 @@ def test_run_fills_the_grid_and_logs_every_call(make_window, qtbot, fake_server,
     qtbot.waitUntil(lambda: window.history_pane.model.rowCount() == 40, timeout=5000)
 
     # Selecting a cell shows the whole call.
-    window.results_pane.view.setCurrentIndex(grid.index(3, 1))
+    window.results_pane.select_cell(3, 1)
     detail = window.results_pane.detail.toPlainText()
     assert "B · empathetic steps" in detail and "refund status" in detail
     assert "fake/gpt-4o" in detail and "tokens" in detail
@@ -136,7 +138,7 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
     view = window.results_pane.view
     view.setFocus()
     qtbot.waitUntil(view.hasFocus, timeout=2000)
-    view.setCurrentIndex(window.results_pane.model.index(2, 0))
+    window.results_pane.select_cell(2, 0)
     qtbot.keyClick(view, Qt.Key.Key_4)
     qtbot.keyClick(view, Qt.Key.Key_Plus)
     window.rate(tags=["too long", "invented policy"])
@@ -203,17 +205,50 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
 
 
 def test_word_diff_of_two_selected_outputs(make_window, qtbot, fake_server, lab_home):
-    from PySide6.QtCore import QItemSelectionModel
-
     point_sample_at(fake_server, lab_home)
     window = make_window()
     window.run_action.trigger()
     qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
-    grid, selection = window.results_pane.model, window.results_pane.view.selectionModel()
-    selection.select(grid.index(0, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect)
+    window.results_pane.select_cells([(0, 0)])
     assert window.compare_outputs() is None  # one output is not a comparison
-    selection.select(grid.index(1, 0), QItemSelectionModel.SelectionFlag.Select)
+    window.results_pane.select_cells([(0, 0), (1, 0)])
     dialog = window.compare_outputs()
     qtbot.addWidget(dialog)
     assert "Maya" in dialog.left_view.toPlainText() and "Jonas" in dialog.right_view.toPlainText()
     assert dialog.summary.text().endswith("words only on the right")
+
+
+def test_filter_and_sort_the_results_grid(make_window, qtbot, fake_server, lab_home):
+    from tests.helpers.fake_provider import http_error
+
+    point_sample_at(fake_server, lab_home)
+    # Three of B's calls are refused (a 400 is not retried), so three rows carry an error.
+    fake_server.script(*[http_error(400, message="bad request")] * 3, model="gpt-4o")
+    window = make_window()
+    window.run_action.trigger()
+    qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
+    pane, grid = window.results_pane, window.results_pane.model
+    errors = {r for r in range(20) if grid.cell(r, 1).status == "error"}
+    assert len(errors) == 3
+
+    pane.show_rows.setCurrentIndex(2)  # "An error"
+    assert pane.proxy.rowCount() == len(errors)
+    assert pane.header.caption.text().startswith(f"showing {len(errors)} of 20 rows")
+    pane.show_rows.setCurrentIndex(0)
+    assert pane.proxy.rowCount() == 20
+
+    pane.filter_text.setText("Kwame")  # a customer's name appears in that row's outputs
+    assert pane.proxy.rowCount() == 1
+    assert pane.proxy.headerData(0, Qt.Orientation.Vertical) == "missing item"
+    pane.filter_text.clear()
+
+    # Sort rows by A's output length, longest last; selection still finds the right cell.
+    pane.sort_rows.setCurrentIndex(4)  # "Output length"
+    pane.proxy.sort(0, Qt.SortOrder.AscendingOrder)
+    lengths = [len(grid.cell(pane.proxy.mapToSource(pane.proxy.index(r, 0)).row(), 0).text)
+               for r in range(20)]
+    assert lengths == sorted(lengths)
+    pane.view.setCurrentIndex(pane.proxy.index(19, 0))
+    row, column = pane.current_source()
+    assert len(grid.cell(row, column).text) == max(lengths)
+    assert grid.cell(row, column).text.split()[2] in pane.detail.toPlainText()
