@@ -15,7 +15,6 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -27,14 +26,14 @@ from lab.core.model import (
     Call,
     Check,
     Example,
-    PairwiseJudgement,
     Project,
     PromptVersion,
-    Rating,
     TestCase,
     Usage,
     Variant,
 )
+from lab.core.store_history import CallFilters, CallHistory, fts_query  # noqa: F401 (re-exported)
+from lab.core.store_judgements import Judgements
 from lab.core.store_runs import RunLog
 
 
@@ -54,50 +53,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-@dataclass
-class CallFilters:
-    """History filters; every one given must hold."""
-
-    status: str | None = None  # ok, error, cancelled
-    variant: str | None = None
-    model: str | None = None  # "provider/model"
-    experiment: str | None = None  # experiment name
-    min_score: int | None = None
-    thumbs_up: bool = False
-    tag: str | None = None
-    since: str | None = None  # ISO timestamp: calls made at or after it
-
-    def sql(self) -> tuple[list[str], list[Any]]:
-        where: list[str] = []
-        params: list[Any] = []
-        if self.status:
-            where.append("c.status = ?")
-            params.append(self.status)
-        if self.variant:
-            where.append("c.variant_name = ?")
-            params.append(self.variant)
-        if self.model:
-            where.append("c.provider || '/' || c.model = ?")
-            params.append(self.model)
-        if self.experiment:
-            where.append("c.experiment_id IN (SELECT id FROM experiments WHERE name = ?)")
-            params.append(self.experiment)
-        if self.min_score:
-            where.append("c.id IN (SELECT call_id FROM ratings WHERE score >= ?)")
-            params.append(self.min_score)
-        if self.thumbs_up:
-            where.append("c.id IN (SELECT call_id FROM ratings WHERE thumbs = 1)")
-        if self.tag:
-            where.append("c.id IN (SELECT ct.call_id FROM call_tags ct JOIN tags t"
-                         " ON t.id = ct.tag_id WHERE t.name = ?)")
-            params.append(self.tag)
-        if self.since:
-            where.append("c.created_at >= ?")
-            params.append(self.since)
-        return where, params
-
-
-class Store(RunLog):
+class Store(RunLog, CallHistory, Judgements):
     """An open workspace. Create with `open_workspace`; one instance per thread that uses it."""
 
     def __init__(self, db: Database, path: Path | None):
@@ -420,149 +376,9 @@ class Store(RunLog):
         )
         return rows[0] if rows else None
 
-    def logged_variant_names(self) -> list[str]:
-        """Names of the variants that have successful outputs in the log (for export filters)."""
-        return [r[0] for r in self.db.execute(
-            "SELECT DISTINCT variant_name FROM calls WHERE status = 'ok'"
-            " AND variant_name IS NOT NULL ORDER BY variant_name")]
-
     def get_call(self, call_id: int) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM calls WHERE id = ?", [call_id]))
         return rows[0] if rows else None
-
-    def page_calls(
-        self, *, limit: int = 200, before_id: int | None = None, search: str | None = None,
-        filters: CallFilters | None = None,
-    ) -> list[dict[str, Any]]:
-        """A page of the log, newest first, keyed on id so page N costs the same as page 1."""
-        columns = (
-            "c.id, c.created_at, c.run_id, c.variant_name, c.provider, c.model, c.status,"
-            " c.latency_ms, c.cost_usd, c.input_tokens, c.output_tokens,"
-            " substr(c.response_text, 1, 300) AS response_preview, c.error_type"
-        )
-        where, params = [], []
-        if before_id is not None:
-            where.append("c.id < ?")
-            params.append(before_id)
-        if search:
-            where.append("c.id IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH ?)")
-            params.append(fts_query(search))
-        if filters is not None:
-            filter_where, filter_params = filters.sql()
-            where += filter_where
-            params += filter_params
-        sql = f"SELECT {columns} FROM calls c"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY c.id DESC LIMIT ?"
-        params.append(limit)
-        with _translate_errors(self.path):
-            return list(self.db.query(sql, params))
-
-    def call_filter_choices(self) -> dict[str, list[str]]:
-        """What the history filters can offer: the values that occur in the log."""
-        def distinct(sql: str) -> list[str]:
-            return [r[0] for r in self.db.execute(sql) if r[0]]
-
-        return {
-            "variants": distinct("SELECT DISTINCT variant_name FROM calls ORDER BY 1"),
-            "models": distinct("SELECT DISTINCT provider || '/' || model FROM calls ORDER BY 1"),
-            "experiments": distinct("SELECT DISTINCT name FROM experiments ORDER BY 1"),
-            "tags": distinct("SELECT name FROM tags ORDER BY 1"),
-        }
-
-    # ----------------------------------------------------------------- judgements
-
-    def set_rating(self, rating: Rating) -> None:
-        with self.transaction():
-            self.db["ratings"].upsert(
-                {
-                    "call_id": rating.call_id,
-                    "thumbs": rating.thumbs,
-                    "score": rating.score,
-                    "note": rating.note,
-                    "updated_at": now_iso(),
-                },
-                pk="call_id",
-            )
-            self.db.execute("DELETE FROM call_tags WHERE call_id = ?", [rating.call_id])
-            for tag in rating.tags:
-                self.db.execute("INSERT OR IGNORE INTO tags(name) VALUES (?)", [tag])
-                tag_id = self.db.execute("SELECT id FROM tags WHERE name = ?", [tag]).fetchone()[0]
-                self.db.execute(
-                    "INSERT OR IGNORE INTO call_tags(call_id, tag_id) VALUES (?, ?)",
-                    [rating.call_id, tag_id],
-                )
-
-    def get_rating(self, call_id: int) -> Rating | None:
-        row = self.db.execute(
-            "SELECT thumbs, score, note FROM ratings WHERE call_id = ?", [call_id]
-        ).fetchone()
-        tags = [
-            r[0]
-            for r in self.db.execute(
-                "SELECT t.name FROM call_tags ct JOIN tags t ON t.id = ct.tag_id"
-                " WHERE ct.call_id = ? ORDER BY t.name",
-                [call_id],
-            )
-        ]
-        if row is None and not tags:
-            return None
-        thumbs, score, note = row if row else (None, None, "")
-        return Rating(call_id=call_id, thumbs=thumbs, score=score, note=note, tags=tags)
-
-    def ratings_for_calls(self, call_ids: Iterable[int]) -> dict[int, Rating]:
-        """Ratings and tags of many calls at once (for a results grid)."""
-        ids = list(call_ids)
-        found: dict[int, Rating] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for r in self.db.execute(
-                f"SELECT call_id, thumbs, score, note FROM ratings WHERE call_id IN ({marks})", chunk
-            ):
-                found[r[0]] = Rating(call_id=r[0], thumbs=r[1], score=r[2], note=r[3])
-            for call_id, tag in self.db.execute(
-                "SELECT ct.call_id, t.name FROM call_tags ct JOIN tags t ON t.id = ct.tag_id"
-                f" WHERE ct.call_id IN ({marks}) ORDER BY t.name", chunk
-            ):
-                found.setdefault(call_id, Rating(call_id=call_id)).tags.append(tag)
-        return found
-
-    def record_pairwise(self, judgement: PairwiseJudgement) -> int:
-        with self.transaction():
-            judgement.id = self.db["pairwise_judgements"].insert(
-                {
-                    "left_call_id": judgement.left_call_id,
-                    "right_call_id": judgement.right_call_id,
-                    "winner": judgement.winner,
-                    "note": judgement.note,
-                    "created_at": now_iso(),
-                }
-            ).last_pk
-        return judgement.id
-
-    def list_pairwise(self) -> list[PairwiseJudgement]:
-        return [
-            PairwiseJudgement(
-                id=r["id"],
-                left_call_id=r["left_call_id"],
-                right_call_id=r["right_call_id"],
-                winner=r["winner"],
-                note=r["note"],
-            )
-            for r in self.db.query("SELECT * FROM pairwise_judgements ORDER BY id")
-        ]
-
-
-def fts_query(text: str) -> str:
-    """Turn what a user typed into an FTS5 query that cannot be a syntax error.
-
-    Each word becomes a quoted prefix term, so `refund pol` finds "refund policy" and a stray
-    quote or colon in the search box is just text.
-    """
-    words = [w.replace('"', '""') for w in text.split() if w.strip()]
-    return " ".join(f'"{w}"*' for w in words) or '""'
 
 
 def _call_row(call: Call) -> dict[str, Any]:

@@ -18,7 +18,12 @@ from typing import Any
 
 from lab.core.export.conversation import Interner, conversation_of
 from lab.core.export.pairs import pairs_from_ratings, pairs_from_votes, tally
-from lab.core.export.selection import PreferencePair, SelectedCall, Selection, SkippedCall
+from lab.core.export.selection import (
+    PreferencePair,
+    SelectedCall,
+    Selection,
+    SkippedCall,
+)
 from lab.core.model import Dataset, Example, PromptVersion
 from lab.core.store import Store, WorkspaceError, fts_query, now_iso
 
