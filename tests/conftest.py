@@ -8,6 +8,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+# Shared fixtures: the checked fake provider server.
+pytest_plugins = ["tests.helpers.fake_provider"]
+
 
 @pytest.fixture(autouse=True)
 def lab_home(tmp_path, monkeypatch):

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Iterator
 
 import pytest
 
-from lab.core.run_events import CallDelta, CallFinished, CallStarted, JudgeFinished, RunFinished, RunStarted
+from lab.core.run_events import (
+    CallDelta,
+    CallFinished,
+    CallStarted,
+    JudgeFinished,
+    RunFinished,
+    RunStarted,
+)
 from lab.core.run_setup import RunOptions
 from lab.core.runner import Runner
 from lab.core.store import Store, WorkspaceError, open_workspace
-from tests.helpers.experiments import JUDGE_MODEL, experiment_text, make_client, prepare, run_experiment
+from tests.helpers.experiments import (
+    JUDGE_MODEL,
+    experiment_text,
+    make_client,
+    prepare,
+    run_experiment,
+)
 from tests.helpers.fake_provider import (
     FakeProviderServer,
     bad_json,
@@ -26,13 +38,8 @@ from tests.helpers.fake_provider import (
 
 
 @pytest.fixture
-def server() -> Iterator[FakeProviderServer]:
-    fake = FakeProviderServer().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-        assert not fake.validation_failures, fake.validation_failures[0].validation_errors
+def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
+    return fake_server_checked
 
 
 @pytest.fixture

@@ -13,25 +13,23 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from tests.helpers.experiments import JUDGE_MODEL, KEY_ENV, experiment_text
-from tests.helpers.fake_provider import API_KEY, FakeProviderServer, reply
+from tests.helpers.fake_provider import (
+    API_KEY,
+    FakeProviderServer,
+    reply,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LAB = [sys.executable, "-m", "lab"]
 
 
 @pytest.fixture
-def server() -> Iterator[FakeProviderServer]:
-    fake = FakeProviderServer().start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-        assert not fake.validation_failures, fake.validation_failures[0].validation_errors
+def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
+    return fake_server_checked
 
 
 @pytest.fixture

@@ -16,6 +16,8 @@ next calls in order (optionally only for one model); `server.latency` delays eve
 
 from __future__ import annotations
 
+import pytest
+
 import json
 import os
 import re
@@ -887,3 +889,14 @@ class FakeProviderServer:
         for piece in wire.ending(call):
             h.chunk(piece)
         h.end_stream()
+
+
+@pytest.fixture
+def fake_server_checked():
+    """A fake provider server that fails the test if any request broke its API's rules."""
+    fake = FakeProviderServer().start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+        assert not fake.validation_failures, fake.validation_failures[0].validation_errors
