@@ -45,12 +45,20 @@ REPLY = ("Hi {name}, I'm sorry your order {n} arrived late. I've asked the carri
 
 
 def build_workspace(db: Path, calls: int) -> None:
-    from lab.core.model import Call, Example, PromptVersion, Rating, TestCase, Usage, Variant
+    from lab.core.experiment.template import build_messages
+    from lab.core.model import (
+        Call,
+        Example,
+        PromptVersion,
+        Rating,
+        TestCase,
+        Usage,
+        Variant,
+    )
     from lab.core.providers.base import ChatRequest, ProviderConfig
     from lab.core.providers.registry import family_for
-    from lab.core.store import open_workspace
-    from lab.core.store_runs import CallRecord
-    from lab.core.template import build_messages
+    from lab.core.workspace.runs import CallRecord
+    from lab.core.workspace.store import open_workspace
 
     variant = Variant("A", "openai/gpt-4o-mini", SYSTEM, [Example(u, a) for u, a in EXAMPLES])
     config = ProviderConfig(name="openai", kind="openai")
@@ -114,7 +122,7 @@ def plain_loop(db: Path, out: Path, format_name: str) -> int:
 
 def lab_export(db: Path, out: Path, format_name: str, defaults: bool) -> int:
     from lab.core.export import ExportOptions, Selection, plan_export, write_export
-    from lab.core.store import open_workspace
+    from lab.core.workspace.store import open_workspace
 
     # force: a benchmark of a few calls would otherwise stop at "too few examples".
     options = ExportOptions(force=True) if defaults else ExportOptions(

@@ -28,7 +28,7 @@ WORDS = ("refund", "parcel", "delivery", "exchange", "warranty", "boots", "tent"
 
 def build(path: Path, calls: int) -> float:
     from lab.core.model import Call, Usage
-    from lab.core.store import open_workspace
+    from lab.core.workspace.store import open_workspace
 
     started = time.perf_counter()
     with open_workspace(path) as store:
@@ -46,7 +46,7 @@ def build(path: Path, calls: int) -> float:
 
 
 def bare_page(path: Path, search: str | None) -> float:
-    from lab.core.store import fts_query
+    from lab.core.workspace.history import fts_query
 
     conn = sqlite3.connect(path)
     started = time.perf_counter()
@@ -71,8 +71,8 @@ def main() -> int:
     from PySide6.QtCore import QEventLoop
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from lab.core.store import open_workspace
-    from lab.core.store_thread import StoreThread
+    from lab.core.workspace.store import open_workspace
+    from lab.core.workspace.thread import StoreThread
     from lab.gui.history_model import HistoryTableModel
 
     folder = Path(tempfile.mkdtemp(prefix="lab-bench-history-"))

@@ -31,13 +31,13 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lab.core.experiment_file import loads  # noqa: E402
-from lab.core.pricing import PriceTable  # noqa: E402
+from lab.core.experiment.file import loads  # noqa: E402
 from lab.core.providers import ProviderClient  # noqa: E402
-from lab.core.run_plan import build_plan, provider_configs  # noqa: E402
-from lab.core.run_setup import RunOptions, prepare_run  # noqa: E402
-from lab.core.runner import Runner  # noqa: E402
-from lab.core.store import open_workspace  # noqa: E402
+from lab.core.providers.pricing import PriceTable  # noqa: E402
+from lab.core.run.plan import build_plan, provider_configs  # noqa: E402
+from lab.core.run.runner import Runner  # noqa: E402
+from lab.core.run.setup import RunOptions, prepare_run  # noqa: E402
+from lab.core.workspace.store import open_workspace  # noqa: E402
 from tests.helpers import fake_provider  # noqa: E402
 
 # The fake checks every request against OpenAI's full OpenAPI schema, which costs milliseconds

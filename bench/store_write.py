@@ -17,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from lab.core.call_writer import CallWriter  # noqa: E402
 from lab.core.model import Call, PromptVersion, Usage  # noqa: E402
-from lab.core.store import open_workspace  # noqa: E402
-from lab.core.store_runs import CallRecord, LoggedCheck  # noqa: E402
+from lab.core.workspace.call_writer import CallWriter  # noqa: E402
+from lab.core.workspace.runs import CallRecord, LoggedCheck  # noqa: E402
+from lab.core.workspace.store import open_workspace  # noqa: E402
 
 SYSTEM = ("You are a customer-support agent for Northwind Outfitters. Keep replies under 120 "
           "words, use only the order facts given, and end with one concrete next step. ") * 3

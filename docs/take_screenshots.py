@@ -25,9 +25,9 @@ def main() -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from lab.core.provider_settings import save_provider
     from lab.core.providers.base import ProviderConfig
-    from lab.core.workspace import current_project_id, open_default_workspace
+    from lab.core.workspace.location import current_project_id, open_default_workspace
+    from lab.core.workspace.providers import save_provider
     from lab.gui.app import create_window, make_application
     from tests.helpers.fake_provider import FakeProviderServer
 

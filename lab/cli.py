@@ -16,19 +16,23 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
-from lab import APP_NAME, __version__
-from lab import terminal
-from lab.core import experiment_file, keys
-from lab.core.preflight import unknown_models
-from lab.core.pricing import PriceTable, PriceTableError
-from lab.core.provider_settings import configured_providers
-from lab.core.providers import ProviderClient
-from lab.core.run_plan import PlanError, RunPlan, build_plan, provider_configs
-from lab.core.run_report import run_report
-from lab.core.run_setup import PreparedRun, RunOptions, prepare_resume, prepare_run
-from lab.core.runner import Runner
-from lab.core.store import Store, WorkspaceError
-from lab.core.workspace import default_workspace_path, lab_home, open_default_workspace
+from lab import APP_NAME, __version__, terminal
+from lab.core.experiment import file as experiment_file
+from lab.core.providers import ProviderClient, keys
+from lab.core.providers.pricing import PriceTable, PriceTableError
+from lab.core.run.plan import PlanError, RunPlan, build_plan, provider_configs
+from lab.core.run.preflight import unknown_models
+from lab.core.run.report import run_report
+from lab.core.run.runner import Runner
+from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.workspace.errors import WorkspaceError
+from lab.core.workspace.location import (
+    default_workspace_path,
+    lab_home,
+    open_default_workspace,
+)
+from lab.core.workspace.providers import configured_providers
+from lab.core.workspace.store import Store
 
 EXIT_USER_ERROR = 2
 EXIT_RUN_FAILED = 1  # the workspace could not be written during a run

@@ -10,10 +10,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from lab.core.preflight import Estimate
-from lab.core.run_events import CallFinished, JudgeFinished, RunFinished, RunStarted
-from lab.core.run_report import RunReport
-from lab.core.stats import PassRate
+from lab.core.analysis.summary import PassRate
+from lab.core.run.events import CallFinished, JudgeFinished, RunFinished, RunStarted
+from lab.core.run.preflight import Estimate
+from lab.core.run.report import RunReport
 
 
 def money(value: float | None) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 
 from lab.core.model import Call
-from lab.core.preflight import Estimate, EstimateLine
-from lab.core.run_events import CallFinished, RunFinished, RunStarted
-from lab.core.run_plan import Cell
+from lab.core.run.events import CallFinished, RunFinished, RunStarted
+from lab.core.run.plan import Cell
+from lab.core.run.preflight import Estimate, EstimateLine
 from lab.terminal import ProgressBar, estimate_lines, money
 
 

@@ -11,10 +11,10 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 from lab import APP_ID, APP_NAME, __version__
-from lab.core.preload import preload_network_and_keyring
-from lab.core.resources import resource_path
-from lab.core.store_thread import StoreThread
-from lab.core.workspace import lab_home, open_default_workspace
+from lab.core.runtime.preload import preload_network_and_keyring
+from lab.core.runtime.resources import resource_path
+from lab.core.workspace.location import lab_home, open_default_workspace
+from lab.core.workspace.thread import StoreThread
 from lab.gui.main_window import MainWindow
 from lab.gui.theme import follow_system_theme
 

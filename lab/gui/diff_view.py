@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lab.core.diff import Span, word_diff
+from lab.core.analysis.diff import Span, word_diff
 from lab.core.model import Variant
 from lab.gui.theme import is_dark
 

@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from lab.core import export as ex
-from lab.core import store_datasets
-from lab.core.async_thread import AsyncLoopThread
+from lab.core.export import datasets as store_datasets
 from lab.core.model import Dataset
-from lab.core.store_thread import StoreThread
+from lab.core.runtime.async_thread import AsyncLoopThread
+from lab.core.workspace.thread import StoreThread
 from lab.gui.tasks import when_done
 
 

@@ -9,10 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 
-from lab.core.store import CallFilters
-from lab.core.store_thread import StoreThread
+from lab.core.workspace.history import CallFilters
+from lab.core.workspace.thread import StoreThread
 from lab.gui.tasks import when_done
 
 PAGE_SIZE = 200

@@ -30,16 +30,16 @@ from PySide6.QtWidgets import (
 )
 
 from lab import APP_NAME
-from lab.core.async_thread import AsyncLoopThread
+from lab.core.experiment.snippets import load_snippets
 from lab.core.model import Project, Variant
-from lab.core.snippets import load_snippets
-from lab.core.store import Store
-from lab.core.store_thread import StoreThread
-from lab.core.workspace import (
+from lab.core.runtime.async_thread import AsyncLoopThread
+from lab.core.workspace.location import (
     current_project_id,
     install_sample,
     open_default_workspace,
 )
+from lab.core.workspace.store import Store
+from lab.core.workspace.thread import StoreThread
 from lab.gui.dialogs import show_about, show_shortcuts
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.panes import (

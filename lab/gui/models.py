@@ -18,7 +18,6 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 

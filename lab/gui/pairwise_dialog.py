@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lab.core.judging import PairToJudge
+from lab.core.analysis.pairwise import PairToJudge
 from lab.core.model import PairwiseJudgement, PairwiseWinner
 
 

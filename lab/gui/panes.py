@@ -11,28 +11,33 @@ from datetime import datetime, timedelta, timezone
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
-    QAbstractItemView,
-    QInputDialog,
-    QSplitter,
-    QTextBrowser,
-    QToolButton,
     QHeaderView,
+    QInputDialog,
     QLineEdit,
     QListView,
+    QSplitter,
     QStackedWidget,
     QTableView,
+    QTextBrowser,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
+from lab.core.experiment.template import variables
+from lab.core.model import Example, TestCase
+from lab.core.workspace.history import CallFilters
 from lab.gui.history_model import HistoryTableModel
 from lab.gui.models import CasesTableModel, ExamplesTableModel, VariantListModel
-from lab.gui.results import ResultCellDelegate, ResultsFilterProxy, ResultsGridModel, detail_html
-from lab.core.model import Example, TestCase
-from lab.core.store import CallFilters
-from lab.core.template import variables
+from lab.gui.results import (
+    ResultCellDelegate,
+    ResultsFilterProxy,
+    ResultsGridModel,
+    detail_html,
+)
 from lab.gui.widgets import EmptyState, MultilineDelegate, PaneHeader, TwoLineDelegate
 
 

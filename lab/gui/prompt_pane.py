@@ -7,7 +7,7 @@ run on every keystroke.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from PySide6.QtCore import Qt
 
+from lab.core.experiment.template import estimate_tokens, variables
 from lab.core.model import Variant
 from lab.gui.find_bar import FindBar
-from lab.core.template import estimate_tokens, variables
 from lab.gui.widgets import PaneHeader, VariableHighlighter
 
 AUTOSAVE_DELAY_MS = 600

@@ -27,16 +27,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lab.core import keys
-from lab.core.async_thread import AsyncLoopThread
-from lab.core.provider_settings import (
+from lab.core.providers import keys
+from lab.core.providers.base import DEFAULT_BASE_URLS, ProviderConfig, Timeouts
+from lab.core.runtime.async_thread import AsyncLoopThread
+from lab.core.workspace.providers import (
     BUILT_IN,
     configured_providers,
     list_models,
     save_provider,
 )
-from lab.core.providers.base import DEFAULT_BASE_URLS, ProviderConfig, Timeouts
-from lab.core.store_thread import StoreThread
+from lab.core.workspace.thread import StoreThread
 from lab.gui.tasks import when_done
 
 KIND_LABELS = {
@@ -188,7 +188,7 @@ class ProvidersDialog(QDialog):
             if config.is_local:
                 return "Runs on this machine: no key needed."
             env = " / ".join(keys.env_var_names(config))
-            return f"No key yet. Type it here (kept in the system keyring)" + (
+            return "No key yet. Type it here (kept in the system keyring)" + (
                 f" or set {env}." if env else ".")
 
         when_done(self._async.run_blocking(where), self.key_status.setText, self._error)

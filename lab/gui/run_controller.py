@@ -16,16 +16,16 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from lab.core.experiment_file import ExperimentSpec
+from lab.core.experiment.file import ExperimentSpec
 from lab.core.model import Project
-from lab.core.pricing import PriceTable
-from lab.core.provider_settings import configured_providers
-from lab.core.run_plan import PlanError, build_plan, provider_configs
-from lab.core.run_setup import PreparedRun, RunOptions, prepare_resume, prepare_run
-from lab.core.runner import Runner
-from lab.core.store import Store
-from lab.core.store_thread import StoreThread
-from lab.core.workspace import lab_home
+from lab.core.providers.pricing import PriceTable
+from lab.core.run.plan import PlanError, build_plan, provider_configs
+from lab.core.run.runner import Runner
+from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.workspace.location import lab_home
+from lab.core.workspace.providers import configured_providers
+from lab.core.workspace.store import Store
+from lab.core.workspace.thread import StoreThread
 from lab.gui.tasks import when_done
 
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from lab.core.resources import resource_path
+from lab.core.runtime.resources import resource_path
 
 ACCENT = QColor("#3b6fd8")
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lab.core.template import variable_spans
+from lab.core.experiment.template import variable_spans
 from lab.gui.theme import is_dark
 
 

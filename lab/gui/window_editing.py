@@ -13,10 +13,10 @@ from pathlib import Path
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-from lab.core import cases_file
+from lab.core.experiment import cases as cases_file
 from lab.core.model import Variant
-from lab.core.provider_settings import configured_providers, list_all_models
-from lab.core.store import Store
+from lab.core.workspace.providers import configured_providers, list_all_models
+from lab.core.workspace.store import Store
 from lab.gui import dialogs
 from lab.gui.diff_view import VariantDiffDialog
 from lab.gui.providers_dialog import ProvidersDialog

@@ -9,10 +9,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMessageBox
 
-from lab.core.judging import pairs_to_judge, tally
+from lab.core.analysis.pairwise import pairs_to_judge, tally
+from lab.core.experiment.template import render
 from lab.core.model import Example, Rating
-from lab.core.store import Store
-from lab.core.template import render
+from lab.core.workspace.store import Store
 from lab.gui.diff_view import OutputDiffDialog
 from lab.gui.export_dialog import ExportDialog
 from lab.gui.pairwise_dialog import PairwiseDialog

@@ -10,8 +10,8 @@ from typing import Any
 from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from lab.core import run_events
-from lab.core.store import Store
+from lab.core.run import events as run_events
+from lab.core.workspace.store import Store
 from lab.gui import dialogs
 from lab.gui.results import CellResult, cell_from_row
 from lab.gui.tasks import when_done

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
-from lab.core.store_thread import StoreThread
-from lab.core.workspace import open_default_workspace
+from lab.core.workspace.location import open_default_workspace
+from lab.core.workspace.thread import StoreThread
 from lab.gui.app import make_application, settings_file
 from lab.gui.main_window import MainWindow
 

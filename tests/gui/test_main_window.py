@@ -8,7 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from lab.core.model import Call, Usage
-from lab.core.store import open_workspace
+from lab.core.workspace.store import open_workspace
 from lab.gui.app import app_icon, settings_file
 from lab.gui.dialogs import shortcut_rows, show_shortcuts
 

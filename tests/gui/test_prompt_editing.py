@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lab.core.snippets import load_snippets
+from lab.core.experiment.snippets import load_snippets
 
 
 def test_find_next_wraps_and_replace_all_is_one_undo_step(make_window, qtbot):

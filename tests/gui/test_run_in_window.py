@@ -6,12 +6,11 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-
-from lab.core.provider_settings import save_provider
-from lab.core.providers.base import ProviderConfig
-from lab.core.workspace import current_project_id, open_default_workspace
 from PySide6.QtCore import Qt
 
+from lab.core.providers.base import ProviderConfig
+from lab.core.workspace.location import current_project_id, open_default_workspace
+from lab.core.workspace.providers import save_provider
 from lab.gui import dialogs
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 

@@ -10,14 +10,14 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from lab.core.experiment_file import ExperimentSpec, loads
-from lab.core.pricing import PriceTable
-from lab.core.provider_settings import configured_providers
+from lab.core.experiment.file import ExperimentSpec, loads
 from lab.core.providers import ProviderClient, RetryPolicy
-from lab.core.run_plan import RunPlan, build_plan, provider_configs
-from lab.core.run_setup import PreparedRun, RunOptions, prepare_resume, prepare_run
-from lab.core.runner import Runner
-from lab.core.store import open_workspace
+from lab.core.providers.pricing import PriceTable
+from lab.core.run.plan import RunPlan, build_plan, provider_configs
+from lab.core.run.runner import Runner
+from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.workspace.providers import configured_providers
+from lab.core.workspace.store import open_workspace
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 
 KEY_ENV = "LAB_TEST_KEY"

@@ -16,8 +16,6 @@ next calls in order (optionally only for one model); `server.latency` delays eve
 
 from __future__ import annotations
 
-import pytest
-
 import json
 import os
 import re
@@ -31,6 +29,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+import pytest
 
 API_KEY = "sk-fake-0123456789abcdef"
 KEY_HEADERS = {"authorization", "x-api-key", "x-goog-api-key"}

@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lab.core.experiment.template import build_messages
 from lab.core.model import (
     Call,
     Example,
@@ -37,9 +38,8 @@ from lab.core.model import (
 )
 from lab.core.providers.base import ChatRequest, ProviderConfig
 from lab.core.providers.registry import family_for
-from lab.core.store import Store, open_workspace
-from lab.core.store_runs import CallRecord, LoggedCheck
-from lab.core.template import build_messages
+from lab.core.workspace.runs import CallRecord, LoggedCheck
+from lab.core.workspace.store import Store, open_workspace
 
 LONG_SYSTEM = (
     "You are the support assistant of Acme Parcels. Answer the customer's question in one "

@@ -11,18 +11,20 @@ The entry points the `lab export` command and the GUI call:
 * `describe_formats()`: format name -> one-line description.
 * `check_file(path, format_name)`: the same rules applied to a file already on disk.
 
-Modules: `selection` (what a dataset is), `lab.core.store_datasets` (its SQL), `conversation`
+Modules: `selection` (what a dataset is), `datasets` (saved datasets and their SQL), `conversation`
 (reading back what a call sent), `pairs` (preference pairs), `prompt_handling` (keep, drop or
 shorten the prompt), `quality` (dedup, split, token statistics), `validation` (the report),
 `target` (what a format provides), one module per format, `registry`, `plan`, `write`, `card`.
+
+May import: `model`, `workspace`, `experiment`, `runtime`; never `run`.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# Imported on first use: lab.core.store_datasets imports from this package, and the plan
-# imports the store, so eager imports here would be circular.
+# Imported on first use, so that opening the window or `lab --help` does not load the export
+# machinery (twelve formats and their validators) before anyone exports.
 _EXPORTS = {
     "plan_export": "plan", "ExportPlan": "plan", "ExportOptions": "plan",
     "ExportError": "plan", "EmptySelection": "plan", "UnsupportedData": "plan",

@@ -18,7 +18,13 @@ from typing import Any
 
 from lab.core.export.llama_factory import dataset_info
 from lab.core.export.prompt_handling import TrainingExample
-from lab.core.export.target import Kind, Target, keys_problem, not_an_object, text_problem
+from lab.core.export.target import (
+    Kind,
+    Target,
+    keys_problem,
+    not_an_object,
+    text_problem,
+)
 from lab.core.export.validation import Problem, error
 
 

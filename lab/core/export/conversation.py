@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lab.core.experiment.template import MissingVariables, build_messages
 from lab.core.model import Message, PromptVersion, TestCase, Variant
-from lab.core.template import MissingVariables, build_messages
 
 _ROLES = {"system": "system", "developer": "system", "user": "user",
           "assistant": "assistant", "model": "assistant"}

@@ -18,15 +18,20 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
-from lab.core.export.prompt_handling import Counter, PromptHandling, Shaper, TrainingExample
+from lab.core.export.datasets import load_dataset, preference_pairs, select_calls
+from lab.core.export.prompt_handling import (
+    Counter,
+    PromptHandling,
+    Shaper,
+    TrainingExample,
+)
 from lab.core.export.quality import DedupMode, deduplicate, split, token_stats
 from lab.core.export.registry import get_format
 from lab.core.export.selection import Selection, SkippedCall
 from lab.core.export.target import Kind, Target, dumps
 from lab.core.export.validation import Problem, Report, warning
 from lab.core.model import Dataset
-from lab.core.store import Store
-from lab.core.store_datasets import load_dataset, preference_pairs, select_calls
+from lab.core.workspace.store import Store
 
 SPLITS = ("train", "validation")
 

@@ -21,10 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
+from lab.core.experiment.template import (
+    MESSAGE_OVERHEAD_TOKENS,
+    REPLY_PRIMING_TOKENS,
+    estimate_tokens,
+)
 from lab.core.export.conversation import Interner
 from lab.core.export.selection import SelectedCall
 from lab.core.model import Message
-from lab.core.template import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, estimate_tokens
 
 SystemChoice = Literal["keep", "drop", "replace"]
 ExamplesChoice = Literal["auto", "turns", "fold", "drop"]

@@ -7,7 +7,7 @@ after the dataset was saved counts the next time it is exported.
 
 `SelectedCall` is one selected output with everything an exporter needs, and `PreferencePair`
 two outputs for the same input where one was judged better. Both come from
-`lab.core.store_datasets`, which holds the SQL; nothing here touches the database.
+`lab.core.export.datasets`, which holds the SQL; nothing here touches the database.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from types import MappingProxyType
 from typing import Any
 
 from lab.core.model import Example, Message
-
 
 NO_CHECKS: Mapping[str, bool] = MappingProxyType({})
 

@@ -21,7 +21,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from lab.core.export.prompt_handling import TrainingExample
-from lab.core.export.target import Kind, Target, not_an_object, prompt_messages, text_problem
+from lab.core.export.target import (
+    Kind,
+    Target,
+    not_an_object,
+    prompt_messages,
+    text_problem,
+)
 from lab.core.export.validation import Problem, error
 
 ROLES = {"system", "user", "assistant", "tool"}

@@ -7,8 +7,11 @@ What the runner and the GUI use:
         result = await client.complete(ChatRequest(model, messages), on_delta=print)
 
 Layout: `base` (config, request, result), `errors` (typed errors), `client` (the shared
-machinery), `retry`, `limiter`, `streaming`, `usage`, `registry`, and the family modules
+machinery), `retry`, `limiter`, `streaming`, `usage`, `outcomes`, `registry`, `pricing` (the price
+table and cost), `keys` (API keys from the keyring or the environment), and the family modules
 `openai_chat`, `anthropic`, `gemini`, `ollama`.
+
+May import: `model`, `runtime` — nothing else of the core (an import-linter contract checks it).
 """
 
 from lab.core.providers.base import ChatRequest, ChatResult, ProviderConfig, Timeouts

@@ -27,13 +27,23 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from lab.core import keys
-from lab.core.pricing import PriceTable
-from lab.core.providers import errors, retry
-from lab.core.providers.base import DEFAULT_BASE_URLS, ChatRequest, ChatResult, ProviderConfig, Reply
-from lab.core.providers.errors import ProviderError, ProviderOverloaded, RateLimited, StreamErrorEvent
+from lab.core.providers import errors, keys, retry
+from lab.core.providers.base import (
+    DEFAULT_BASE_URLS,
+    ChatRequest,
+    ChatResult,
+    ProviderConfig,
+    Reply,
+)
+from lab.core.providers.errors import (
+    ProviderError,
+    ProviderOverloaded,
+    RateLimited,
+    StreamErrorEvent,
+)
 from lab.core.providers.limiter import AdaptiveLimiter
 from lab.core.providers.outcomes import Failures, Progress, build_result, request_id_of
+from lab.core.providers.pricing import PriceTable
 from lab.core.providers.registry import family_for
 from lab.core.providers.streaming import ndjson_lines, sse_events
 

@@ -16,9 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from lab.core import keys
-from lab.core.pricing import PriceTable
-from lab.core.providers import errors, usage
+from lab.core.providers import errors, keys, usage
 from lab.core.providers.base import ChatRequest, ChatResult, ProviderConfig, Reply
 from lab.core.providers.errors import (
     BadResponse,
@@ -28,6 +26,7 @@ from lab.core.providers.errors import (
     ProviderTimeout,
     StreamCut,
 )
+from lab.core.providers.pricing import PriceTable
 
 
 @dataclass

@@ -8,11 +8,11 @@ import csv
 import json
 
 import pytest
-
 from lab.core.export.check_file import check_file
 from lab.core.export.plan import ExportOptions, plan_export
 from lab.core.export.selection import Selection
 from lab.core.export.write import write_export
+
 from tests.helpers.hf_readers import load_rows
 from tests.helpers.judged_workspace import EXAMPLES, LONG_SYSTEM, QUESTIONS, answer
 

@@ -3,9 +3,9 @@ are left out with a reason, and ratings can add pairs for the same input and pro
 
 from __future__ import annotations
 
+from lab.core.export.datasets import preference_pairs
 from lab.core.export.selection import Selection
 from lab.core.model import PairwiseJudgement, Rating
-from lab.core.store_datasets import preference_pairs
 
 
 def as_ids(pairs):

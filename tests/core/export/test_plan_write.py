@@ -8,7 +8,6 @@ import json
 import threading
 
 import pytest
-
 from lab.core.export import (
     EmptySelection,
     ExportCancelled,
@@ -22,9 +21,10 @@ from lab.core.export import (
     plan_export,
     write_export,
 )
+from lab.core.export.datasets import save_dataset
 from lab.core.export.validation import KEPT_PER_RULE, Problem, Report
 from lab.core.model import Call, Dataset
-from lab.core.store_datasets import save_dataset
+
 from tests.helpers.judged_workspace import LONG_SYSTEM
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
+from lab.core.experiment.template import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
+from lab.core.export.datasets import select_calls
 from lab.core.export.plan import ExportOptions, plan_export
 from lab.core.export.prompt_handling import PromptHandling, Shaper
 from lab.core.export.selection import Selection
-from lab.core.store_datasets import select_calls
-from lab.core.template import MESSAGE_OVERHEAD_TOKENS, estimate_tokens
+
 from tests.helpers.judged_workspace import EXAMPLES, LONG_SYSTEM
 
 

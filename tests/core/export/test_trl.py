@@ -5,12 +5,16 @@ exactly as SFTTrainer and DPOTrainer prepare data; ShareGPT converts with TRL's 
 from __future__ import annotations
 
 import pytest
-
 from lab.core.export.plan import ExportOptions, plan_export
 from lab.core.export.prompt_handling import PromptHandling
 from lab.core.export.selection import Selection
 from lab.core.export.write import write_export
-from tests.helpers.hf_readers import datasets_module, local_chat_tokenizer, trl_data_utils
+
+from tests.helpers.hf_readers import (
+    datasets_module,
+    local_chat_tokenizer,
+    trl_data_utils,
+)
 from tests.helpers.judged_workspace import EXAMPLES, LONG_SYSTEM, QUESTIONS, answer
 
 

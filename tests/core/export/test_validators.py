@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from lab.core.export.check_file import check_file
 from lab.core.export.registry import get_format
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 import pytest
-
-from lab.core.pricing import PriceTable
 from lab.core.providers import ProviderClient, RetryPolicy
+from lab.core.providers.pricing import PriceTable
+
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 
 KINDS = ["openai", "anthropic", "gemini", "ollama"]

@@ -7,9 +7,9 @@ import asyncio
 
 import httpx
 import pytest
-
 from lab.core.model import Message
 from lab.core.providers import BadRequest, ChatRequest
+
 from tests.core.providers.conftest import make_client
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer, openai_spec_path
 

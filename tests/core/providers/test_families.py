@@ -6,13 +6,22 @@ import asyncio
 import json
 
 import pytest
-
 from lab.core.model import Message
-from lab.core.pricing import PriceTable
-from lab.core.providers import ChatRequest, ProviderConfig
-from lab.core.providers import anthropic, gemini, openai_chat
+from lab.core.providers import (
+    ChatRequest,
+    ProviderConfig,
+    anthropic,
+    gemini,
+    openai_chat,
+)
+from lab.core.providers.pricing import PriceTable
+
 from tests.core.providers.conftest import KINDS, make_client
-from tests.helpers.fake_provider import FakeProviderServer, openai_schema_validator, reply
+from tests.helpers.fake_provider import (
+    FakeProviderServer,
+    openai_schema_validator,
+    reply,
+)
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",
           "ollama": "llama3.2"}
@@ -171,7 +180,6 @@ def test_ollama_options_and_done_line(fake_provider: FakeProviderServer) -> None
 
 def test_a_server_that_ignores_stream_true_still_gives_a_result() -> None:
     import httpx
-
     from lab.core.providers import ProviderClient
 
     def answer(request: httpx.Request) -> httpx.Response:

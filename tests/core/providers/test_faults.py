@@ -7,7 +7,6 @@ import socket
 import time
 
 import pytest
-
 from lab.core.model import Message
 from lab.core.providers import (
     AuthError,
@@ -26,6 +25,7 @@ from lab.core.providers import (
     StreamCut,
     Timeouts,
 )
+
 from tests.core.providers.conftest import KINDS, make_client
 from tests.helpers.fake_provider import (
     FakeProviderServer,

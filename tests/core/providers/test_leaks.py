@@ -8,11 +8,21 @@ import logging
 import socket
 
 import pytest
-
 from lab.core.model import Message
-from lab.core.providers import ChatRequest, ProviderClient, ProviderConfig, ProviderError
+from lab.core.providers import (
+    ChatRequest,
+    ProviderClient,
+    ProviderConfig,
+    ProviderError,
+)
+
 from tests.core.providers.conftest import KINDS, make_client
-from tests.helpers.fake_provider import FakeProviderServer, cut_stream, error_after_200, http_error
+from tests.helpers.fake_provider import (
+    FakeProviderServer,
+    cut_stream,
+    error_after_200,
+    http_error,
+)
 
 SECRET = "sk-LEAKCHECK-7f3a9c1e5b2d4680"
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",

@@ -6,6 +6,7 @@ import asyncio
 
 from lab.core.model import Message
 from lab.core.providers import AdaptiveLimiter, ChatRequest
+
 from tests.core.providers.conftest import make_client
 from tests.helpers.fake_provider import FakeProviderServer, rate_limited
 

@@ -6,7 +6,13 @@ import email.utils
 import time
 from types import SimpleNamespace
 
-from lab.core.providers.retry import RetryPolicy, backoff, delay_before_retry, server_delay, status_is_retryable
+from lab.core.providers.retry import (
+    RetryPolicy,
+    backoff,
+    delay_before_retry,
+    server_delay,
+    status_is_retryable,
+)
 
 POLICY = RetryPolicy(initial_delay=0.5, max_delay=8.0, max_server_delay=120.0)
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from lab.core.providers.streaming import ndjson_lines, sse_events, sse_events_from_chunks
+from lab.core.providers.streaming import (
+    ndjson_lines,
+    sse_events,
+    sse_events_from_chunks,
+)
 
 OPENAI_STYLE = (
     b": OPENROUTER PROCESSING\n\n"

@@ -1,0 +1,130 @@
+"""The per-variant summary of logged calls: what the comparison table and ``lab run --json`` show.
+
+Pass rates per check and overall with Wilson intervals, the mean score with its interval, tokens,
+cost and latency percentiles, from plain records (dicts or objects) so the store, the runner and
+tests can all feed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from lab.core.analysis.intervals import (
+    MeanInterval,
+    mean_ci,
+    percentiles,
+    wilson_interval,
+)
+
+
+@dataclass(frozen=True)
+class PassRate:
+    passed: int
+    n: int
+    rate: float
+    low: float
+    high: float
+
+
+def _pass_rate(passed: int, n: int, confidence: float) -> PassRate:
+    low, high = wilson_interval(passed, n, confidence)
+    return PassRate(passed, n, passed / n, low, high)
+
+
+@dataclass(frozen=True)
+class VariantSummary:
+    """The figures the comparison table and ``lab run --json`` show for one variant."""
+
+    variant: str
+    calls: int
+    errors: int
+    checks: dict[str, PassRate]  # per check, over successful calls that ran it
+    overall: PassRate | None  # a call passes overall when every check it ran passed
+    score: MeanInterval | None
+    tokens: int
+    cost_usd: float | None  # None when no call had a known price (unknown is not free)
+    latency_p50_ms: float | None
+    latency_p95_ms: float | None
+    ttft_p50_ms: float | None
+
+
+def _get(record: Any, *names: str) -> Any:
+    for name in names:
+        value = record.get(name) if isinstance(record, Mapping) else getattr(record, name, None)
+        if value is not None:
+            return value
+    return None
+
+
+def _check_outcomes(record: Any) -> dict[str, bool]:
+    raw = _get(record, "checks")
+    if raw is None:
+        return {}
+    if isinstance(raw, Mapping):
+        return {str(k): bool(v) for k, v in raw.items()}
+    return {str(_get(r, "check_name", "name")): bool(_get(r, "passed")) for r in raw}
+
+
+def _tokens(record: Any) -> int | None:
+    total = _get(record, "tokens")
+    if total is not None:
+        return int(total)
+    source = _get(record, "usage") or record  # a Call carries a Usage; plain dicts carry the counts
+    parts = [_get(source, "input_tokens"), _get(source, "output_tokens")]
+    known = [int(p) for p in parts if p is not None]
+    return sum(known) if known else None
+
+
+def _floats(records: Iterable[Any], *names: str) -> list[float]:
+    return [float(v) for v in (_get(r, *names) for r in records) if v is not None]
+
+
+def variant_summary(records: Iterable[Any], confidence: float = 0.95) -> list[VariantSummary]:
+    """Summarise per-call records by variant, in order of first appearance.
+
+    A record is a dict or an object with: ``variant`` (or ``variant_name``), ``status`` ('ok',
+    'error', ...; default 'ok'), ``checks`` (name -> passed, or a list of CheckResult), ``score``,
+    ``tokens`` (or ``input_tokens``/``output_tokens``, or a ``usage``), ``cost`` (or ``cost_usd``),
+    ``latency_ms``, ``ttft_ms``. Pass rates, scores and latencies use successful calls only (a
+    failed call has no output to grade, and its latency is the error's); errors are counted
+    separately, and cost and tokens include them because they may be billed.
+    """
+    groups: dict[str, list[Any]] = {}
+    for record in records:
+        groups.setdefault(str(_get(record, "variant", "variant_name") or ""), []).append(record)
+    summaries = []
+    for variant, rows in groups.items():
+        ok = [r for r in rows if (_get(r, "status") or "ok") == "ok"]
+        tallies: dict[str, list[int]] = {}
+        overall = [0, 0]
+        for r in ok:
+            outcomes = _check_outcomes(r)
+            for name, passed in outcomes.items():
+                tally = tallies.setdefault(name, [0, 0])
+                tally[0] += passed
+                tally[1] += 1
+            if outcomes:
+                overall[0] += all(outcomes.values())
+                overall[1] += 1
+        scores = _floats(ok, "score")
+        costs = _floats(rows, "cost", "cost_usd")
+        latency = percentiles(_floats(ok, "latency_ms"), (50, 95))
+        ttft = percentiles(_floats(ok, "ttft_ms"), (50,))
+        summaries.append(
+            VariantSummary(
+                variant=variant,
+                calls=len(rows),
+                errors=sum(1 for r in rows if _get(r, "status") == "error"),
+                checks={k: _pass_rate(p, n, confidence) for k, (p, n) in tallies.items()},
+                overall=_pass_rate(overall[0], overall[1], confidence) if overall[1] else None,
+                score=mean_ci(scores, confidence) if scores else None,
+                tokens=sum(t for r in rows if (t := _tokens(r)) is not None),
+                cost_usd=sum(costs) if costs else None,
+                latency_p50_ms=latency.get(50),
+                latency_p95_ms=latency.get(95),
+                ttft_p50_ms=ttft.get(50),
+            )
+        )
+    return summaries

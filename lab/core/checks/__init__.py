@@ -1,0 +1,8 @@
+"""Automatic checks: what "good" means for an output, and grading it with a readable reason.
+
+`result` (the outcome vocabulary), `config` (check types, their options, validation), `graders`
+(running checks on an output), `judge` (the LLM judge's request and reply), `expression`
+(restricted Python expressions), `json_output` (reading JSON out of an output).
+
+May import: `model`, `experiment` (to render `{{variables}}` in a check), `runtime`.
+"""

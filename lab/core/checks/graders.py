@@ -1,0 +1,201 @@
+"""Grading: run a project's checks on one model output, each with a readable reason.
+
+A check's text values may use the test case's ``{{variables}}`` (``equals "{{expected}}"``),
+rendered with the experiment's template language. Regex patterns and Python expressions are not
+rendered: their braces belong to them. The ``judge`` type needs a model call, which the runner
+makes; its reply is read by ``lab.core.checks.judge``. The ``python`` type's evaluation lives in
+``lab.core.checks.expression``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jsonschema
+
+from lab.core.checks import expression as expression_check
+from lab.core.checks.config import (
+    check_names,
+    compiled_expression,
+    compiled_regex,
+    prefix,
+    quote,
+    schema_of,
+    validate_check,
+    values_of,
+)
+from lab.core.checks.json_output import json_path, parse_json_output
+from lab.core.checks.judge import parse_judge_reply
+from lab.core.checks.result import CheckConfigError, CheckResult, NeedsModelCall
+from lab.core.experiment.template import MissingVariables, render
+from lab.core.model import Check, TestCase
+
+
+def run_checks(
+    checks: Sequence[Check],
+    output: str,
+    case: TestCase | None,
+    judge_replies: Mapping[int, str] | None = None,
+) -> list[CheckResult]:
+    """Run every check on one output. Judge checks are graded from ``judge_replies`` (keyed by
+    the check's index in ``checks``); a judge check with no reply yet is left out, for the runner
+    to add once the judge has answered."""
+    results = []
+    for i, (check, name) in enumerate(zip(checks, check_names(checks))):
+        reply = (judge_replies or {}).get(i)
+        if check.type == "judge" and reply is None:
+            continue
+        results.append(run_check(check, output, case, judge_reply=reply, name=name))
+    return results
+
+
+def run_check(
+    check: Check,
+    output: str,
+    case: TestCase | None,
+    *,
+    judge_reply: str | None = None,
+    name: str | None = None,
+) -> CheckResult:
+    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken."""
+    name = name or check.title
+    if check.type == "judge":
+        if judge_reply is None:
+            raise NeedsModelCall(
+                f"{prefix(check)} is an LLM judge: it needs a model call. Run it through the "
+                "runner, or build the request with judge_prompt() and pass the model's reply as "
+                "judge_reply."
+            )
+        return parse_judge_reply(check, judge_reply, name=name)
+    errors = validate_check(check)
+    if errors:
+        raise CheckConfigError(" ".join(errors))
+    grade = _GRADERS[check.type]
+    passed, score, reason = grade(check, output, case)
+    return CheckResult(name, passed, score, reason)
+
+
+def _rendered(check: Check, text: str, case: TestCase | None) -> str:
+    try:
+        return render(text, case.vars if case else {})
+    except MissingVariables as e:
+        raise CheckConfigError(
+            f"{prefix(check)}: {e} in this test case; add it or change the check."
+        ) from e
+
+
+def _case_note(check: Check, strip: bool = False) -> str:
+    notes = ["case-insensitive" if check.config.get("ignore_case") else "case-sensitive"]
+    if strip:
+        notes.append("ignoring surrounding whitespace")
+    return "(" + ", ".join(notes) + ")"
+
+
+def _equals(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
+    expected = _rendered(check, str(check.config["value"]), case)
+    strip = check.config.get("strip", True)  # models often end with a newline nobody means
+    a, b = (output.strip(), expected.strip()) if strip else (output, expected)
+    if check.config.get("ignore_case"):
+        a, b = a.casefold(), b.casefold()
+    if a == b:
+        return True, None, f"equals {quote(expected)}"
+    note = _case_note(check, strip)
+    return False, None, f"expected exactly {quote(expected)} {note}; got {quote(output.strip())}"
+
+
+def _contains(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
+    values = [_rendered(check, v, case) for v in values_of(check)]
+    fold = (lambda s: s.casefold()) if check.config.get("ignore_case") else (lambda s: s)
+    found = [v for v in values if fold(v) in fold(output)]
+    missing = [v for v in values if v not in found]
+    want_all = check.config.get("mode", "any") == "all"
+    hit = (not missing) if want_all else bool(found)
+    listed = ", ".join(quote(v) for v in values)
+    note = _case_note(check)
+    if check.type == "contains":
+        if hit:
+            return True, None, f"contains {', '.join(quote(v) for v in found)}"
+        if len(values) == 1:
+            return False, None, f"expected to contain {listed} {note}; not found"
+        if want_all:
+            gone = ", ".join(quote(v) for v in missing)
+            return False, None, f"expected to contain all of {listed} {note}; missing {gone}"
+        return False, None, f"expected to contain any of {listed} {note}; none found"
+    # not-contains is the exact negation of contains with the same mode
+    if not hit:
+        return True, None, f"does not contain {listed}" if len(values) == 1 else f"avoids {listed}"
+    if len(values) == 1:
+        return False, None, f"expected not to contain {listed} {note}; found it"
+    if want_all:
+        return False, None, f"expected not to contain all of {listed} {note}; all were found"
+    got = ", ".join(quote(v) for v in found)
+    return False, None, f"expected to contain none of {listed} {note}; found {got}"
+
+
+def _regex(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
+    pattern = compiled_regex(check)
+    full = check.config.get("fullmatch", False)
+    m = pattern.fullmatch(output) if full else pattern.search(output)
+    if m:
+        return True, None, f"matches /{pattern.pattern}/ at {quote(m.group(0))}"
+    how = "match the whole output" if full else "match"
+    got = quote(output.strip())
+    return False, None, f"expected to {how} /{pattern.pattern}/; no match in {got}"
+
+
+def _parse_json(check: Check, output: str) -> tuple[Any, str | None]:
+    try:
+        return parse_json_output(output, check.config.get("allow_fence", True)), None
+    except ValueError as e:
+        return None, str(e)
+
+
+def _json(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
+    _, error = _parse_json(check, output)
+    return (False, None, error) if error else (True, None, "valid JSON")
+
+
+def _json_schema(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
+    data, error = _parse_json(check, output)
+    if error:
+        return False, None, error
+    schema = schema_of(check)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    problems = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    if not problems:
+        return True, None, "matches the schema"
+    shown = "; ".join(f"{json_path(e.absolute_path)}: {e.message}" for e in problems[:3])
+    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+    return False, None, f"does not match the schema: {shown}{more}"
+
+
+def _length(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
+    words = check.config.get("unit", "chars") == "words"
+    size = len(output.split()) if words else len(output.strip())
+    unit = "words" if words else "characters"
+    lo, hi = check.config.get("min"), check.config.get("max")
+    if lo is not None and size < lo:
+        return False, None, f"{size:,} {unit}; expected at least {lo:,}"
+    if hi is not None and size > hi:
+        return False, None, f"{size:,} {unit}; expected at most {hi:,}"
+    return True, None, f"{size:,} {unit}"
+
+
+def _python(check: Check, output: str, case: TestCase | None) -> tuple[bool, float | None, str]:
+    compiled_expression(check)  # a syntax error is the check's fault, not the output's
+    threshold = check.config.get("pass_threshold", 0.5)
+    variables = case.vars if case else {}
+    return expression_check.evaluate(check.config["expression"], output, variables, threshold)
+
+
+_GRADERS = {
+    "equals": _equals,
+    "contains": _contains,
+    "not-contains": _contains,
+    "regex": _regex,
+    "json": _json,
+    "json-schema": _json_schema,
+    "length": _length,
+    "python": _python,
+}

@@ -1,0 +1,393 @@
+"""Experiment files: a project described in TOML, so prompts can live in git and run headless.
+
+The format is documented in docs/experiment-file.md. Reading is strict in the way a user wants:
+a typo in a key is an error that suggests the right key, a wrong type names the field and its
+line, and a TOML syntax error names the line, all before any call is made.
+
+`dumps` writes a spec back as TOML, so a project edited in the GUI can be saved as a file and
+read back unchanged (test cases are written inline, whatever file they came from).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lab.core.experiment import cases as cases_file
+from lab.core.model import Check, Example, Project, TestCase, Variant
+
+# Parameters that may be written directly on a variant, as a shorthand for `params = {...}`.
+PARAM_KEYS = {
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "max_tokens": (int,),
+    "seed": (int,),
+    "stop": (str, list),
+    "presence_penalty": (int, float),
+    "frequency_penalty": (int, float),
+    "response_format": (str, dict),
+}
+TOP_KEYS = {"name", "description", "samples", "providers", "variants", "cases", "checks"}
+VARIANT_KEYS = {"name", "model", "system", "examples", "params", *PARAM_KEYS}
+EXAMPLE_KEYS = {"user", "assistant", "note", "enabled"}
+CASES_KEYS = {"user", "file", "rows"}
+PROVIDER_KEYS = {
+    "kind", "base_url", "api_key_env", "concurrency", "default_params", "timeouts",
+    "max_retries", "local", "extra_headers",
+}
+PROVIDER_KINDS = {"openai", "anthropic", "gemini", "ollama"}
+
+
+class ExperimentFileError(Exception):
+    """A problem in an experiment file; the message names the file, line or field, and the fix."""
+
+
+@dataclass
+class ExperimentSpec:
+    project: Project
+    providers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    samples: int = 1
+    source: Path | None = None
+    # The file's name and text as read, so later checks (a missing variable, an unknown
+    # provider) can name the line too. Not part of what the experiment *is*.
+    origin: str = field(default="<experiment>", compare=False, repr=False)
+    text: str = field(default="", compare=False, repr=False)
+
+    def where(self, path: str) -> str:
+        """`file, line N` for a field path like `variants[2].model` (just `file` if unknown)."""
+        line = locate(self.text, path)
+        return f"{self.origin}, line {line}" if line else self.origin
+
+
+class _Reader:
+    def __init__(self, source: str, text: str = ""):
+        self.source = source
+        self.file_text = text
+
+    def fail(self, where: str, message: str, at: str | None = None) -> ExperimentFileError:
+        """An error naming the file, the line of `at` (default: `where`) and the field."""
+        line = locate(self.file_text, at or where)
+        place = f"{self.source}, line {line}" if line else self.source
+        return ExperimentFileError(f"{place}: {where}: {message}")
+
+    def check_keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, sorted(allowed), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else (
+                    f"; allowed keys are {', '.join(sorted(allowed))}"
+                )
+                at = key if where == "top level" else f"{where}.{key}"
+                raise self.fail(where, f"unknown key '{key}'{hint}", at=at)
+
+    def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if value is None:
+            raise self.fail(where, f"'{key}' is required")
+        if not isinstance(value, str):
+            raise self.fail(f"{where}.{key}", f"must be text, not {type(value).__name__}")
+        return value
+
+
+def loads(text: str, source: str = "<experiment>", base_dir: Path | None = None) -> ExperimentSpec:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already carries "(at line N, column M)".
+        raise ExperimentFileError(f"{source}: not valid TOML: {exc}") from exc
+    spec = from_data(data, source, base_dir, _Reader(source, text))
+    spec.text = text
+    return spec
+
+
+def from_data(
+    data: dict[str, Any],
+    source: str = "<experiment>",
+    base_dir: Path | None = None,
+    reader: _Reader | None = None,
+) -> ExperimentSpec:
+    """A spec from the experiment file's data as plain values (what `to_data` gives, or the
+    config stored with a run), with the same checks as reading the file."""
+    reader = reader or _Reader(source)
+    reader.check_keys(data, TOP_KEYS, "top level")
+    project = Project(
+        name=reader.text(data, "name", "top level"),
+        description=reader.text(data, "description", "top level", default=""),
+    )
+    samples = data.get("samples", 1)
+    if not isinstance(samples, int) or isinstance(samples, bool) or samples < 1:
+        raise reader.fail("samples", "must be a whole number of at least 1")
+
+    providers = _read_providers(reader, data.get("providers", {}))
+    variants = data.get("variants")
+    if not isinstance(variants, list) or not variants:
+        raise reader.fail("variants", "add at least one [[variants]] table with a name and model")
+    seen: set[str] = set()
+    for index, table in enumerate(variants, start=1):
+        variant = _read_variant(reader, table, f"variants[{index}]")
+        if variant.name in seen:
+            raise reader.fail(f"variants[{index}].name", f"'{variant.name}' is used twice")
+        seen.add(variant.name)
+        project.variants.append(variant)
+
+    cases = data.get("cases", {})
+    if not isinstance(cases, dict):
+        raise reader.fail("cases", "must be a table: [cases] with user = ... and rows or file")
+    reader.check_keys(cases, CASES_KEYS, "cases")
+    project.user_template = reader.text(cases, "user", "cases", default="{{input}}")
+    project.cases = _read_cases(reader, cases, base_dir)
+
+    checks = data.get("checks", [])
+    if not isinstance(checks, list):
+        raise reader.fail("checks", "must be written as [[checks]] tables")
+    for index, table in enumerate(checks, start=1):
+        where = f"checks[{index}]"
+        if not isinstance(table, dict):
+            raise reader.fail(where, "must be a table with a 'type'")
+        kind = reader.text(table, "type", where)
+        config = {k: v for k, v in table.items() if k not in {"type", "name"}}
+        project.checks.append(
+            Check(type=kind, name=reader.text(table, "name", where, default=""), config=config)
+        )
+    return ExperimentSpec(project=project, providers=providers, samples=samples, origin=source)
+
+
+def load(path: str | Path) -> ExperimentSpec:
+    file_path = Path(path)
+    try:
+        text = file_path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ExperimentFileError(f"{file_path}: no such file.") from exc
+    except UnicodeDecodeError as exc:
+        raise ExperimentFileError(f"{file_path}: not UTF-8 text; save it as UTF-8.") from exc
+    except OSError as exc:
+        raise ExperimentFileError(f"{file_path}: cannot be read ({exc.strerror}).") from exc
+    spec = loads(text, str(file_path), base_dir=file_path.parent)
+    spec.source = file_path
+    return spec
+
+
+def _read_providers(reader: _Reader, providers: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(providers, dict):
+        raise reader.fail("providers", "must be tables like [providers.local]")
+    result: dict[str, dict[str, Any]] = {}
+    for name, table in providers.items():
+        where = f"providers.{name}"
+        if not isinstance(table, dict):
+            raise reader.fail(where, "must be a table with kind and base_url")
+        reader.check_keys(table, PROVIDER_KEYS, where)
+        kind = reader.text(table, "kind", where)
+        if kind not in PROVIDER_KINDS:
+            raise reader.fail(
+                f"{where}.kind", f"'{kind}' is not one of {', '.join(sorted(PROVIDER_KINDS))}"
+            )
+        if "api_key" in table:  # pragma: no cover - rejected by check_keys; kept for clarity
+            raise reader.fail(where, "keys never go in files; use api_key_env or the keyring")
+        result[name] = dict(table)
+    return result
+
+
+def _read_variant(reader: _Reader, table: Any, where: str) -> Variant:
+    if not isinstance(table, dict):
+        raise reader.fail(where, "must be a table with name and model")
+    reader.check_keys(table, VARIANT_KEYS, where)
+    model = reader.text(table, "model", where)
+    if "/" not in model:
+        raise reader.fail(
+            f"{where}.model", f"'{model}' needs a provider in front, like 'openai/{model}'"
+        )
+    params = table.get("params", {})
+    if not isinstance(params, dict):
+        raise reader.fail(f"{where}.params", "must be a table, e.g. params = { temperature = 0.2 }")
+    params = dict(params)
+    for key, types in PARAM_KEYS.items():
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, types):
+                raise reader.fail(f"{where}.{key}", f"has the wrong type ({type(value).__name__})")
+            params[key] = value
+    examples = []
+    raw_examples = table.get("examples", [])
+    if not isinstance(raw_examples, list):
+        raise reader.fail(f"{where}.examples", "must be a list of {user = ..., assistant = ...}")
+    for index, ex in enumerate(raw_examples, start=1):
+        ex_where = f"{where}.examples[{index}]"
+        if not isinstance(ex, dict):
+            raise reader.fail(ex_where, "must be a table {user = ..., assistant = ...}")
+        reader.check_keys(ex, EXAMPLE_KEYS, ex_where)
+        enabled = ex.get("enabled", True)
+        if not isinstance(enabled, bool):
+            raise reader.fail(f"{ex_where}.enabled", "must be true or false")
+        examples.append(
+            Example(
+                input=reader.text(ex, "user", ex_where),
+                output=reader.text(ex, "assistant", ex_where),
+                note=reader.text(ex, "note", ex_where, default=""),
+                enabled=enabled,
+            )
+        )
+    return Variant(
+        name=reader.text(table, "name", where),
+        model=model,
+        system=reader.text(table, "system", where, default=""),
+        examples=examples,
+        params=params,
+    )
+
+
+def _read_cases(reader: _Reader, cases: dict[str, Any], base_dir: Path | None) -> list[TestCase]:
+    found: list[TestCase] = []
+    if "file" in cases:
+        name = reader.text(cases, "file", "cases")
+        path = Path(name) if Path(name).is_absolute() else (base_dir or Path.cwd()) / name
+        try:
+            imported = cases_file.load(path)
+        except cases_file.CasesFileError as exc:
+            raise reader.fail("cases.file", str(exc)) from exc
+        if imported.problems:
+            raise reader.fail("cases.file", "; ".join(imported.messages()[:5]))
+        found.extend(imported.cases)
+    rows = cases.get("rows", [])
+    if not isinstance(rows, list):
+        raise reader.fail("cases.rows", "must be a list of tables, e.g. rows = [{ q = \"...\" }]")
+    for index, row in enumerate(rows, start=1):
+        if not isinstance(row, dict):
+            raise reader.fail(f"cases.rows[{index}]", "must be a table of variable = value")
+        found.append(cases_file.case_from_mapping(row))
+    if not found:
+        raise reader.fail("cases", "no test cases: add rows = [...] or file = \"cases.csv\"")
+    return found
+
+
+# ----- writing ---------------------------------------------------------------------------------
+
+
+def dumps(spec: ExperimentSpec) -> str:
+    """The spec as experiment-file TOML that `loads` reads back to an equal spec.
+
+    Ids are left out (a file describes prompts, not workspace rows); test cases are written as
+    inline rows, so the file stands on its own.
+    """
+    import tomli_w  # only writing files needs it; reading and running do not
+
+    return tomli_w.dumps(to_data(spec), multiline_strings=True)
+
+
+def to_data(spec: ExperimentSpec) -> dict[str, Any]:
+    """The spec as the plain values an experiment file holds (`from_data` reads them back)."""
+    project = spec.project
+    data: dict[str, Any] = {"name": project.name}
+    if project.description:
+        data["description"] = project.description
+    if spec.samples != 1:
+        data["samples"] = spec.samples
+    if spec.providers:
+        data["providers"] = {name: _without_none(table) for name, table in spec.providers.items()}
+    data["variants"] = [_variant_table(v) for v in project.variants]
+    rows = []
+    for case in project.cases:
+        row: dict[str, Any] = dict(case.vars)
+        if case.label:
+            row["label"] = case.label
+        rows.append(row)
+    data["cases"] = {"user": project.user_template, "rows": rows}
+    if project.checks:
+        data["checks"] = [
+            {"type": c.type, **({"name": c.name} if c.name else {}), **_without_none(c.config)}
+            for c in project.checks
+        ]
+    return data
+
+
+def _variant_table(variant: Variant) -> dict[str, Any]:
+    table: dict[str, Any] = {"name": variant.name, "model": variant.model}
+    if variant.system:
+        table["system"] = variant.system
+    extra: dict[str, Any] = {}
+    for key, value in _without_none(variant.params).items():
+        types = PARAM_KEYS.get(key)
+        # The shorthand (`temperature = 0.2` on the variant) reads best; anything the reader
+        # would not accept there goes into `params = {...}` instead.
+        if types and isinstance(value, types) and not isinstance(value, bool):
+            table[key] = value
+        else:
+            extra[key] = value
+    if extra:
+        table["params"] = extra
+    if variant.examples:
+        table["examples"] = [_example_table(e) for e in variant.examples]
+    return table
+
+
+def _example_table(example: Example) -> dict[str, Any]:
+    table: dict[str, Any] = {"user": example.input, "assistant": example.output}
+    if example.note:
+        table["note"] = example.note
+    if not example.enabled:
+        table["enabled"] = False
+    return table
+
+
+def _without_none(table: dict[str, Any]) -> dict[str, Any]:
+    # TOML has no null; an unset option is simply not written.
+    return {
+        k: _without_none(v) if isinstance(v, dict) else v for k, v in table.items() if v is not None
+    }
+
+
+# ----- where a field is ------------------------------------------------------------------------
+
+_HEADER = re.compile(r"^\s*\[")
+_PATH = re.compile(r"^(variants|checks)\[(\d+)\](?:\.(\w+))?|^(providers)\.([\w-]+)(?:\.(\w+))?"
+                   r"|^(cases)(?:\.(\w+))?|^(\w+)$")
+
+
+def locate(text: str, where: str) -> int | None:
+    """The 1-based line of a field path (`variants[2].model`, `providers.local.kind`,
+    `cases.file`, `samples`) in an experiment file's text, or None when it cannot be found.
+
+    It reads lines, not the TOML grammar: good enough to point at the header or `key =` line,
+    and it falls back to the table's header (or to None) rather than guess.
+    """
+    m = _PATH.match(where)
+    if not text or not m:
+        return None
+    lines = text.splitlines()
+    if m.group(1):  # [[variants]] / [[checks]]: the n-th header
+        header = re.compile(r"^\s*\[\[\s*" + m.group(1) + r"\s*\]\]")
+        starts = [i for i, line in enumerate(lines) if header.match(line)]
+        index = int(m.group(2)) - 1
+        if not 0 <= index < len(starts):
+            return None
+        return _key_line(lines, starts[index], m.group(3))
+    if m.group(4):
+        name = re.escape(m.group(5))
+        header = re.compile(r'^\s*\[\s*providers\s*\.\s*("?)' + name + r'\1\s*\]')
+        key = m.group(6)
+    elif m.group(7):
+        header, key = re.compile(r"^\s*\[\s*cases\s*\]"), m.group(8)
+    else:  # a top-level key: before the first table header
+        key_re = re.compile(r"^\s*" + re.escape(m.group(9)) + r"\s*=")
+        for i, line in enumerate(lines):
+            if _HEADER.match(line):
+                break
+            if key_re.match(line):
+                return i + 1
+        return None
+    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
+    return None if start is None else _key_line(lines, start, key)
+
+
+def _key_line(lines: list[str], start: int, key: str | None) -> int:
+    if key:
+        key_re = re.compile(r'^\s*"?' + re.escape(key) + r'"?\s*=')
+        for i in range(start + 1, len(lines)):
+            if _HEADER.match(lines[i]):
+                break
+            if key_re.match(lines[i]):
+                return i + 1
+    return start + 1

@@ -1,0 +1,295 @@
+"""How one call of a run is made and logged: sent (or answered from the cache), ended as ok,
+error or cancelled, graded, handed to the writer, and reported as events.
+
+`CallMaker` does this for matrix calls and LLM-judge calls alike, so both are logged the same
+way; the runner around it only schedules. The functions at the end decide what each outcome
+records. Nothing here holds a key: request bodies come from the family modules, which put keys in
+headers, and provider errors are scrubbed by the provider layer.
+
+A provider that refuses the key or has no credit would refuse every call: after the first such
+error, its remaining calls are logged as "Not sent" with that error instead of being sent (the
+same for a model the provider does not have).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lab.core.checks.graders import run_check
+from lab.core.checks.judge import parse_judge_reply
+from lab.core.checks.result import CheckConfigError, CheckResult
+from lab.core.model import Call
+from lab.core.providers import (
+    AuthError,
+    ChatRequest,
+    ChatResult,
+    ModelNotFound,
+    ProviderClient,
+    ProviderError,
+    QuotaExceeded,
+)
+from lab.core.providers.errors import cancelled
+from lab.core.run.events import (
+    CallDelta,
+    CallFinished,
+    CallStarted,
+    JudgeFinished,
+    RunEvent,
+)
+from lab.core.run.plan import (
+    JUDGE_LABEL,
+    JudgeCheck,
+    PlannedCall,
+    RunPlan,
+    cache_key,
+    judge_request,
+    wire_body,
+)
+from lab.core.workspace.call_writer import CallWriter
+from lab.core.workspace.rows import call_from_row, now_iso
+from lab.core.workspace.runs import CallRecord, CheckRecord, LoggedCheck
+
+
+@dataclass
+class JudgeWork:
+    """An LLM judge still has to grade one cell's output."""
+
+    planned: PlannedCall  # the cell whose output is graded
+    call: Call  # its logged call (saved before this work exists, so its id is known in time)
+    judge: JudgeCheck
+
+
+class CallMaker:
+    def __init__(
+        self,
+        plan: RunPlan,
+        writer: CallWriter,
+        *,
+        run_id: int,
+        experiment_id: int,
+        versions: dict[str, int],
+        no_cache: bool,
+        emit: Callable[[RunEvent], None],
+        on_success: Callable[[PlannedCall, Call], None],
+        on_cost: Callable[[float | None], None],
+    ) -> None:
+        self.plan = plan
+        self.writer = writer
+        self.run_id = run_id
+        self.experiment_id = experiment_id
+        self.versions = versions  # variant name -> prompt version id
+        self.no_cache = no_cache
+        self.emit = emit
+        self.on_success = on_success  # a matrix call succeeded (the runner queues its judges)
+        self.on_cost = on_cost
+        self.counts = {"calls": 0, "errors": 0, "cached": 0}
+        self.warnings: list[str] = []  # checks that could not run, one line each
+        self._blocked: dict[tuple[str, str | None], ProviderError] = {}
+
+    # ----- matrix calls ------------------------------------------------------------------------
+
+    def new_call(self, planned: PlannedCall) -> Call:
+        return started_call(
+            provider=planned.provider.name, model=planned.request.model, request=planned.body,
+            params=dict(planned.request.params), run_id=self.run_id,
+            experiment_id=self.experiment_id, variant_name=planned.variant.name,
+            variant_id=planned.variant.id, prompt_version_id=self.versions[planned.variant.name],
+            test_case_id=planned.case.id, case_vars=dict(planned.case.vars),
+            sample_index=planned.cell.sample_index, cache_key=planned.cache_key,
+        )
+
+    def answer_from_cache(self, planned: PlannedCall, row: dict[str, Any]) -> None:
+        call = self.new_call(planned)
+        from_cache(call, row)
+        self._matrix_done(planned, call, cached_from=row["id"])
+
+    async def matrix_call(self, planned: PlannedCall, client: ProviderClient) -> None:
+        call = self.new_call(planned)
+        cell = planned.cell
+        await self._send(call, client, planned.request,
+                         started=CallStarted(cell, call.provider, call.model),
+                         on_delta=lambda text: self.emit(CallDelta(cell, text)),
+                         on_cancel=lambda: self._matrix_done(planned, call))
+        self._matrix_done(planned, call)
+
+    def _matrix_done(self, planned: PlannedCall, call: Call, cached_from: int | None = None) -> None:
+        results = self._checks(planned, call) if call.status == "ok" else []
+        self.writer.save(CallRecord(
+            call, case_index=planned.cell.case_index, cached_from_call_id=cached_from,
+            checks=[LoggedCheck(r.check_name, r.passed, r.score, r.reason) for r in results],
+        ))
+        self._count(call)
+        self.emit(CallFinished(planned.cell, call, results, cached=cached_from is not None))
+        if call.status == "ok":
+            self.on_success(planned, call)
+        self.on_cost(call.cost_usd)
+
+    def _checks(self, planned: PlannedCall, call: Call) -> list[CheckResult]:
+        results = []
+        for check, name in zip(self.plan.checks, self.plan.check_names):
+            if check.type == "judge":
+                continue  # graded later, by its own call
+            try:
+                results.append(run_check(check, call.response_text, planned.case, name=name))
+            except CheckConfigError as exc:  # never counted against the variant
+                if str(exc) not in self.warnings:
+                    self.warnings.append(str(exc))
+        return results
+
+    # ----- judge calls -------------------------------------------------------------------------
+
+    async def judge_call(self, work: JudgeWork, client: ProviderClient) -> None:
+        provider, model = self.plan.judge_target(work.judge, work.planned.variant)
+        request = judge_request(work.judge, model, work.call.response_text, work.planned.case)
+        body = wire_body(provider, request)
+        key = cache_key(provider, model, body, 0)
+        call = started_call(
+            provider=provider.name, model=model, request=body, params=dict(request.params),
+            run_id=self.run_id, experiment_id=self.experiment_id,
+            variant_name=f"{JUDGE_LABEL}{work.judge.name}", case_vars=dict(work.planned.case.vars),
+            test_case_id=work.planned.case.id, sample_index=work.planned.cell.sample_index,
+            cache_key=key,
+        )
+        cached_from = None
+        # Asked on the writer's connection, behind everything queued: an identical judge request
+        # made earlier in this same run is found too.
+        row = None if self.no_cache else (await asyncio.wrap_future(
+            self.writer.submit(lambda store: store.cached_calls([key])))).get(key)
+        if row is not None:
+            from_cache(call, row)
+            cached_from = row["id"]
+        else:
+            await self._send(call, client, request,
+                             started=CallStarted(work.planned.cell, provider.name, model,
+                                                 judge=work.judge.name),
+                             on_delta=None, on_cancel=lambda: self._judge_done(work, call, None))
+        self._judge_done(work, call, cached_from)
+
+    def _judge_done(self, work: JudgeWork, call: Call, cached_from: int | None) -> None:
+        self.writer.save(CallRecord(call, case_index=work.planned.cell.case_index,
+                                    judged=work.call, cached_from_call_id=cached_from))
+        result = None
+        if call.status == "ok":
+            result = parse_judge_reply(work.judge.check, call.response_text, name=work.judge.name)
+            self.writer.save(CheckRecord(work.call, [LoggedCheck(
+                result.check_name, result.passed, result.score, result.reason, judge_call=call)]))
+        self._count(call)
+        self.emit(JudgeFinished(work.planned.cell, work.judge.name, call, result))
+        self.on_cost(call.cost_usd)
+
+    # ----- sending -----------------------------------------------------------------------------
+
+    async def _send(
+        self,
+        call: Call,
+        client: ProviderClient,
+        request: ChatRequest,
+        *,
+        started: CallStarted,
+        on_delta: Callable[[str], None] | None,
+        on_cancel: Callable[[], None],
+    ) -> None:
+        """Send one request and fill `call` with the outcome. If the task is cancelled, the
+        call is recorded as cancelled (`on_cancel`) before the cancellation goes on."""
+        blocked = (self._blocked.get((call.provider, None))
+                   or self._blocked.get((call.provider, call.model)))
+        if blocked is not None:
+            failed(call, blocked, not_sent=True)
+            return
+        self.emit(started)
+        parts: list[str] = []
+
+        def delta(text: str) -> None:
+            parts.append(text)
+            if on_delta is not None:
+                on_delta(text)
+
+        began = time.monotonic()
+        try:
+            result = await client.complete(request, on_delta=delta)
+        except asyncio.CancelledError:
+            was_cancelled(call, "".join(parts), began)
+            on_cancel()
+            raise
+        except ProviderError as error:
+            failed(call, error, began, free=client.config.is_local)
+            if isinstance(error, (AuthError, QuotaExceeded)):
+                self._blocked.setdefault((call.provider, None), error)
+            elif isinstance(error, ModelNotFound):
+                self._blocked.setdefault((call.provider, call.model), error)
+        else:
+            succeeded(call, result)
+
+    def _count(self, call: Call) -> None:
+        self.counts["calls"] += 1
+        self.counts["errors"] += call.status == "error"
+        self.counts["cached"] += call.cached
+
+
+# ----- what each outcome records -----------------------------------------------------------------
+
+
+def started_call(**fields: Any) -> Call:
+    """A call about to be sent (status pending), stamped with its start time."""
+    return Call(started_at=now_iso(), **fields)
+
+
+def succeeded(call: Call, result: ChatResult) -> None:
+    call.status = "ok"
+    call.response_text = result.text
+    call.finish_reason = result.finish_reason
+    call.usage = result.usage
+    call.raw_usage = result.raw_usage
+    call.latency_ms = result.latency_ms
+    call.ttft_ms = result.ttft_ms
+    call.cost_usd = result.cost_usd
+    call.request = result.request_body  # what was really sent, provider defaults included
+    call.finished_at = now_iso()
+
+
+def failed(call: Call, error: ProviderError, started: float | None = None, *,
+           not_sent: bool = False, free: bool = False) -> None:
+    """A typed provider error; `not_sent` when an earlier call's error made sending pointless,
+    `free` for a model on this machine."""
+    call.status = "error"
+    call.error_type = error.error_type
+    call.error_message = f"Not sent: {error.message}" if not_sent else error.message
+    call.response_text = "" if not_sent else error.partial_text
+    call.latency_ms = None if started is None else (time.monotonic() - started) * 1000
+    # Unknown, not free: a failed call may still have been billed (unless never sent, or local).
+    call.cost_usd = 0.0 if not_sent or free else None
+    call.finished_at = now_iso()
+
+
+def was_cancelled(call: Call, partial_text: str, started: float) -> None:
+    error = cancelled(call.provider, partial_text)
+    call.status = "cancelled"
+    call.error_type = error.error_type
+    call.error_message = error.message
+    call.response_text = partial_text
+    call.latency_ms = (time.monotonic() - started) * 1000
+    call.finished_at = now_iso()
+
+
+def from_cache(call: Call, row: dict[str, Any]) -> None:
+    """Answer `call` with a logged reply to the identical request.
+
+    Usage and latency describe the reply as it was made; the cost is 0 because nothing was spent
+    this time (the original call, linked by cached_from_call_id, carries what it cost).
+    """
+    logged = call_from_row(row)
+    call.status = "ok"
+    call.response_text = logged.response_text
+    call.finish_reason = logged.finish_reason
+    call.usage = logged.usage
+    call.raw_usage = logged.raw_usage
+    call.latency_ms = logged.latency_ms
+    call.ttft_ms = logged.ttft_ms
+    call.cost_usd = 0.0
+    call.request = logged.request
+    call.cached = True
+    call.finished_at = now_iso()

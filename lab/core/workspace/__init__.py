@@ -1,0 +1,10 @@
+"""The workspace: one SQLite file holding projects, providers (never keys), runs, every logged
+call, judgements and saved datasets — and the only package that knows table names.
+
+`store` (the `Store`, composed of query mixins: `projects`, `runs`, `history`, `judgements`),
+`rows` (model objects <-> rows), `migrations`, `errors`, `thread` (one thread that owns the store
+for the GUI), `call_writer` (one batched writer for runs), `location` (where the workspace lives,
+the sample project), `providers` (the providers a workspace knows).
+
+May import: `model`, `experiment` (to install the sample), `providers`, `runtime`.
+"""

@@ -1,0 +1,62 @@
+"""Where the workspace lives, and opening it with the sample project on first start.
+
+Order of precedence: an explicit `--db PATH`, then the `LAB_HOME` environment variable (a folder
+holding `workspace.db`), then the platform's data directory (on Linux
+`~/.local/share/prompt-lab/workspace.db`).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+from lab.core.experiment import file as experiment_file
+from lab.core.runtime.resources import resource_path
+from lab.core.workspace.store import Store, open_workspace
+
+WORKSPACE_FILENAME = "workspace.db"
+SAMPLE_FILE = "sample/support-replies.toml"
+LAST_PROJECT_KEY = "last_project_id"
+
+
+def lab_home() -> Path:
+    """The folder for the default workspace and the user's own files (price table, settings)."""
+    env = os.environ.get("LAB_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(user_data_dir("prompt-lab", appauthor=False))
+
+
+def default_workspace_path(db: str | Path | None = None) -> Path:
+    if db:
+        return Path(db).expanduser()
+    return lab_home() / WORKSPACE_FILENAME
+
+
+def open_default_workspace(db: str | Path | None = None, *, with_sample: bool = True) -> Store:
+    """Open the workspace; an empty one gets the sample project so a newcomer sees what it's for."""
+    store = open_workspace(default_workspace_path(db))
+    if with_sample and not store.list_projects():
+        install_sample(store)
+    return store
+
+
+def install_sample(store: Store) -> int:
+    """Add the sample support-reply project to the workspace and make it the open one."""
+    path = resource_path(SAMPLE_FILE)
+    spec = experiment_file.load(path)
+    project_id = store.save_project(spec.project)
+    store.set_meta(LAST_PROJECT_KEY, str(project_id))
+    return project_id
+
+
+def current_project_id(store: Store) -> int | None:
+    """The project the user had open last, or the newest one."""
+    remembered = store.get_meta(LAST_PROJECT_KEY)
+    projects = store.list_projects()
+    ids = {p["id"] for p in projects}
+    if remembered and remembered.isdigit() and int(remembered) in ids:
+        return int(remembered)
+    return projects[0]["id"] if projects else None

@@ -1,0 +1,303 @@
+"""The workspace schema, as an ordered list of named migrations.
+
+Every open applies whatever is pending, in order, each in its own transaction (sqlite-utils'
+`Migrations`). A migration only ever adds: new tables, new columns, new indexes. Nothing is
+renamed or dropped, so a database written by an older version always opens, and the code
+that reads rows never meets a column it doesn't expect.
+
+`SCHEMA_VERSION` is the number of migrations and is also written to `PRAGMA user_version`, so a
+version of the app can tell at a glance that a database is newer than it understands and refuse it
+before touching anything (see store.open_workspace).
+
+Only the workspace package (and export.datasets) knows table names.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("prompt-lab")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """The first schema: everything the brief asks the workspace to hold."""
+    db.executescript(
+        """
+        -- A project is what the workbench edits: variants, a user-message template, cases, checks.
+        CREATE TABLE projects (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            user_template TEXT NOT NULL DEFAULT '{{input}}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE variants (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL,
+            model TEXT NOT NULL DEFAULT '',
+            system TEXT NOT NULL DEFAULT '',
+            params_json TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_variants_project ON variants(project_id, position);
+
+        -- Few-shot examples belong to a variant, so "duplicate B, change one example" works.
+        CREATE TABLE examples (
+            id INTEGER PRIMARY KEY,
+            variant_id INTEGER NOT NULL REFERENCES variants(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL DEFAULT 0,
+            input TEXT NOT NULL DEFAULT '',
+            output TEXT NOT NULL DEFAULT '',
+            note TEXT NOT NULL DEFAULT '',
+            enabled INTEGER NOT NULL DEFAULT 1,
+            source_call_id INTEGER REFERENCES calls(id) ON DELETE SET NULL
+        );
+        CREATE INDEX idx_examples_variant ON examples(variant_id, position);
+
+        CREATE TABLE test_cases (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL DEFAULT 0,
+            label TEXT NOT NULL DEFAULT '',
+            vars_json TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_test_cases_project ON test_cases(project_id, position);
+
+        CREATE TABLE checks (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL DEFAULT 0,
+            name TEXT NOT NULL DEFAULT '',
+            type TEXT NOT NULL,
+            config_json TEXT NOT NULL DEFAULT '{}'
+        );
+
+        -- Provider definitions the user configured in the app. Never a key: keys live in the
+        -- operating system's keyring or in environment variables.
+        CREATE TABLE providers (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            config_json TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- The exact prompt a call used, frozen and de-duplicated by content hash.
+        CREATE TABLE prompt_versions (
+            id INTEGER PRIMARY KEY,
+            hash TEXT NOT NULL UNIQUE,
+            variant_id INTEGER REFERENCES variants(id) ON DELETE SET NULL,
+            system TEXT NOT NULL DEFAULT '',
+            user_template TEXT NOT NULL DEFAULT '',
+            examples_json TEXT NOT NULL DEFAULT '[]',
+            created_at TEXT NOT NULL
+        );
+
+        -- An experiment is a frozen description of a matrix (from the GUI or a TOML file);
+        -- a run is one execution of it (a resumed run keeps its id).
+        CREATE TABLE experiments (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER REFERENCES projects(id) ON DELETE SET NULL,
+            name TEXT NOT NULL,
+            source TEXT NOT NULL DEFAULT '',
+            config_json TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL
+        );
+
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+            status TEXT NOT NULL DEFAULT 'running',
+            samples INTEGER NOT NULL DEFAULT 1,
+            settings_json TEXT NOT NULL DEFAULT '{}',
+            planned_calls INTEGER NOT NULL DEFAULT 0,
+            estimated_cost_usd REAL,
+            budget_usd REAL,
+            started_at TEXT NOT NULL,
+            finished_at TEXT
+        );
+
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY,
+            run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+            experiment_id INTEGER REFERENCES experiments(id) ON DELETE SET NULL,
+            variant_id INTEGER REFERENCES variants(id) ON DELETE SET NULL,
+            variant_name TEXT,
+            prompt_version_id INTEGER REFERENCES prompt_versions(id),
+            test_case_id INTEGER REFERENCES test_cases(id) ON DELETE SET NULL,
+            case_vars_json TEXT NOT NULL DEFAULT '{}',
+            sample_index INTEGER NOT NULL DEFAULT 0,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            params_json TEXT NOT NULL DEFAULT '{}',
+            request_json TEXT NOT NULL DEFAULT '{}',
+            cache_key TEXT,
+            cached_from_call_id INTEGER REFERENCES calls(id) ON DELETE SET NULL,
+            status TEXT NOT NULL,
+            response_text TEXT NOT NULL DEFAULT '',
+            finish_reason TEXT,
+            usage_json TEXT,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            cached_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            latency_ms REAL,
+            ttft_ms REAL,
+            cost_usd REAL,
+            error_type TEXT,
+            error_message TEXT,
+            started_at TEXT,
+            finished_at TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_calls_created ON calls(created_at DESC, id DESC);
+        CREATE INDEX idx_calls_run ON calls(run_id, variant_name, test_case_id, sample_index);
+        CREATE INDEX idx_calls_cache ON calls(cache_key) WHERE cache_key IS NOT NULL;
+        CREATE INDEX idx_calls_experiment ON calls(experiment_id);
+        CREATE INDEX idx_calls_status ON calls(status);
+
+        CREATE TABLE check_results (
+            id INTEGER PRIMARY KEY,
+            call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+            check_name TEXT NOT NULL,
+            passed INTEGER NOT NULL,
+            score REAL,
+            reason TEXT NOT NULL DEFAULT '',
+            judge_call_id INTEGER REFERENCES calls(id) ON DELETE SET NULL
+        );
+        CREATE INDEX idx_check_results_call ON check_results(call_id);
+
+        CREATE TABLE ratings (
+            call_id INTEGER PRIMARY KEY REFERENCES calls(id) ON DELETE CASCADE,
+            thumbs INTEGER CHECK (thumbs IN (-1, 1)),
+            score INTEGER CHECK (score BETWEEN 1 AND 5),
+            note TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL
+        );
+
+        CREATE TABLE tags (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            kind TEXT NOT NULL DEFAULT 'failure-mode'
+        );
+
+        CREATE TABLE call_tags (
+            call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+            tag_id INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+            PRIMARY KEY (call_id, tag_id)
+        );
+        CREATE INDEX idx_call_tags_tag ON call_tags(tag_id);
+
+        -- A blind comparison: left/right is the order the user saw (randomised), so the record
+        -- can show later that the order did not decide the outcome.
+        CREATE TABLE pairwise_judgements (
+            id INTEGER PRIMARY KEY,
+            left_call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+            right_call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+            winner TEXT NOT NULL CHECK (winner IN ('left', 'right', 'tie')),
+            note TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX idx_pairwise_left ON pairwise_judgements(left_call_id);
+        CREATE INDEX idx_pairwise_right ON pairwise_judgements(right_call_id);
+
+        CREATE TABLE datasets (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '',
+            licence TEXT NOT NULL DEFAULT '',
+            selection_json TEXT NOT NULL DEFAULT '{}',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- Outputs picked (or excluded) by hand, on top of the dataset's saved selection.
+        CREATE TABLE dataset_picks (
+            dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+            call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+            included INTEGER NOT NULL DEFAULT 1,
+            PRIMARY KEY (dataset_id, call_id)
+        );
+
+        -- Documents attached for retrieval-augmented context, cut into chunks.
+        CREATE TABLE documents (
+            id INTEGER PRIMARY KEY,
+            project_id INTEGER REFERENCES projects(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            text TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE chunks (
+            id INTEGER PRIMARY KEY,
+            document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL
+        );
+        CREATE TABLE call_chunks (
+            call_id INTEGER NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            rank INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (call_id, chunk_id)
+        );
+
+        -- Small key/value facts about the workspace (e.g. which project was open last).
+        CREATE TABLE workspace_meta (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
+@migrations()
+def m002_full_text_search(db: Database) -> None:
+    """Full-text search over outputs, requests and prompts, kept current by triggers.
+
+    External-content FTS5 tables index the text without storing a second copy of it.
+    """
+    db["calls"].enable_fts(
+        ["response_text", "request_json", "variant_name", "model", "error_message"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="porter",
+    )
+    db["prompt_versions"].enable_fts(
+        ["system", "user_template", "examples_json"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="porter",
+    )
+
+
+@migrations()
+def m003_run_cells(db: Database) -> None:
+    """Where each call sits in its run's matrix, so a run can be resumed and summarised.
+
+    `case_index` is the test case's row in the experiment (calls from an experiment file have no
+    test_cases row to point at). `judged_call_id` marks an LLM-judge call and names the call it
+    graded: judge calls are logged like any other call but are never a cell of the matrix.
+    """
+    db.executescript(
+        """
+        ALTER TABLE calls ADD COLUMN case_index INTEGER;
+        ALTER TABLE calls ADD COLUMN judged_call_id INTEGER REFERENCES calls(id) ON DELETE SET NULL;
+        CREATE INDEX idx_calls_run_cell ON calls(run_id, variant_name, case_index, sample_index);
+        CREATE INDEX idx_calls_judged ON calls(judged_call_id) WHERE judged_call_id IS NOT NULL;
+        """
+    )
+
+
+def migration_names() -> list[str]:
+    return [m.name for m in migrations._migrations]
+
+
+SCHEMA_VERSION = len(migration_names())

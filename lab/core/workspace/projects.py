@@ -1,0 +1,244 @@
+"""The store's projects: variants, examples, test cases and checks as the user edits them, the
+providers they configured (never a key), and every distinct prompt a variant has had.
+
+Mixed into `Store` (callers write `store.load_project(1)`); like the rest of the workspace package
+it is one of the few places that know table names.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from lab.core.model import Check, Example, Project, PromptVersion, TestCase, Variant
+from lab.core.workspace.errors import WorkspaceError
+from lab.core.workspace.rows import dumps, now_iso
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+    from pathlib import Path
+
+    from sqlite_utils import Database
+
+
+class Projects:
+    """Project, provider and prompt-version tables; mixed into `Store`."""
+
+    db: Database
+    path: Path | None
+
+    if TYPE_CHECKING:
+        def transaction(self) -> AbstractContextManager[None]: ...  # provided by Store
+
+    # ----------------------------------------------------------------- projects
+
+    def list_projects(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT p.id, p.name, p.description, p.updated_at,"
+                " (SELECT count(*) FROM variants v WHERE v.project_id = p.id) AS variants,"
+                " (SELECT count(*) FROM test_cases t WHERE t.project_id = p.id) AS cases"
+                " FROM projects p ORDER BY p.updated_at DESC, p.id DESC"
+            )
+        )
+
+    def save_project(self, project: Project) -> int:
+        """Write a project with everything in it, in one transaction.
+
+        Children are matched by id: existing rows are updated in place (so logged calls keep
+        pointing at their variant and test case), new ones inserted, removed ones deleted. Ids
+        are assigned back onto the objects; order in the lists becomes the stored order.
+        """
+        stamp = now_iso()
+        with self.transaction():
+            row = {
+                "name": project.name,
+                "description": project.description,
+                "user_template": project.user_template,
+                "updated_at": stamp,
+            }
+            if project.id is None:
+                row["created_at"] = stamp
+                project.id = self.db["projects"].insert(row).last_pk
+            else:
+                self.db["projects"].update(project.id, row)
+            self._sync(
+                "variants", "project_id", project.id, project.variants,
+                lambda v, pos: {
+                    "name": v.name, "model": v.model, "system": v.system,
+                    "params_json": dumps(v.params), "updated_at": stamp,
+                },
+                created={"created_at": stamp},
+            )
+            for variant in project.variants:
+                self._sync(
+                    "examples", "variant_id", variant.id, variant.examples,
+                    lambda e, pos: {
+                        "input": e.input, "output": e.output, "note": e.note,
+                        "enabled": int(e.enabled),
+                    },
+                )
+            self._sync(
+                "test_cases", "project_id", project.id, project.cases,
+                lambda c, pos: {"label": c.label, "vars_json": dumps(c.vars)},
+                created={"created_at": stamp},
+            )
+            self._sync(
+                "checks", "project_id", project.id, project.checks,
+                lambda c, pos: {"name": c.name, "type": c.type, "config_json": dumps(c.config)},
+            )
+        return project.id
+
+    def save_variant(self, project_id: int, variant: Variant) -> None:
+        """Autosave of one variant's prompt, model, parameters and examples."""
+        stamp = now_iso()
+        with self.transaction():
+            row = {
+                "name": variant.name, "model": variant.model, "system": variant.system,
+                "params_json": dumps(variant.params), "updated_at": stamp,
+            }
+            if variant.id is None:
+                count = self.db.execute(
+                    "SELECT count(*) FROM variants WHERE project_id = ?", [project_id]
+                ).fetchone()[0]
+                variant.id = self.db["variants"].insert(
+                    {**row, "project_id": project_id, "position": count, "created_at": stamp}
+                ).last_pk
+            else:
+                self.db["variants"].update(variant.id, row)
+            self._sync(
+                "examples", "variant_id", variant.id, variant.examples,
+                lambda e, pos: {
+                    "input": e.input, "output": e.output, "note": e.note,
+                    "enabled": int(e.enabled),
+                },
+            )
+            self.db["projects"].update(project_id, {"updated_at": stamp})
+
+    def save_user_template(self, project_id: int, template: str) -> None:
+        with self.transaction():
+            self.db["projects"].update(
+                project_id, {"user_template": template, "updated_at": now_iso()}
+            )
+
+    def _sync(self, table, parent_col, parent_id, items, to_row, created=None) -> None:
+        """Make the child rows of one parent equal to `items`, matching by id."""
+        keep = [item.id for item in items if item.id is not None]
+        placeholders = ",".join("?" * len(keep))
+        sql = f"DELETE FROM {table} WHERE {parent_col} = ?"
+        if keep:
+            sql += f" AND id NOT IN ({placeholders})"
+        self.db.execute(sql, [parent_id, *keep])
+        for pos, item in enumerate(items):
+            row = {**to_row(item, pos), "position": pos}
+            if item.id is None:
+                item.id = self.db[table].insert(
+                    {**row, parent_col: parent_id, **(created or {})}
+                ).last_pk
+            else:
+                self.db[table].update(item.id, row)
+
+    def load_project(self, project_id: int) -> Project:
+        row = self.db.execute(
+            "SELECT id, name, description, user_template FROM projects WHERE id = ?", [project_id]
+        ).fetchone()
+        if row is None:
+            raise WorkspaceError(f"No project with id {project_id} in {self.path}.")
+        project = Project(id=row[0], name=row[1], description=row[2], user_template=row[3])
+        for v in self.db.query(
+            "SELECT * FROM variants WHERE project_id = ? ORDER BY position, id", [project_id]
+        ):
+            variant = Variant(
+                id=v["id"],
+                name=v["name"],
+                model=v["model"],
+                system=v["system"],
+                params=json.loads(v["params_json"]),
+            )
+            variant.examples = [
+                Example(
+                    id=e["id"],
+                    input=e["input"],
+                    output=e["output"],
+                    note=e["note"],
+                    enabled=bool(e["enabled"]),
+                )
+                for e in self.db.query(
+                    "SELECT * FROM examples WHERE variant_id = ? ORDER BY position, id", [v["id"]]
+                )
+            ]
+            project.variants.append(variant)
+        project.cases = [
+            TestCase(id=c["id"], label=c["label"], vars=json.loads(c["vars_json"]))
+            for c in self.db.query(
+                "SELECT * FROM test_cases WHERE project_id = ? ORDER BY position, id", [project_id]
+            )
+        ]
+        project.checks = [
+            Check(id=c["id"], name=c["name"], type=c["type"], config=json.loads(c["config_json"]))
+            for c in self.db.query(
+                "SELECT * FROM checks WHERE project_id = ? ORDER BY position, id", [project_id]
+            )
+        ]
+        return project
+
+    # ----------------------------------------------------------------- providers (never keys)
+
+    def save_provider(self, name: str, kind: str, config: dict[str, Any]) -> None:
+        stamp = now_iso()
+        with self.transaction():
+            existing = self.db.execute("SELECT id FROM providers WHERE name = ?", [name]).fetchone()
+            row = {"name": name, "kind": kind, "config_json": dumps(config), "updated_at": stamp}
+            if existing:
+                self.db["providers"].update(existing[0], row)
+            else:
+                self.db["providers"].insert({**row, "created_at": stamp})
+
+    def list_providers(self) -> list[dict[str, Any]]:
+        return [
+            {"name": r["name"], "kind": r["kind"], **json.loads(r["config_json"])}
+            for r in self.db.query("SELECT * FROM providers ORDER BY name")
+        ]
+
+    def delete_provider(self, name: str) -> None:
+        with self.transaction():
+            self.db.execute("DELETE FROM providers WHERE name = ?", [name])
+
+    # ----------------------------------------------------------------- prompt versions
+
+    def prompt_version_id(self, version: PromptVersion, variant_id: int | None = None) -> int:
+        """The id of this exact prompt text, stored once however often it is run."""
+        digest = version.content_hash()
+        row = self.db.execute("SELECT id FROM prompt_versions WHERE hash = ?", [digest]).fetchone()
+        if row:
+            return row[0]
+        with self.transaction():
+            return self.db["prompt_versions"].insert(
+                {
+                    "hash": digest,
+                    "variant_id": variant_id,
+                    "system": version.system,
+                    "user_template": version.user_template,
+                    "examples_json": dumps(
+                        [
+                            {"input": e.input, "output": e.output, "note": e.note,
+                             "enabled": e.enabled}
+                            for e in version.examples
+                        ]
+                    ),
+                    "created_at": now_iso(),
+                }
+            ).last_pk
+
+    def load_prompt_version(self, version_id: int) -> PromptVersion:
+        row = self.db.execute(
+            "SELECT system, user_template, examples_json FROM prompt_versions WHERE id = ?",
+            [version_id],
+        ).fetchone()
+        if row is None:
+            raise WorkspaceError(f"No prompt version {version_id} in {self.path}.")
+        return PromptVersion(
+            system=row[0],
+            user_template=row[1],
+            examples=[Example(**e) for e in json.loads(row[2])],
+        )

@@ -1,0 +1,70 @@
+"""Which providers the lab knows: the built-in four, plus the ones the user configured.
+
+Built-ins mean a newcomer can write `openai/gpt-4o-mini` and only needs a key. A provider the user
+saves under the same name replaces the built-in one. Definitions live in the workspace's
+`providers` table (never a key); experiment files can add their own inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from lab.core.providers import keys
+from lab.core.providers.base import KINDS, ProviderConfig
+from lab.core.providers.client import ProviderClient
+from lab.core.providers.errors import ProviderError
+from lab.core.workspace.store import Store
+
+BUILT_IN = ("openai", "anthropic", "gemini", "ollama")
+
+
+def built_in_providers() -> list[ProviderConfig]:
+    return [ProviderConfig(name=kind, kind=kind) for kind in BUILT_IN if kind in KINDS]
+
+
+def config_from_row(row: dict[str, Any]) -> ProviderConfig:
+    return ProviderConfig.from_dict(row)
+
+
+def configured_providers(store: Store | None = None,
+                         inline: Iterable[ProviderConfig] = ()) -> list[ProviderConfig]:
+    """Built-ins, overridden by the workspace's providers, overridden by inline definitions."""
+    by_name = {c.name: c for c in built_in_providers()}
+    if store is not None:
+        for row in store.list_providers():
+            by_name[row["name"]] = config_from_row(row)
+    for config in inline:
+        by_name[config.name] = config
+    return list(by_name.values())
+
+
+def save_provider(store: Store, config: ProviderConfig) -> None:
+    data = config.to_dict()
+    name, kind = data.pop("name"), data.pop("kind")
+    store.save_provider(name, kind, data)
+
+
+async def list_models(config: ProviderConfig, key: str | None = None) -> list[str]:
+    """The models a provider offers ("Test connection"). `key` tries a key before it is saved."""
+    lookup = (lambda _config: key) if key else None
+    async with ProviderClient(config, key_lookup=lookup) as client:
+        return sorted(await client.list_models())
+
+
+async def list_all_models(configs: Iterable[ProviderConfig]) -> dict[str, list[str] | str]:
+    """Models per provider for the model picker; a provider that fails maps to its error text.
+
+    Providers with no key (and not local) are skipped without a call: asking would only fail.
+    """
+    usable = [c for c in configs if c.is_local or keys.find_key(c)[1] is not None]
+
+    async def one(config: ProviderConfig) -> list[str] | str:
+        try:
+            return await list_models(config)
+        except ProviderError as exc:
+            return str(exc)
+
+    results = await asyncio.gather(*(one(c) for c in usable))
+    return {c.name: r for c, r in zip(usable, results)}

@@ -1,0 +1,58 @@
+"""One background thread that owns a workspace connection and runs store work in order.
+
+The GUI must never wait on the disk, and a SQLite connection must not be used from two threads at
+once. So every read and write the GUI asks for is submitted here and comes back as a
+`concurrent.futures.Future`; the GUI layer turns completion into a queued Qt signal. Work runs in
+submission order, which also makes "save, then reload" sequences safe without locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from lab.core.workspace.store import Store
+
+T = TypeVar("T")
+
+
+class StoreThread:
+    """Runs `fn(store)` calls one at a time on a dedicated thread."""
+
+    def __init__(self, opener: Callable[[], Store]):
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lab-store")
+        self._store: Store | None = None
+        self._opener = opener
+        self.opened: Future[Store] = self._executor.submit(self._open)
+
+    def _open(self) -> Store:
+        self._store = self._opener()
+        return self._store
+
+    @property
+    def path(self) -> Path | None:
+        return self._store.path if self._store else None
+
+    def submit(self, fn: Callable[[Store], T]) -> Future[T]:
+        def run() -> T:
+            if self._store is None:
+                # The open failed; the same error reaches whoever asked for this work.
+                self.opened.result()
+                raise RuntimeError("workspace is not open")
+            return fn(self._store)
+
+        return self._executor.submit(run)
+
+    def close(self, wait: bool = True) -> None:
+        def shut() -> None:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+        try:
+            self._executor.submit(shut)
+        except RuntimeError:
+            return  # already shut down
+        self._executor.shutdown(wait=wait)
