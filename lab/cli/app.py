@@ -1,0 +1,28 @@
+"""`lab gui` (and `lab` alone, and `prompt-lab`): open the window, or say in one line why not."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from lab.cli.errors import UserError
+
+
+def _has_display() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True  # the user chose a platform (offscreen, xcb, wayland, ...) explicitly
+    if sys.platform in {"win32", "darwin"}:
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    if not _has_display():
+        raise UserError(
+            "No display found (DISPLAY and WAYLAND_DISPLAY are unset). "
+            "Run it on a virtual screen: xvfb-run -a lab gui"
+        )
+    from lab.gui.app import run_app
+
+    return run_app(db=args.db)

@@ -1,0 +1,12 @@
+"""What a `lab` command can end with: a user error (one line, exit 2) and the exit statuses."""
+
+from __future__ import annotations
+
+EXIT_USER_ERROR = 2
+EXIT_RUN_FAILED = 1  # the workspace could not be written during a run
+EXIT_BUDGET = 3  # the budget cap stopped the run; resume it with a higher --budget
+EXIT_CANCELLED = 130  # Ctrl-C, as shells report it
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line, exit status 2."""

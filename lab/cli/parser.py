@@ -1,0 +1,209 @@
+"""Every `lab` command and option, declared with argparse and nothing else.
+
+A command names its handler as "module:function" of this package; `lab.cli.main` imports it only
+after the arguments parsed, so help and usage errors never load the core.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import NoReturn
+
+from lab import APP_NAME, __version__
+from lab.cli.errors import EXIT_USER_ERROR
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (like every other error here), not the whole
+    usage text; subcommands inherit it."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USER_ERROR, f"lab: {message} (see '{self.prog} --help')\n")
+
+
+def _add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
+    # On subcommands the default is SUPPRESS, so `lab --db X workspace` keeps X.
+    parser.add_argument(
+        "--db",
+        metavar="PATH",
+        default=None if top else argparse.SUPPRESS,
+        help="workspace file (default: $LAB_HOME/workspace.db or the platform's data folder)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lab",
+        description=f"{APP_NAME}: edit prompts, A/B test them against your models, log every "
+        "call, export fine-tuning data. Run with no command to open the app.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    _add_db(parser, top=True)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the app (the default)", description="Open the app.")
+    _add_db(gui)
+    gui.set_defaults(handler="app:cmd_gui")
+
+    info = sub.add_parser(
+        "workspace",
+        help="show where the workspace is and what it holds",
+        description="Show the workspace file, its schema version and its projects.",
+    )
+    _add_db(info)
+    info.add_argument("--json", action="store_true", help="print one JSON document")
+    info.set_defaults(handler="workspace:cmd_workspace")
+
+    keys_cmd = sub.add_parser(
+        "keys",
+        help="store API keys in the system keyring",
+        description="API keys live in the operating system's keyring (or in environment "
+        "variables), never in the workspace, settings or logs.",
+    )
+    keys_sub = keys_cmd.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    key_set = keys_sub.add_parser(
+        "set", help="store a key, read from standard input",
+        description="Store the key for PROVIDER in the keyring. The key is read from standard "
+        "input (type or paste it, then Enter), so it never appears in the shell history.",
+    )
+    key_set.add_argument("provider", metavar="PROVIDER", help="provider name, e.g. openai")
+    _add_db(key_set)
+    key_set.set_defaults(handler="keys:cmd_keys_set")
+    key_list = keys_sub.add_parser(
+        "list", help="show which providers have a key (never the key)",
+        description="Show each provider and where its key comes from: keyring, environment, "
+        "or missing.",
+    )
+    _add_db(key_list)
+    key_list.add_argument("--json", action="store_true", help="print one JSON document")
+    key_list.set_defaults(handler="keys:cmd_keys_list")
+    key_delete = keys_sub.add_parser(
+        "delete", help="remove a stored key", description="Remove PROVIDER's key from the keyring.")
+    key_delete.add_argument("provider", metavar="PROVIDER")
+    _add_db(key_delete)
+    key_delete.set_defaults(handler="keys:cmd_keys_delete")
+    _add_run(sub)
+    _add_log(sub)
+    _add_export(sub)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _usd(text: str) -> float:
+    try:
+        value = float(text.removeprefix("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not an amount in USD, e.g. 0.50") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the budget must be more than 0")
+    return value
+
+
+def _add_run(sub: argparse._SubParsersAction) -> None:
+    run = sub.add_parser(
+        "run", help="run an experiment file headless",
+        description="Run every variant over every test case (times --samples) of an experiment "
+        "file, logging each call to the workspace. Shows the estimated calls, tokens and cost "
+        "first, a progress bar on a terminal, and a summary table at the end. Exit status: 0 "
+        "when every call ended (successfully or with a recorded error), 1 when the workspace "
+        "could not be written, 2 for bad input, 3 when the budget stopped the run, 130 when "
+        "cancelled (Ctrl-C; finished calls are kept, and --resume finishes the rest).",
+    )
+    run.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
+    _add_db(run)
+    run.add_argument("--concurrency", type=_positive_int, default=8, metavar="N",
+                     help="calls in flight at once, across providers (default 8; each "
+                     "provider's own limit applies too)")
+    run.add_argument("--samples", type=_positive_int, metavar="N",
+                     help="samples per variant and test case (default: the file's, or 1)")
+    run.add_argument("--no-cache", action="store_true",
+                     help="send every call, even ones the log already has an answer for")
+    run.add_argument("--budget", type=_usd, metavar="USD",
+                     help="stop starting calls once the run has spent this much")
+    run.add_argument("--resume", type=_positive_int, metavar="RUN_ID",
+                     help="finish an earlier run of this experiment: only its missing, failed "
+                     "and cancelled cells are called again")
+    run.add_argument("--yes", "-y", action="store_true",
+                     help="do not ask before running (only asked on a terminal)")
+    run.add_argument("--json", action="store_true",
+                     help="print one JSON document with the per-variant figures")
+    run.set_defaults(handler="run:cmd_run")
+
+
+def _add_log(sub: argparse._SubParsersAction) -> None:
+    log = sub.add_parser("log", help="list logged calls, newest first",
+                         description="List logged calls, newest first, with full-text search "
+                         "over prompts, outputs and errors.")
+    _add_db(log)
+    log.add_argument("--search", metavar="TEXT", help="only calls whose text matches TEXT")
+    log.add_argument("--limit", type=_positive_int, default=20, metavar="N",
+                     help="how many calls to show (default 20)")
+    log.add_argument("--json", action="store_true", help="print one JSON document")
+    log.set_defaults(handler="log:cmd_log")
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    from lab.core.export import describe_formats
+
+    formats = describe_formats()
+    export = sub.add_parser(
+        "export", help="write judged outputs as a fine-tuning dataset",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Write logged outputs (a saved dataset, or a selection given here) in a "
+        "fine-tuning service's or trainer's own format, deduplicated, split into train and "
+        "validation, checked against the target's rules, with a README.md dataset card.\n\n"
+        "Formats:\n" + "\n".join(f"  {name:<15} {text}" for name, text in formats.items()) +
+        "\n\nExit status: 0 written; 2 bad input, empty selection or rule violations "
+        "(nothing written; --force writes anyway).")
+    _add_db(export)
+    export.add_argument("--format", required=True, choices=list(formats), metavar="NAME",
+                        help="target format (listed above)")
+    export.add_argument("--out", required=True, metavar="DIR", help="folder to write into")
+    pick = export.add_argument_group("what to export (rules combine with AND)")
+    pick.add_argument("--dataset", metavar="NAME", help="a dataset saved in the workspace")
+    pick.add_argument("--min-score", type=int, choices=range(1, 6), metavar="N",
+                      help="rated N or better (1-5)")
+    pick.add_argument("--thumbs-up", action="store_true", help="only outputs with a thumbs up")
+    pick.add_argument("--tag", action="append", default=[], metavar="TAG",
+                      help="carries this tag (repeatable)")
+    pick.add_argument("--exclude-tag", action="append", default=[], metavar="TAG",
+                      help="does not carry this tag, e.g. a failure mode (repeatable)")
+    pick.add_argument("--checks-passed", action="store_true", help="every automatic check passed")
+    pick.add_argument("--experiment", action="append", default=[], metavar="NAME")
+    pick.add_argument("--run", action="append", default=[], type=int, metavar="ID")
+    pick.add_argument("--variant", action="append", default=[], metavar="NAME")
+    pick.add_argument("--model", action="append", default=[], metavar="NAME")
+    pick.add_argument("--search", default="", metavar="TEXT", help="full-text search")
+    shape = export.add_argument_group("shape of each example")
+    shape.add_argument("--kind", choices=["sft", "preference"],
+                       help="supervised examples or preference pairs (formats that hold both)")
+    shape.add_argument("--from-ratings", action="store_true",
+                       help="preference pairs from ratings too, not only pairwise judgements")
+    shape.add_argument("--system", choices=["keep", "drop", "replace"], default="keep",
+                       help="keep the system prompt, drop it, or replace it with --short-system")
+    shape.add_argument("--short-system", default="", metavar="TEXT")
+    shape.add_argument("--examples", choices=["auto", "turns", "fold", "drop"], default="auto",
+                       help="few-shot examples as masked turns, folded into the system prompt, "
+                       "or dropped (auto: the best the format allows)")
+    quality = export.add_argument_group("quality")
+    quality.add_argument("--dedup", choices=["whitespace", "exact", "none"], default="whitespace")
+    quality.add_argument("--split", type=float, default=0.9, metavar="FRACTION",
+                         help="share for training; the rest is validation (1.0: no validation)")
+    quality.add_argument("--seed", type=int, default=0, help="seed of the split")
+    quality.add_argument("--base-model", metavar="MODEL", help="model to tune (its token limits)")
+    card = export.add_argument_group("dataset card")
+    card.add_argument("--name", default="", help="dataset name in the card")
+    card.add_argument("--description", default="")
+    card.add_argument("--licence", default="", help="licence field of the card")
+    export.add_argument("--force", action="store_true", help="write even if rules are broken")
+    export.add_argument("--json", action="store_true", help="print one JSON document")
+    export.set_defaults(handler="export:cmd_export")

@@ -1,0 +1,118 @@
+"""`lab run EXPERIMENT.toml`: pre-flight, estimate, a progress bar, the summary; Ctrl-C keeps what
+came back and `--resume` finishes it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+
+from lab.cli import terminal
+from lab.cli.errors import EXIT_BUDGET, EXIT_CANCELLED, EXIT_RUN_FAILED, UserError
+from lab.core.experiment import file as experiment_file
+from lab.core.providers import ProviderClient
+from lab.core.providers.pricing import PriceTable, PriceTableError
+from lab.core.run.plan import PlanError, RunPlan, build_plan, provider_configs
+from lab.core.run.preflight import unknown_models
+from lab.core.run.report import run_report
+from lab.core.run.runner import Runner
+from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.workspace.location import lab_home, open_default_workspace
+from lab.core.workspace.providers import configured_providers
+from lab.core.workspace.store import Store
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        spec = experiment_file.load(args.experiment)
+        prices = PriceTable.load(lab_home() / "prices.toml")
+    except (experiment_file.ExperimentFileError, PriceTableError) as exc:
+        raise UserError(str(exc)) from None
+    options = RunOptions(concurrency=args.concurrency, no_cache=args.no_cache,
+                         budget_usd=args.budget)
+    with open_default_workspace(args.db, with_sample=False) as store:
+        prepared = _prepare(store, spec, args, options, prices)
+        db_path = store.path
+    problems = asyncio.run(_unknown_models(prepared.plan))
+    if problems:
+        raise UserError(problems[0])
+    if prepared.nothing_to_do:
+        print(f"Run {prepared.run_id} is complete; nothing to resume.", file=sys.stderr)
+    else:
+        print("\n".join(terminal.estimate_lines(prepared.estimate, args.budget)), file=sys.stderr)
+        if not args.yes and sys.stdin.isatty() and not _confirm():
+            print("Nothing was sent.", file=sys.stderr)
+            return 0
+        progress = terminal.ProgressBar()
+        runner = Runner(db_path, prepared, on_event=progress.on_event, prices=prices)
+        finished = asyncio.run(_run_until_interrupted(runner))
+        prepared.run_id = finished.run_id
+        for warning in runner.warnings:
+            print(f"lab: warning: {warning}", file=sys.stderr)
+        if finished.status == "failed":
+            print(f"lab: run {finished.run_id} stopped: {finished.message}", file=sys.stderr)
+            return EXIT_RUN_FAILED
+    with open_default_workspace(db_path, with_sample=False) as store:
+        report = run_report(store, prepared.run_id)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print("\n".join(terminal.summary_lines(report)))
+    resume = f"lab run {args.experiment} --resume {report.run_id}"
+    if report.status == "cancelled":
+        print(f"lab: cancelled; finished calls are kept. Finish with: {resume}", file=sys.stderr)
+        return EXIT_CANCELLED
+    if report.status == "budget":
+        print(f"lab: the budget of {terminal.money(args.budget)} was reached. Finish with: "
+              f"{resume} --budget USD", file=sys.stderr)
+        return EXIT_BUDGET
+    return 0
+
+
+def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.Namespace,
+             options: RunOptions, prices: PriceTable) -> PreparedRun:
+    try:
+        providers = provider_configs(spec, configured_providers(store))
+        if args.resume is None:
+            plan = build_plan(spec, providers, samples=args.samples)
+            return prepare_run(store, plan, options, prices, source=str(args.experiment))
+        if args.samples is not None or args.no_cache:
+            raise UserError("--samples and --no-cache are part of the run; they cannot change "
+                            "when resuming (leave them out)")
+        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices)
+    except PlanError as exc:
+        raise UserError(str(exc)) from None
+    if prepared.plan.spec.project != spec.project:
+        raise UserError(
+            f"{args.experiment}: its variants, test cases or checks changed since run "
+            f"{args.resume} started, so it cannot finish that run. Start a new run (leave out "
+            "--resume), or restore the file."
+        )
+    return prepared
+
+
+async def _unknown_models(plan: RunPlan) -> list[str]:
+    clients = {name: ProviderClient(config) for name, config in plan.providers.items()}
+    try:
+        return await unknown_models(plan, clients)
+    finally:
+        await asyncio.gather(*(c.aclose() for c in clients.values()))
+
+
+async def _run_until_interrupted(runner: Runner):
+    # Ctrl-C cancels the run cleanly (calls in flight are logged as cancelled); a second
+    # Ctrl-C while that happens is not needed and is ignored.
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, runner.cancel)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+        pass
+    return await runner.run()
+
+
+def _confirm() -> bool:
+    # The question goes to stderr with the estimate: stdout may be piped (`--json | jq`).
+    print("Run it? [y/N] ", end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip().lower() in ("y", "yes")
