@@ -31,6 +31,11 @@ def _add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
     )
 
 
+def _add_experiment(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--experiment", metavar="EXPERIMENT.toml",
+                        help="also know the providers this experiment file defines")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lab",
@@ -66,8 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Store the key for PROVIDER in the keyring. The key is read from standard "
         "input (type or paste it, then Enter), so it never appears in the shell history.",
     )
-    key_set.add_argument("provider", metavar="PROVIDER", help="provider name, e.g. openai")
+    key_set.add_argument("provider", metavar="PROVIDER",
+                         help="provider name, e.g. openai, or one an experiment file defines")
     _add_db(key_set)
+    _add_experiment(key_set)
     key_set.set_defaults(handler="keys:cmd_keys_set")
     key_list = keys_sub.add_parser(
         "list", help="show which providers have a key (never the key)",
@@ -75,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or missing.",
     )
     _add_db(key_list)
+    _add_experiment(key_list)
     key_list.add_argument("--json", action="store_true", help="print one JSON document")
     key_list.set_defaults(handler="keys:cmd_keys_list")
     key_delete = keys_sub.add_parser(

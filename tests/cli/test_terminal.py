@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 
+from lab.cli.terminal import ProgressBar, estimate_lines, money
 from lab.core.model import Call
 from lab.core.run.events import CallFinished, RunFinished, RunStarted
 from lab.core.run.plan import Cell
 from lab.core.run.preflight import Estimate, EstimateLine
-from lab.cli.terminal import ProgressBar, estimate_lines, money
 
 
 def test_progress_bar_counts_calls_errors_cache_and_money():

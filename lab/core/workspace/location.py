@@ -14,6 +14,7 @@ from platformdirs import user_data_dir
 
 from lab.core.experiment import file as experiment_file
 from lab.core.runtime.resources import resource_path
+from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.store import Store, open_workspace
 
 WORKSPACE_FILENAME = "workspace.db"
@@ -35,9 +36,43 @@ def default_workspace_path(db: str | Path | None = None) -> Path:
     return lab_home() / WORKSPACE_FILENAME
 
 
-def open_default_workspace(db: str | Path | None = None, *, with_sample: bool = True) -> Store:
-    """Open the workspace; an empty one gets the sample project so a newcomer sees what it's for."""
-    store = open_workspace(default_workspace_path(db))
+def check_workspace_path(path: Path, *, create: bool, explicit: bool) -> None:
+    """Refuse, in one line naming the path, a workspace path that cannot be what the user meant.
+
+    A folder is never a workspace. Reading (``create=False``) needs an existing file: a command
+    that only looks must not leave an empty workspace behind a mistyped path. A path the user
+    typed (``explicit``) must be in a folder that exists; only the default location's folders
+    are made on first start.
+    """
+    if path.is_dir():
+        raise WorkspaceError(
+            f"{path} is a folder, not a workspace file; give a file path such as "
+            f"{path / WORKSPACE_FILENAME}."
+        )
+    if not path.exists():
+        if not create:
+            raise WorkspaceError(
+                f"There is no workspace at {path}. Check the path; a workspace is created when "
+                "you open the app or run an experiment with --db."
+            )
+        if explicit and not path.parent.is_dir():
+            raise WorkspaceError(
+                f"The folder {path.parent} does not exist; create it first or give another path "
+                "for the workspace."
+            )
+
+
+def open_default_workspace(
+    db: str | Path | None = None, *, with_sample: bool = True, create: bool = True
+) -> Store:
+    """Open the workspace; an empty one gets the sample project so a newcomer sees what it's for.
+
+    ``create=False`` is for commands that only read: a missing workspace is an error, not a new
+    empty file.
+    """
+    path = default_workspace_path(db)
+    check_workspace_path(path, create=create, explicit=db is not None)
+    store = open_workspace(path)
     if with_sample and not store.list_projects():
         install_sample(store)
     return store
