@@ -80,6 +80,12 @@ class ProviderConfig:
         if not self.base_url:
             self.base_url = DEFAULT_BASE_URLS[self.kind]
         self.base_url = self.base_url.rstrip("/")
+        url = urlsplit(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                f"provider {self.name!r}: base_url must be an http:// or https:// address such as "
+                f"{DEFAULT_BASE_URLS[self.kind]}, not {self.base_url!r}"
+            )
         if self.concurrency < 1:
             raise ValueError(f"provider {self.name!r}: concurrency must be at least 1")
         if isinstance(self.timeouts, dict):

@@ -23,9 +23,10 @@ from typing import Any
 from lab.core.checks import judge
 from lab.core.checks.config import check_names, validate_check
 from lab.core.experiment import template
-from lab.core.experiment.file import ExperimentSpec
+from lab.core.experiment.file import ExperimentSpec, locate
 from lab.core.model import Check, Message, PromptVersion, TestCase, Variant
 from lab.core.providers.base import ChatRequest, ProviderConfig
+from lab.core.providers.params import out_of_range
 from lab.core.providers.registry import family_for
 from lab.core.run.template_problems import TemplateProblem, check_project
 
@@ -104,11 +105,17 @@ def provider_configs(
 ) -> dict[str, ProviderConfig]:
     """The providers an experiment can use: the configured ones, then its own inline ones."""
     found = {c.name: c for c in configured}
+    problems = []
     for name, table in spec.providers.items():
         try:
             found[name] = ProviderConfig.from_dict({"name": name, **table})
         except (TypeError, ValueError) as exc:
-            raise PlanError([f"{spec.where(f'providers.{name}')}: providers.{name}: {exc}"]) from None
+            where = f"providers.{name}"
+            if "base_url" in str(exc) and "base_url" in table:
+                where += ".base_url"
+            problems.append(f"{spec.where(where)}: {where}: {exc}")
+    if problems:
+        raise PlanError(problems)
     return found
 
 
@@ -213,6 +220,7 @@ def _problems(spec: ExperimentSpec, providers: dict[str, ProviderConfig], sample
     for variant in project.variants:
         where = f"variants[{index[variant.name]}].model"
         problems += _unknown_provider(spec, providers, variant.model, where)
+        problems += _parameter_problems(spec, providers, variant, index[variant.name])
         fmt = variant.params.get("response_format")
         if isinstance(fmt, str) and fmt not in ("json", "json_object", "text"):
             problems.append(
@@ -247,6 +255,26 @@ def _unknown_provider(
         f"{', '.join(sorted(providers))}).{hint} Add it under [providers.{provider}] or in the "
         "app's provider settings."
     ]
+
+
+def _parameter_problems(
+    spec: ExperimentSpec, providers: dict[str, ProviderConfig], variant: Variant, i: int
+) -> list[str]:
+    """Parameters outside the documented range of the variant's API family, each located."""
+    config = providers.get(variant.model.partition("/")[0])
+    if config is None:
+        return []  # reported as an unknown provider
+    found = []
+    for name, message in out_of_range(config.kind, {**config.default_params, **variant.params}):
+        if name in variant.params:
+            # written as the shorthand `temperature = 7`, or inside `params = { ... }`
+            field, at = f"variants[{i}].{name}", f"variants[{i}].{name}"
+            if locate(spec.text, at) == locate(spec.text, f"variants[{i}]"):
+                field, at = f"variants[{i}].params.{name}", f"variants[{i}].params"
+            found.append(f"{spec.where(at)}: {field}: variant '{variant.name}': {message}")
+        else:
+            found.append(f"provider '{config.name}', default parameters: {message}")
+    return found
 
 
 def _field_path(spec: ExperimentSpec, problem: TemplateProblem) -> str:
