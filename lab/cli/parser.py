@@ -106,6 +106,27 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"cannot be negative, not {value}")
+    return value
+
+
+def _pass_rate_floor(text: str):
+    from lab.core.run.gate import (
+        PassRateFloor,  # plain Python: no workspace or network stack
+    )
+
+    try:
+        return PassRateFloor.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _usd(text: str) -> float:
     try:
         value = float(text.removeprefix("$"))
@@ -119,12 +140,18 @@ def _usd(text: str) -> float:
 def _add_run(sub: argparse._SubParsersAction) -> None:
     run = sub.add_parser(
         "run", help="run an experiment file headless",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run every variant over every test case (times --samples) of an experiment "
         "file, logging each call to the workspace. Shows the estimated calls, tokens and cost "
-        "first, a progress bar on a terminal, and a summary table at the end. Exit status: 0 "
-        "when every call ended (successfully or with a recorded error), 1 when the workspace "
-        "could not be written, 2 for bad input, 3 when the budget stopped the run, 130 when "
-        "cancelled (Ctrl-C; finished calls are kept, and --resume finishes the rest).",
+        "first, a progress bar on a terminal, and a summary table at the end.\n\n"
+        "Exit status (for CI):\n"
+        "  0    every call ended without an error and every threshold was met\n"
+        "  1    the workspace could not be written\n"
+        "  2    bad input, or a provider could not be reached (nothing was sent)\n"
+        "  3    the budget stopped the run (--resume finishes it)\n"
+        "  4    calls ended in errors (see --allow-errors, --max-errors)\n"
+        "  5    a threshold was missed (--fail-under, --max-errors)\n"
+        "  130  cancelled with Ctrl-C (finished calls are kept; --resume finishes the rest)",
     )
     run.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
     _add_db(run)
@@ -144,6 +171,18 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
                      help="do not ask before running (only asked on a terminal)")
     run.add_argument("--json", action="store_true",
                      help="print one JSON document with the per-variant figures")
+    gates = run.add_argument_group("CI gates")
+    gates.add_argument("--fail-under", action="append", default=[], type=_pass_rate_floor,
+                       metavar="[VARIANT=]RATE",
+                       help="exit 5 if the pass rate (every check passed) is under RATE: 0.9 or "
+                       "90%% for the whole run, B=0.9 for variant B, *=0.9 for each variant "
+                       "(repeatable)")
+    gates.add_argument("--max-errors", type=_count, metavar="N",
+                       help="allow up to N calls to end in errors; more is exit 5")
+    gates.add_argument("--allow-errors", action="store_true",
+                       help="calls that end in errors do not fail the run (no exit 4)")
+    gates.add_argument("--junit", metavar="FILE",
+                       help="write JUnit XML: one test case per variant, test case and sample")
     run.set_defaults(handler="run:cmd_run")
 
 

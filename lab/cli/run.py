@@ -10,12 +10,21 @@ import signal
 import sys
 
 from lab.cli import terminal
-from lab.cli.errors import EXIT_BUDGET, EXIT_CANCELLED, EXIT_RUN_FAILED, UserError
+from lab.cli.errors import (
+    EXIT_BUDGET,
+    EXIT_CALL_ERRORS,
+    EXIT_CANCELLED,
+    EXIT_RUN_FAILED,
+    EXIT_THRESHOLD,
+    UserError,
+)
 from lab.core.experiment import file as experiment_file
 from lab.core.providers import ProviderClient
 from lab.core.providers.pricing import PriceTable, PriceTableError
+from lab.core.run.gate import Gates, judge
+from lab.core.run.junit import write_junit
 from lab.core.run.plan import PlanError, RunPlan, build_plan, provider_configs
-from lab.core.run.preflight import unknown_models
+from lab.core.run.preflight import ModelCheck, check_models
 from lab.core.run.report import run_report
 from lab.core.run.runner import Runner
 from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
@@ -35,9 +44,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     with open_default_workspace(args.db, with_sample=False) as store:
         prepared = _prepare(store, spec, args, options, prices)
         db_path = store.path
-    problems = asyncio.run(_unknown_models(prepared.plan))
-    if problems:
-        raise UserError(problems[0])
+    models = asyncio.run(_check_models(prepared.plan))
+    if models.problems:
+        raise UserError(models.problems[0])
+    if models.unreachable and not prepared.nothing_to_do:
+        if not args.yes:
+            raise UserError(f"{models.unreachable[0]} Pass --yes to run anyway.")
+        for line in models.unreachable:
+            print(f"lab: warning: {line.removesuffix(' Nothing was sent.')}", file=sys.stderr)
     if prepared.nothing_to_do:
         print(f"Run {prepared.run_id} is complete; nothing to resume.", file=sys.stderr)
     else:
@@ -56,6 +70,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_RUN_FAILED
     with open_default_workspace(db_path, with_sample=False) as store:
         report = run_report(store, prepared.run_id)
+        if args.junit:
+            try:
+                write_junit(store, prepared.run_id, args.junit)
+            except OSError as exc:
+                raise UserError(f"cannot write the JUnit file {args.junit}: {exc.strerror}") from None
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -68,7 +87,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"lab: the budget of {terminal.money(args.budget)} was reached. Finish with: "
               f"{resume} --budget USD", file=sys.stderr)
         return EXIT_BUDGET
-    return 0
+    verdict = judge(report.variants, Gates(args.fail_under, args.max_errors, args.allow_errors))
+    for line in verdict.errors + verdict.missed:
+        print(f"lab: {line}.", file=sys.stderr)
+    if verdict.errors:
+        return EXIT_CALL_ERRORS
+    return EXIT_THRESHOLD if verdict.missed else 0
 
 
 def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.Namespace,
@@ -93,10 +117,10 @@ def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.
     return prepared
 
 
-async def _unknown_models(plan: RunPlan) -> list[str]:
+async def _check_models(plan: RunPlan) -> ModelCheck:
     clients = {name: ProviderClient(config) for name, config in plan.providers.items()}
     try:
-        return await unknown_models(plan, clients)
+        return await check_models(plan, clients)
     finally:
         await asyncio.gather(*(c.aclose() for c in clients.values()))
 

@@ -4,14 +4,9 @@ provider server in this process, and the workspace checked with SQLite afterward
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,9 +17,15 @@ from tests.helpers.fake_provider import (
     FakeProviderServer,
     reply,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-LAB = [sys.executable, "-m", "lab"]
+from tests.helpers.lab_process import (
+    ROOT,
+    lab,
+    ok_calls,
+    rows,
+    start_lab,
+    wait_for,
+    write,
+)
 
 
 @pytest.fixture
@@ -35,48 +36,6 @@ def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
 @pytest.fixture
 def db(tmp_path) -> Path:
     return tmp_path / "workspace.db"
-
-
-def lab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LAB, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, KEY_ENV: API_KEY}, stdin=subprocess.DEVNULL)
-
-
-def start_lab(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*LAB, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True,
-                            env={**os.environ, KEY_ENV: API_KEY})
-
-
-def write(tmp_path: Path, text: str, name: str = "tone.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def rows(db: Path, sql: str, *params) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
-def ok_calls(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        return rows(db, "SELECT count(*) FROM calls WHERE status = 'ok'")[0][0]
-    except sqlite3.OperationalError:  # the schema is still being created
-        return 0
 
 
 def test_run_logs_every_call_and_prints_per_variant_figures(server, db, tmp_path):

@@ -6,9 +6,10 @@ output-token budget (each variant's `max_tokens`, or `ASSUMED_OUTPUT_TOKENS` whe
 set), and prices them with the price table. A model with no price is shown as unknown, never as
 free. LLM-judge calls are estimated too, one per output to be graded.
 
-`unknown_models` asks each provider for its model list and reports models it does not offer,
-before any chat call. A provider that cannot list its models (no key, offline, an endpoint a
-compatible server lacks) is not a problem here: the calls themselves will say what is wrong.
+`check_models` asks each provider for its model list and reports models it does not offer, and
+providers that cannot be reached at all, before any chat call. A provider that answers but
+cannot list its models (no key yet, an endpoint a compatible server lacks) is not a problem
+here: the calls themselves will say what is wrong.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from lab.core.checks import judge
 from lab.core.experiment.template import estimate_messages_tokens
 from lab.core.model import Usage
-from lab.core.providers import ProviderClient, ProviderError
+from lab.core.providers import NetworkError, ProviderClient, ProviderError
 from lab.core.providers.pricing import _VERSION_SUFFIX as VERSION_SUFFIX
 from lab.core.providers.pricing import PriceTable
 from lab.core.run.plan import JUDGE_LABEL, JudgeCheck, PlannedCall, RunPlan
@@ -139,10 +140,23 @@ def _max_tokens(call: PlannedCall) -> int | None:
 # ----- are the models there? ------------------------------------------------------------------
 
 
-async def unknown_models(
+@dataclass
+class ModelCheck:
+    """What asking each provider for its model list found, before anything is sent."""
+
+    problems: list[str] = field(default_factory=list)  # models a provider says it lacks
+    unreachable: list[str] = field(default_factory=list)  # providers that could not be reached
+
+
+async def check_models(
     plan: RunPlan, clients: dict[str, ProviderClient], timeout: float = 10.0
-) -> list[str]:
-    """One line per model a provider says it does not offer (empty when all are there)."""
+) -> ModelCheck:
+    """Ask every provider the plan uses for its models: one line per model it does not offer,
+    and one per provider that cannot be reached at all (connection refused, no route, DNS).
+
+    A provider that answers with an error (no key yet, or no model listing at all) is neither:
+    its calls will say what is wrong.
+    """
     wanted: dict[str, dict[str, str]] = {}  # provider -> model -> where it is named
     for i, variant in enumerate(plan.spec.project.variants, start=1):
         wanted.setdefault(variant.provider, {}).setdefault(
@@ -151,28 +165,31 @@ async def unknown_models(
         if judge_check.model:
             provider, _, model = judge_check.model.partition("/")
             wanted.setdefault(provider, {}).setdefault(model, f"checks[{judge_check.index + 1}].model")
+    found = ModelCheck()
 
     async def listing(name: str) -> list[str] | None:
         try:
             return await asyncio.wait_for(clients[name].list_models(), timeout)
+        except NetworkError as exc:
+            found.unreachable.append(f"{exc.message} Nothing was sent.")
+            return None
         except (ProviderError, TimeoutError):
             return None
 
     names = [n for n in wanted if n in clients]
     listings = await asyncio.gather(*(listing(n) for n in names))
-    problems = []
     for name, offered in zip(names, listings):
         if not offered:
             continue
         for model, where in wanted[name].items():
             if not _offers(offered, model):
                 shown = ", ".join(offered[:8]) + (", …" if len(offered) > 8 else "")
-                problems.append(
+                found.problems.append(
                     f"{plan.spec.where(where)}: {where}: provider '{name}' does not offer a model "
                     f"named '{model}' (it offers: {shown}). Check the spelling, or pull the model "
                     "first on a local server."
                 )
-    return problems
+    return found
 
 
 def _offers(offered: list[str], model: str) -> bool:
