@@ -156,8 +156,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
     _add_db(run)
     run.add_argument("--concurrency", type=_positive_int, default=8, metavar="N",
-                     help="calls in flight at once, across providers (default 8; each "
-                     "provider's own limit applies too)")
+                     help="calls in flight at once (default 8): each provider starts here unless "
+                     "it pins a lower concurrency, and halves on a rate limit")
+    run.add_argument("--max-concurrency", type=_positive_int, metavar="N",
+                     help="let each provider's limit grow up to N while it keeps up without "
+                     "rate limits or slowing down (default: no growth above --concurrency)")
     run.add_argument("--samples", type=_positive_int, metavar="N",
                      help="samples per variant and test case (default: the file's, or 1)")
     run.add_argument("--no-cache", action="store_true",

@@ -39,8 +39,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         prices = PriceTable.load(lab_home() / "prices.toml")
     except (experiment_file.ExperimentFileError, PriceTableError) as exc:
         raise UserError(str(exc)) from None
-    options = RunOptions(concurrency=args.concurrency, no_cache=args.no_cache,
-                         budget_usd=args.budget)
+    options = RunOptions(concurrency=args.concurrency, max_concurrency=args.max_concurrency,
+                         no_cache=args.no_cache, budget_usd=args.budget)
     with open_default_workspace(args.db, with_sample=False) as store:
         prepared = _prepare(store, spec, args, options, prices)
         db_path = store.path

@@ -11,7 +11,13 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from lab.core.analysis.summary import PassRate
-from lab.core.run.events import CallFinished, JudgeFinished, RunFinished, RunStarted
+from lab.core.run.events import (
+    CallFinished,
+    JudgeFinished,
+    ProviderLimit,
+    RunFinished,
+    RunStarted,
+)
 from lab.core.run.preflight import Estimate
 from lab.core.run.report import RunReport
 
@@ -44,6 +50,7 @@ class ProgressBar:
         self.enabled = self.stream.isatty() if enabled is None else enabled
         self.total = self.done = self.errors = self.cached = self.judged = 0
         self.spent = 0.0
+        self.limits: dict[str, int] = {}  # provider -> calls allowed in flight now
         self._drawn = 0.0
 
     def on_event(self, event: Any) -> None:
@@ -57,6 +64,8 @@ class ProgressBar:
         elif isinstance(event, JudgeFinished):
             self.judged += 1
             self.spent += event.call.cost_usd or 0.0
+        elif isinstance(event, ProviderLimit):
+            self.limits[event.provider] = event.limit
         else:
             if isinstance(event, RunFinished) and self.enabled:
                 self._draw()
@@ -78,6 +87,8 @@ class ProgressBar:
         if self.judged:
             parts.append(f"{self.judged} judged")
         parts.append(money(self.spent))
+        if self.limits:  # a rate-limited provider shows here as its limit drops
+            parts.append("in flight ≤ " + ", ".join(f"{name} {n}" for name, n in self.limits.items()))
         line = f"[{'#' * filled}{'.' * (width - filled)}] " + " · ".join(parts)
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()

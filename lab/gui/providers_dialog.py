@@ -86,8 +86,10 @@ class ProvidersDialog(QDialog):
         self.key_env = QLineEdit()
         self.key_env.setPlaceholderText("optional, e.g. MY_SERVER_KEY")
         self.concurrency = QSpinBox()
-        self.concurrency.setRange(1, 256)
-        self.concurrency.setToolTip("Calls in flight at once; the lab slows down by itself on 429s")
+        self.concurrency.setRange(0, 256)
+        self.concurrency.setSpecialValueText("set by the run")  # 0: not pinned
+        self.concurrency.setToolTip("Calls in flight at once, at most; 'set by the run' follows the "
+                                    "run's Concurrency. The lab slows down by itself on 429s")
         self.params = QLineEdit()
         self.params.setPlaceholderText('{"temperature": 0.2, "max_tokens": 512}')
         form = QFormLayout()
@@ -168,7 +170,7 @@ class ProvidersDialog(QDialog):
         self.base_url.setText(config.base_url)
         self.key.clear()
         self.key_env.setText(config.api_key_env or "")
-        self.concurrency.setValue(config.concurrency)
+        self.concurrency.setValue(config.concurrency or 0)
         self.params.setText(json.dumps(config.default_params) if config.default_params else "")
         self.models.clear()
         self.test_status.setText("Lists the models this provider offers, using the settings "
@@ -258,7 +260,7 @@ class ProvidersDialog(QDialog):
         return ProviderConfig(
             name=name, kind=self.kind.currentData(), base_url=url,
             api_key_env=self.key_env.text().strip() or None,
-            concurrency=self.concurrency.value(), default_params=params,
+            concurrency=self.concurrency.value() or None, default_params=params,
             timeouts=base.timeouts if base else Timeouts(),
             max_retries=base.max_retries if base else 4,
         )

@@ -6,7 +6,7 @@ import io
 
 from lab.cli.terminal import ProgressBar, estimate_lines, money
 from lab.core.model import Call
-from lab.core.run.events import CallFinished, RunFinished, RunStarted
+from lab.core.run.events import CallFinished, ProviderLimit, RunFinished, RunStarted
 from lab.core.run.plan import Cell
 from lab.core.run.preflight import Estimate, EstimateLine
 
@@ -23,6 +23,18 @@ def test_progress_bar_counts_calls_errors_cache_and_money():
     last = out.getvalue().split("\r")[-1]
     assert last.startswith("[############............] 2/4 calls · 1 error · $0.2500")
     assert last.endswith("\n")
+
+
+def test_progress_bar_shows_each_providers_limit_as_it_moves():
+    out = io.StringIO()
+    bar = ProgressBar(out, enabled=True)
+    bar.on_event(RunStarted(1, 1, cells=4, to_call=4, from_cache=0, already_done=0, resumed=False))
+    bar.on_event(ProviderLimit("openai", 16, 16))
+    bar.on_event(ProviderLimit("local", 4, 8))
+    bar.on_event(ProviderLimit("openai", 8, 16))  # a rate limit halved it
+    bar._drawn = 0
+    bar.on_event(CallFinished(Cell("A", 0, 0), Call("p", "m", {}, status="ok"), cached=False))
+    assert out.getvalue().split("\r")[-1].endswith("· in flight ≤ openai 8, local 4\033[K")
 
 
 def test_progress_bar_is_silent_when_not_on_a_terminal():

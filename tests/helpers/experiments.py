@@ -30,7 +30,7 @@ def experiment_text(
     *,
     cases: int = 3,
     samples: int = 1,
-    concurrency: int = 4,
+    concurrency: int | None = 4,  # None: the provider pins none, the run decides
     judge: bool = False,
     extra: str = "",
 ) -> str:
@@ -51,7 +51,7 @@ kind = "openai"
 base_url = "{server.base_url("openai")}"
 api_key_env = "{KEY_ENV}"
 local = false
-concurrency = {concurrency}
+{f"concurrency = {concurrency}" if concurrency is not None else ""}
 
 [[variants]]
 name = "A"

@@ -54,6 +54,9 @@ class Timeouts:
     total: float = 600.0
 
 
+DEFAULT_CONCURRENCY = 4  # calls in flight when neither the provider nor the run says
+
+
 @dataclass
 class ProviderConfig:
     """One provider the user configured. Never holds a key: keys live in the keyring or env."""
@@ -62,7 +65,11 @@ class ProviderConfig:
     kind: str
     base_url: str = ""
     api_key_env: str | None = None
-    concurrency: int = 4
+    # Calls in flight: None lets the run decide (`lab run --concurrency`, the window's setting);
+    # a number pins it and caps whatever a run asks for.
+    concurrency: int | None = None
+    # How far the adaptive limit may grow while the provider keeps up; None: no higher than it starts.
+    max_concurrency: int | None = None
     default_params: dict[str, Any] = field(default_factory=dict)
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_retries: int = 4
@@ -86,10 +93,23 @@ class ProviderConfig:
                 f"provider {self.name!r}: base_url must be an http:// or https:// address such as "
                 f"{DEFAULT_BASE_URLS[self.kind]}, not {self.base_url!r}"
             )
-        if self.concurrency < 1:
-            raise ValueError(f"provider {self.name!r}: concurrency must be at least 1")
+        for name in ("concurrency", "max_concurrency"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
+                raise ValueError(f"provider {self.name!r}: {name} must be at least 1 (a whole "
+                                 f"number), not {value!r}")
         if isinstance(self.timeouts, dict):
             self.timeouts = Timeouts(**self.timeouts)
+
+    def limits(self, asked: int | None = None, ceiling: int | None = None) -> tuple[int, int]:
+        """(start, ceiling) of the calls in flight for a run that asks for `asked` (and lets the
+        limit grow to `ceiling`): what the user asked, unless this provider pins a lower number."""
+        start = asked or self.concurrency or DEFAULT_CONCURRENCY
+        top = max(start, self.max_concurrency or ceiling or start)
+        if self.concurrency is not None:
+            start, top = min(start, self.concurrency), min(top, self.concurrency)
+        return start, top
 
     @property
     def is_local(self) -> bool:

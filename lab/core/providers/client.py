@@ -30,6 +30,7 @@ import httpx
 from lab.core.providers import errors, keys, retry
 from lab.core.providers.base import (
     DEFAULT_BASE_URLS,
+    DEFAULT_CONCURRENCY,
     ChatRequest,
     ChatResult,
     ProviderConfig,
@@ -68,7 +69,9 @@ class ProviderClient:
         limiter: AdaptiveLimiter | None = None,
     ) -> None:
         self.config = config
-        self.limiter = limiter or AdaptiveLimiter(config.concurrency)
+        # The config's numbers as they stand (a run passes its own: see ProviderConfig.limits).
+        self.limiter = limiter or AdaptiveLimiter(config.concurrency or DEFAULT_CONCURRENCY,
+                                                  ceiling=config.max_concurrency)
         self.retry_policy = retry_policy or retry.RetryPolicy()
         self._family = family_for(config.kind)
         self._failures = Failures(config, self._family)
@@ -82,7 +85,8 @@ class ProviderClient:
             # Reads are bounded by the first-token/idle watchdog and the total deadline instead.
             timeout=httpx.Timeout(connect=t.connect, read=None, write=t.connect, pool=None),
             limits=httpx.Limits(
-                max_connections=config.concurrency + 2, max_keepalive_connections=config.concurrency
+                max_connections=self.limiter.max_limit + 2,
+                max_keepalive_connections=self.limiter.max_limit,
             ),
             # Proxy settings from the environment must not divert calls to this machine.
             trust_env=not config.is_local,
@@ -152,12 +156,13 @@ class ProviderClient:
                 if not use_limiter:
                     return await attempt(), tries
                 async with self.limiter.slot() as slot:
+                    began = time.monotonic()
                     try:
                         outcome = await attempt()
                     except (RateLimited, ProviderOverloaded):
                         slot.rate_limited()  # the provider asks us to slow down
                         raise
-                    slot.succeeded()
+                    slot.succeeded(time.monotonic() - began)
                     return outcome, tries
             except ProviderError as error:
                 delay = retry.delay_before_retry(error, tries, self.config.max_retries, self.retry_policy)

@@ -69,6 +69,16 @@ class JudgeFinished:
 
 
 @dataclass(frozen=True)
+class ProviderLimit:
+    """How many calls a provider may have in flight now: sent when the run starts and whenever
+    the adaptive limit moves (halved on a rate limit, grown while the provider keeps up)."""
+
+    provider: str
+    limit: int
+    ceiling: int
+
+
+@dataclass(frozen=True)
 class BudgetReached:
     spent_usd: float
     budget_usd: float
@@ -87,5 +97,6 @@ class RunFinished:
     message: str = ""
 
 
-RunEvent = RunStarted | CallStarted | CallDelta | CallFinished | JudgeFinished | BudgetReached | RunFinished
+RunEvent = (RunStarted | CallStarted | CallDelta | CallFinished | JudgeFinished | ProviderLimit
+            | BudgetReached | RunFinished)
 EventCallback = Callable[[RunEvent], None]

@@ -1,9 +1,11 @@
 """The runner: makes a prepared run's calls, grades them, and logs each one as it ends.
 
 Concurrency. One asyncio loop; one `ProviderClient` (one httpx pool, one adaptive limiter) per
-provider; each provider has its own queue and as many workers as its concurrency allows, and
-every call also takes a slot of the run's global limit. A slow or rate-limited provider thus
-never holds up the others' queues.
+provider; each provider has its own queue and as many workers as its limit may grow to, and
+every call also takes a slot of the run's global limit. A provider starts at the run's
+concurrency unless it pins a lower one; its limiter halves on a rate limit and grows back (up to
+`max_concurrency`) while calls succeed. A slow or rate-limited provider thus never holds up the
+others' queues.
 
 Logging. Each call goes to the `CallWriter` the moment it ends, with its check results; the
 writer commits in batches on its own thread. LLM-judge checks are calls too: they go through
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import replace
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
@@ -32,7 +35,13 @@ from lab.core.model import Call
 from lab.core.providers import ProviderClient, ProviderConfig
 from lab.core.providers.pricing import PriceTable
 from lab.core.run.calls import CallMaker, JudgeWork
-from lab.core.run.events import BudgetReached, EventCallback, RunFinished, RunStarted
+from lab.core.run.events import (
+    BudgetReached,
+    EventCallback,
+    ProviderLimit,
+    RunFinished,
+    RunStarted,
+)
 from lab.core.run.plan import JudgeCheck, PlannedCall
 from lab.core.run.setup import PreparedRun, experiment_config
 from lab.core.workspace.call_writer import CallWriter
@@ -117,7 +126,8 @@ class Runner:
         self._loop = asyncio.get_running_loop()
         interrupted = False
         self._all_done = asyncio.Event()
-        self._global = asyncio.Semaphore(self.options.concurrency)
+        self._global = asyncio.Semaphore(
+            max(self.options.concurrency, self.options.max_concurrency or 0))
         await asyncio.to_thread(self._writer.start)
         try:
             self.run_id, experiment_id, versions = await self._on_writer(self._setup)
@@ -178,13 +188,23 @@ class Runner:
         )
         return run_id, experiment_id, versions
 
+    def _client(self, config: ProviderConfig) -> ProviderClient:
+        """The provider's client with the limits of this run: what the run asks for, unless the
+        provider pins a lower number; the limiter's moves are reported as events."""
+        start, ceiling = config.limits(self.options.concurrency, self.options.max_concurrency)
+        client = self._client_factory(replace(config, concurrency=start, max_concurrency=ceiling))
+        limiter = client.limiter
+        limiter.on_change = lambda limit: self._emit(ProviderLimit(config.name, limit, ceiling))
+        self._emit(ProviderLimit(config.name, limiter.limit, limiter.max_limit))
+        return client
+
     async def _execute(self) -> None:
-        clients = {name: self._client_factory(c) for name, c in self.plan.providers.items()}
+        clients = {name: self._client(c) for name, c in self.plan.providers.items()}
         self._queues: dict[str, asyncio.Queue[Any]] = {name: asyncio.Queue() for name in clients}
-        workers = [
-            asyncio.create_task(self._worker(self._queues[name], clients[name]))
-            for name, config in self.plan.providers.items()
-            for _ in range(min(config.concurrency, self.options.concurrency))
+        workers = [  # as many as the limit may grow to; the limiter holds back the rest
+            asyncio.create_task(self._worker(self._queues[name], client))
+            for name, client in clients.items()
+            for _ in range(client.limiter.max_limit)
         ]
         try:
             for planned in self.prepared.work:

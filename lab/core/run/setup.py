@@ -33,7 +33,10 @@ from lab.core.workspace.store import Store
 
 @dataclass
 class RunOptions:
-    concurrency: int = 8  # calls in flight across all providers (each has its own limit too)
+    # Calls in flight: every provider that does not pin its own limit starts here, and the run
+    # as a whole never has more in flight than this (or max_concurrency, when growth is allowed).
+    concurrency: int = 8
+    max_concurrency: int | None = None  # how far the adaptive limits may grow; None: no growth
     no_cache: bool = False  # send every call, even ones the log already has an answer for
     budget_usd: float | None = None  # stop starting calls once the run has spent this much
 
@@ -41,6 +44,9 @@ class RunOptions:
         found = []
         if self.concurrency < 1:
             found.append(f"concurrency must be at least 1 (got {self.concurrency}).")
+        if self.max_concurrency is not None and self.max_concurrency < self.concurrency:
+            found.append(f"max concurrency ({self.max_concurrency}) is below the concurrency the "
+                         f"run starts at ({self.concurrency}); raise it or leave it out.")
         if self.budget_usd is not None and self.budget_usd <= 0:
             found.append(f"the budget must be more than 0 USD (got {self.budget_usd:g}).")
         return found

@@ -6,6 +6,7 @@ import asyncio
 
 from lab.core.model import Message
 from lab.core.providers import AdaptiveLimiter, ChatRequest
+from lab.core.providers.limiter import CAUTION
 
 from tests.core.providers.conftest import make_client
 from tests.helpers.fake_provider import FakeProviderServer, rate_limited
@@ -25,12 +26,48 @@ def test_halves_on_429_once_per_burst_and_recovers_after_successes() -> None:
         assert limiter.limit == 4
         async with limiter.slot() as s:  # a new call that is limited again: 4 -> 2
             s.rate_limited()
-        for _ in range(6):  # two runs of three successes: 2 -> 3 -> 4
+        for _ in range(3):  # three successes: 2 -> 3
             async with limiter.slot() as s:
                 s.succeeded()
+        assert limiter.limit == 3
+        # 4 is where the last rate limit struck: stepping back onto it takes 8 times as long
+        for _ in range(3 * CAUTION - 1):
+            async with limiter.slot() as s:
+                s.succeeded()
+        assert limiter.limit == 3
+        async with limiter.slot() as s:
+            s.succeeded()
         return changes
 
     assert asyncio.run(go()) == [4, 2, 3, 4]
+
+
+def test_grows_from_where_it_starts_up_to_the_ceiling_the_user_sets() -> None:
+    async def go() -> list[int]:
+        changes: list[int] = []
+        limiter = AdaptiveLimiter(2, ceiling=4, recover_after=2, on_change=changes.append)
+        for _ in range(20):
+            async with limiter.slot() as s:
+                s.succeeded(0.1)
+        return changes
+
+    assert asyncio.run(go()) == [3, 4]
+
+
+def test_growth_pauses_while_calls_get_slower() -> None:
+    async def go() -> int:
+        limiter = AdaptiveLimiter(2, ceiling=10, recover_after=1)
+        for _ in range(3):
+            async with limiter.slot() as s:
+                s.succeeded(0.1)  # 2 -> 5 at the best latency seen
+        grown = limiter.limit
+        for _ in range(20):
+            async with limiter.slot() as s:
+                s.succeeded(1.0)  # ten times slower: the server is saturating
+        assert limiter.limit <= grown + 2  # a step or two while the average catches up, no more
+        return limiter.limit
+
+    assert asyncio.run(go()) < 10
 
 
 def test_never_below_one_nor_above_the_configured_limit() -> None:

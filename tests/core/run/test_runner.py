@@ -12,6 +12,7 @@ from lab.core.run.events import (
     CallFinished,
     CallStarted,
     JudgeFinished,
+    ProviderLimit,
     RunFinished,
     RunStarted,
 )
@@ -218,3 +219,25 @@ def test_resume_asks_the_judge_for_verdicts_it_never_gave(server, db):
     assert resumed.calls == 6 and resumed.errors == 0
     with open_workspace(db) as store:
         assert all(c["checks"]["polite"] for c in store.calls_for_run(first.run_id))
+
+
+def test_the_runs_concurrency_applies_to_a_provider_that_pins_none(server, db):
+    server.latency = 0.2
+    events: list = []
+    text = experiment_text(server, cases=16, concurrency=None)
+    finished = run_experiment(text, db, RunOptions(concurrency=16), events=events)
+    assert finished.status == "done" and finished.errors == 0
+    assert server.max_concurrent == 16  # a user who types 16 means 16
+    limits = [e for e in events if isinstance(e, ProviderLimit)]
+    assert limits[0] == ProviderLimit("fake", 16, 16)
+
+
+def test_a_provider_that_pins_its_concurrency_caps_the_run(server, db):
+    server.latency = 0.1
+    text = experiment_text(server, cases=8, concurrency=3)
+    events: list = []
+    finished = run_experiment(text, db, RunOptions(concurrency=16, max_concurrency=32),
+                              events=events)
+    assert finished.status == "done"
+    assert server.max_concurrent == 3
+    assert [e for e in events if isinstance(e, ProviderLimit)][0] == ProviderLimit("fake", 3, 3)
