@@ -107,10 +107,14 @@ class ProviderClient:
 
     # ----- public calls -------------------------------------------------------------------
 
-    async def complete(self, request: ChatRequest, on_delta: OnDelta | None = None) -> ChatResult:
+    async def complete(self, request: ChatRequest, on_delta: OnDelta | None = None,
+                       on_restart: Callable[[], None] | None = None) -> ChatResult:
         """Run one chat call to the end (with retries) and return the normalised result.
 
-        `on_delta` gets each piece of text as it streams (a non-streamed reply: once, whole).
+        `on_delta` gets each piece of text as it streams (a non-streamed reply: once, whole). When
+        an attempt fails after some text had streamed (a cut stream, an error event) and is
+        retried, `on_restart` is called first: what was shown belongs to a reply that will not be
+        finished, and the retry streams its own from the start.
         """
         if self.config.default_params:
             request = replace(request, params={**self.config.default_params, **request.params})
@@ -119,8 +123,20 @@ class ProviderClient:
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
         url = self._family.chat_url(self.config, request)
 
+        shown = False
+
+        def delta(text: str) -> None:
+            nonlocal shown
+            shown = True
+            if on_delta is not None:
+                on_delta(text)
+
         async def attempt() -> tuple[Reply, Progress, str | None]:
-            return await self._chat_attempt(url, headers, content, request, on_delta)
+            nonlocal shown
+            if shown and on_restart is not None:
+                on_restart()
+            shown = False
+            return await self._chat_attempt(url, headers, content, request, delta)
 
         (reply, progress, request_id), retries = await self._with_retries(attempt, use_limiter=True)
         if self._prices is None:

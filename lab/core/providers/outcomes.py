@@ -1,9 +1,10 @@
 """How one attempt ended, in the lab's terms: a `ChatResult`, or a typed, secret-free error.
 
 The client calls these; they hold the rules that must be the same for every family: usage is
-normalised and priced once, an unknown usage means an unknown cost (not zero), any text that had
-already reached the user turns a failure into a non-retryable one carrying the partial text, and
-every body kept for the log is scrubbed of the key first.
+normalised and priced once, an unknown usage means an unknown cost (not zero), a failure after
+some text had streamed carries that partial text (and is retried like any transient fault: a cut
+stream is one; the caller is told to start the reply over), and every body kept for the log is
+scrubbed of the key first.
 """
 
 from __future__ import annotations
@@ -127,8 +128,7 @@ class Failures:
             request_id=request_id_of(headers),
         )
         if progress is not None and progress.parts:
-            error.partial_text = progress.text
-            error.retryable = False  # text already reached the user: no silent retry
+            error.partial_text = progress.text  # kept if the retries run out
         return error
 
     def cut(self, progress: Progress, why: str) -> StreamCut:
@@ -137,7 +137,7 @@ class Failures:
             "the partial text is kept. Run the call again.",
             provider=self.name,
             partial_text=progress.text,
-            retryable=not progress.parts,  # nothing shown yet: safe to try again
+            retryable=True,  # a lost connection is transient: the retry policy decides
         )
 
     def bad_response(self, what: str, raw: str) -> BadResponse:

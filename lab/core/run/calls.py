@@ -208,9 +208,13 @@ class CallMaker:
             if on_delta is not None:
                 on_delta(text)
 
+        def restart() -> None:  # a retry after a cut stream: the cell starts over
+            parts.clear()
+            self.emit(started)
+
         began = time.monotonic()
         try:
-            result = await client.complete(request, on_delta=delta)
+            result = await client.complete(request, on_delta=delta, on_restart=restart)
         except asyncio.CancelledError:
             was_cancelled(call, "".join(parts), began)
             on_cancel()

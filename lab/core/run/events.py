@@ -5,7 +5,9 @@ command line draws a progress bar from them; the GUI's controller re-emits them 
 signals (the core never imports Qt). A callback must be quick: it runs between calls.
 
 For one cell the order is CallStarted, CallDelta..., CallFinished, then (for each LLM-judge
-check on a successful output) JudgeFinished. RunStarted comes first and RunFinished last.
+check on a successful output) JudgeFinished. A retry after a stream was cut mid-reply sends
+CallStarted again: the text shown so far is discarded and the reply starts over. RunStarted comes
+first and RunFinished last.
 """
 
 from __future__ import annotations
