@@ -60,7 +60,8 @@ def test_anthropic_cache_writes_and_reads_have_their_own_prices() -> None:
            "output_tokens": 50}
     counts = normalise("anthropic", raw)
     assert counts.usage.input_tokens == 5100 and counts.usage.cached_tokens == 4000
-    cost = table.cost("anthropic", "claude-sonnet-4-5", counts.usage, cache_write_tokens=counts.cache_write_tokens)
+    assert counts.usage.cache_write_tokens == 1000 and counts.usage.cache_write_1h_tokens == 0
+    cost = table.cost("anthropic", "claude-sonnet-4-5", counts.usage)
     expected = (100 * p.input + 1000 * p.cache_write + 4000 * p.cached_input + 50 * p.output) / 1e6
     assert cost == pytest.approx(expected)
 
