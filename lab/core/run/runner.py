@@ -34,7 +34,7 @@ from lab.core.providers.pricing import PriceTable
 from lab.core.run.calls import CallMaker, JudgeWork
 from lab.core.run.events import BudgetReached, EventCallback, RunFinished, RunStarted
 from lab.core.run.plan import JudgeCheck, PlannedCall
-from lab.core.run.setup import PreparedRun, experiment_config
+from lab.core.run.setup import PreparedRun, experiment_config, refuse_unpriced_budget
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.store import Store, open_workspace
@@ -68,6 +68,7 @@ class Runner:
         writer_batch: int = 200,
         writer_interval: float = 0.05,
     ) -> None:
+        refuse_unpriced_budget(prepared)  # PlanError: prepare_run refuses it first; so does this
         self.prepared = prepared
         self.plan = prepared.plan
         self.options = prepared.options
