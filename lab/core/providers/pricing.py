@@ -10,7 +10,7 @@ One model's entry (every field but input and output may be left out):
 
     [anthropic."claude-haiku-5-5"]
     since = 2026-10-07        # the date this price took effect
-    retires = 2027-06-01      # the provider shuts the model down on this date
+    retires = 2027-06-01      # (hypothetical) the date the provider shuts the model down
     input = 0.10              # prompt tokens not read from or written to a cache
     output = 0.50             # completion tokens, reasoning / thinking included
     cached_input = 0.01       # cache reads (default: input)

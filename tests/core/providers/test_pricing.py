@@ -7,6 +7,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+
 from lab.core.model import Usage
 from lab.core.providers.pricing import (
     LongContext,

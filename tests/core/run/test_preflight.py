@@ -7,13 +7,18 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from lab.core.providers.pricing import LongContext, ModelPrice, PriceTable, save_user_price
+
+from lab.core.providers.pricing import (
+    LongContext,
+    ModelPrice,
+    PriceTable,
+    save_user_price,
+)
 from lab.core.run.plan import PlanError
 from lab.core.run.preflight import estimate
 from lab.core.run.runner import Runner
 from lab.core.run.setup import RunOptions
 from lab.core.workspace.location import user_prices_path
-
 from tests.core.run.test_plan import EXPERIMENT, plan_of
 from tests.helpers.experiments import experiment_text, prepare
 from tests.helpers.fake_provider import FakeProviderServer
@@ -38,18 +43,18 @@ def test_retired_and_retiring_models_are_named_with_variant_and_date():
     plan = plan_of(two_models("gpt-soon", "gpt-dated-2025-04-14", judge="gpt-judge"))
     warnings = estimate(plan, prices, plan.calls, today=TODAY).warnings
     assert warnings == [
-        "variant 'A' uses local/gpt-soon, which the provider retires on 2026-12-31 (in 30 days). "
-        "Plan a move to a current model.",
-        "variant 'B' uses local/gpt-dated-2025-04-14, which the provider retired on 2026-10-23: "
-        "calls to it will fail. Choose a current model.",
-        "judge check 'polite' uses local/gpt-judge, which the provider retired on 2026-11-30: "
-        "calls to it will fail. Choose a current model.",
+        ("variant 'A' uses local/gpt-soon, which the provider retires on 2026-12-31 (in 30 days). "
+         "Plan a move to a current model."),
+        ("variant 'B' uses local/gpt-dated-2025-04-14, which the provider retired on 2026-10-23: "
+         "calls to it will fail. Choose a current model."),
+        ("judge check 'polite' uses local/gpt-judge, which the provider retired on 2026-11-30: "
+         "calls to it will fail. Choose a current model."),
     ]
     # 31 days away is not "soon"; a retirement without a date is still a retirement.
     plan = plan_of(two_models("gpt-later", "gpt-gone"))
     assert estimate(plan, prices, plan.calls, today=TODAY).warnings == [
-        "variant 'B' uses local/gpt-gone, which the provider has retired: calls to it will fail. "
-        "Choose a current model."]
+        ("variant 'B' uses local/gpt-gone, which the provider has retired: calls to it will fail. "
+         "Choose a current model.")]
     # A local server's models are its own files: no provider retires them.
     local = plan_of(two_models("gpt-soon", "gpt-gone").replace("local = false", "local = true"))
     assert estimate(local, prices, local.calls, today=TODAY).warnings == []
@@ -70,8 +75,8 @@ def test_unknown_price_says_where_to_add_it(tmp_path: Path):
     result = estimate(plan, PriceTable.load(user), plan.calls, today=TODAY)
     assert result.unpriced == ["local/my-tuned-thing"]
     assert result.unknown_cost == [
-        f"cost unknown for local/my-tuned-thing — add its price to {user} "
-        '([openai."my-tuned-thing"] with input and output, USD per 1M tokens)']
+        (f"cost unknown for local/my-tuned-thing — add its price to {user} "
+         '([openai."my-tuned-thing"] with input and output, USD per 1M tokens)')]
     assert result.to_dict()["unknown_cost"] == result.unknown_cost
     # Without a user file named, the message points at the user's data directory.
     assert str(user_prices_path()) in estimate(plan, PriceTable({}), plan.calls).unknown_cost[0]
