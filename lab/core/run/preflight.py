@@ -196,14 +196,14 @@ def retirement_warnings(plan: RunPlan, prices: PriceTable, today: dt.date) -> li
         gone = prices.retirement(config.kind, model)
         if gone is None:
             continue
-        if gone.on is None:
+        days = gone.days_left(today)
+        if days is None:
             found.append(f"{who} uses {target}, which the provider has retired: calls to it will "
                          "fail. Choose a current model.")
-        elif gone.on <= today:
+        elif gone.retired(today):
             found.append(f"{who} uses {target}, which the provider retired on {gone.on:%Y-%m-%d}: "
                          "calls to it will fail. Choose a current model.")
-        elif (gone.on - today).days <= RETIRING_SOON_DAYS:
-            days = (gone.on - today).days
+        elif days <= RETIRING_SOON_DAYS:
             found.append(f"{who} uses {target}, which the provider retires on {gone.on:%Y-%m-%d} "
                          f"(in {days} day{'s' if days != 1 else ''}). Plan a move to a current model.")
     return found
