@@ -28,7 +28,7 @@ from lab.core.run.preflight import ModelCheck, check_models
 from lab.core.run.report import run_report
 from lab.core.run.runner import Runner
 from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
-from lab.core.workspace.location import lab_home, open_default_workspace
+from lab.core.workspace.location import open_default_workspace, user_prices_path
 from lab.core.workspace.providers import configured_providers
 from lab.core.workspace.store import Store
 
@@ -36,7 +36,7 @@ from lab.core.workspace.store import Store
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         spec = experiment_file.load(args.experiment)
-        prices = PriceTable.load(lab_home() / "prices.toml")
+        prices = PriceTable.load(user_prices_path())
     except (experiment_file.ExperimentFileError, PriceTableError) as exc:
         raise UserError(str(exc)) from None
     options = RunOptions(concurrency=args.concurrency, max_concurrency=args.max_concurrency,

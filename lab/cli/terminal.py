@@ -114,6 +114,8 @@ def estimate_lines(estimate: Estimate, budget: float | None = None) -> list[str]
     rows.append(["total", "", str(estimate.calls), f"~{estimate.input_tokens:,}",
                  f"{estimate.output_tokens:,}", total])
     lines = [head, *("  " + r for r in table(rows, right={2, 3, 4}))] if estimate.lines else [head]
+    lines += [message[0].upper() + message[1:] + "." for message in estimate.unknown_cost]
+    lines += [f"Warning: {warning}" for warning in estimate.warnings]
     if budget is not None:
         lines.append(f"Budget: the run stops once it has spent {money(budget)}.")
     return lines

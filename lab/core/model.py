@@ -122,12 +122,20 @@ class PromptVersion:
 
 @dataclass
 class Usage:
-    """Token counts normalised across providers. Reasoning tokens are part of output_tokens."""
+    """Token counts normalised across providers. Reasoning tokens are part of output_tokens.
+
+    input_tokens is the whole prompt; cached_tokens (cache reads) and cache_write_tokens (prompt
+    tokens written to a prompt cache, any duration) are parts of it. cache_write_1h_tokens is the
+    part of the writes made with a one-hour life (Anthropic prices those higher than its
+    five-minute writes).
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
     reasoning_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_write_1h_tokens: int = 0
 
     def to_dict(self) -> dict[str, int]:
         return asdict(self)

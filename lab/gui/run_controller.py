@@ -22,7 +22,7 @@ from lab.core.providers.pricing import PriceTable
 from lab.core.run.plan import PlanError, build_plan, provider_configs
 from lab.core.run.runner import Runner
 from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
-from lab.core.workspace.location import lab_home
+from lab.core.workspace.location import user_prices_path
 from lab.core.workspace.providers import configured_providers
 from lab.core.workspace.store import Store
 from lab.core.workspace.thread import StoreThread
@@ -31,8 +31,7 @@ from lab.gui.tasks import when_done
 
 def load_prices() -> PriceTable:
     """The default price table, with the user's own edits ($LAB_HOME/prices.toml) on top."""
-    user = lab_home() / "prices.toml"
-    return PriceTable.load(user if user.exists() else None)
+    return PriceTable.load(user_prices_path())
 
 
 def _prepare(store: Store, project: Project, samples: int, options: RunOptions,

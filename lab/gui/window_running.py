@@ -39,10 +39,12 @@ class RunningMixin:
         parts.append(f"≤ {est.output_tokens:,} out")
         unpriced = est.unpriced
         parts.append(f"≈ ${est.cost_usd:.4f}" + (" + unpriced models" if unpriced else ""))
+        if est.warnings:
+            parts.append(f"⚠ {len(est.warnings)} model warning{'s' if len(est.warnings) != 1 else ''}")
         self.estimate_label.setText(" " + " · ".join(parts) + " ")
-        self.estimate_label.setToolTip(
-            "Pre-flight estimate: prompt tokens counted offline, output at most max_tokens."
-            + (f"\nNo price known for: {', '.join(unpriced)}" if unpriced else ""))
+        self.estimate_label.setToolTip("\n".join([
+            "Pre-flight estimate: prompt tokens counted offline, output at most max_tokens.",
+            *(m[0].upper() + m[1:] for m in est.unknown_cost), *est.warnings]))
 
     def start_run(self, no_cache: bool = False) -> None:
         if self.project is None or self.runs.running:

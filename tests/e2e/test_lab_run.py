@@ -187,6 +187,27 @@ def test_budget_stops_the_run_with_exit_3(server, db, tmp_path):
     assert len(server.chat_requests()) < 6
 
 
+def test_a_budget_is_refused_when_a_planned_call_has_no_price(server, db, tmp_path):
+    text = experiment_text(server, judge=True).replace(
+        f'model = "fake/{JUDGE_MODEL}"', 'model = "fake/house-judge-v2"')
+    exp = write(tmp_path, text)
+    server.models["openai"].append("house-judge-v2")  # offered, just not in the price table
+    result = lab("run", str(exp), "--db", str(db), "--budget", "5", "--yes")
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    prices = Path(os.environ["LAB_HOME"]) / "prices.toml"
+    assert line.startswith("lab: a budget of $5 cannot be kept: cost unknown for fake/house-judge-v2 "
+                           f"— add its price to {prices} "), line
+    assert line.endswith('as [openai."house-judge-v2"] with input and output (USD per 1M tokens), '
+                         "or run without a budget."), line
+    assert server.chat_requests() == [] and not ok_calls(db)
+    # Without --budget it runs, and says plainly that the judge's cost is unknown and why.
+    result = lab("run", str(exp), "--db", str(db), "--yes")
+    assert result.returncode == 0, result.stderr
+    assert (f"Cost unknown for fake/house-judge-v2 — add its price to {prices} "
+            '([openai."house-judge-v2"] with input and output, USD per 1M tokens).') in result.stderr
+
+
 def test_the_support_tone_example_runs(server, db, tmp_path):
     text = (ROOT / "examples" / "support-tone.toml").read_text()
     text = text.replace("http://127.0.0.1:8000/v1", server.base_url("openai"))

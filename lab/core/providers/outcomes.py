@@ -58,8 +58,7 @@ def build_result(
     cost = None
     if reply.raw_usage or config.is_local:  # no usage reported: unknown, not free
         for model in (request.model, reply.model):
-            cost = prices.cost(config.kind, model, counts.usage,
-                               cache_write_tokens=counts.cache_write_tokens, local=config.is_local)
+            cost = prices.cost(config.kind, model, counts.usage, local=config.is_local)
             if cost is not None or not model:
                 break
     return ChatResult(

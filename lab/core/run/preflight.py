@@ -3,8 +3,11 @@
 `estimate` counts the calls a run will send (cache answers and cells a resumed run already has
 are left out), their input tokens (the lab's offline estimate of the rendered prompts) and the
 output-token budget (each variant's `max_tokens`, or `ASSUMED_OUTPUT_TOKENS` where none is
-set), and prices them with the price table. A model with no price is shown as unknown, never as
-free. LLM-judge calls are estimated too, one per output to be graded.
+set), and prices them with the price table, call by call (a long prompt can cross a model's
+long-context threshold; a line's sum would cross it falsely). A model with no price is shown as
+unknown, never as free, with where to add its price. LLM-judge calls are estimated too, one per
+output to be graded. A model that the provider has retired, or retires within
+`RETIRING_SOON_DAYS`, gives a warning naming the variant (or judge check), model and date.
 
 `check_models` asks each provider for its model list and reports models it does not offer, and
 providers that cannot be reached at all, before any chat call. A provider that answers but
@@ -15,19 +18,23 @@ here: the calls themselves will say what is wrong.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lab.core.checks import judge
 from lab.core.experiment.template import estimate_messages_tokens
 from lab.core.model import Usage
-from lab.core.providers import NetworkError, ProviderClient, ProviderError
+from lab.core.providers import NetworkError, ProviderClient, ProviderConfig, ProviderError
 from lab.core.providers.pricing import _VERSION_SUFFIX as VERSION_SUFFIX
 from lab.core.providers.pricing import PriceTable
 from lab.core.run.plan import JUDGE_LABEL, JudgeCheck, PlannedCall, RunPlan
+from lab.core.workspace.location import user_prices_path
 
 ASSUMED_OUTPUT_TOKENS = 512  # per call, when a variant sets no max_tokens
 JUDGE_REPLY_TOKENS = 100  # {"score": 4, "reason": "one or two sentences"}
+RETIRING_SOON_DAYS = 30  # warn about a model the provider shuts down within this many days
 
 
 @dataclass
@@ -39,6 +46,7 @@ class EstimateLine:
     output_tokens: int = 0  # the budget: at most this many
     output_assumed: bool = False  # no max_tokens set: ASSUMED_OUTPUT_TOKENS per call
     cost_usd: float | None = 0.0  # None: the price table has no price for this model
+    kind: str = ""  # the provider's kind: where a missing price goes in the price file
 
 
 @dataclass
@@ -47,6 +55,8 @@ class Estimate:
     cells: int = 0
     from_cache: int = 0
     already_done: int = 0
+    warnings: list[str] = field(default_factory=list)  # retired or retiring models, one line each
+    price_file: Path | None = None  # where the user adds a missing price
 
     @property
     def calls(self) -> int:
@@ -69,6 +79,29 @@ class Estimate:
     def unpriced(self) -> list[str]:
         return sorted({line.model for line in self.lines if line.cost_usd is None and line.calls})
 
+    @property
+    def unknown_cost(self) -> list[str]:
+        """One line per model with no price, saying where to add it."""
+        return [unknown_price_message(model, self._kind_of(model), self._price_file)
+                for model in self.unpriced]
+
+    def budget_refusal(self, budget_usd: float) -> str | None:
+        """Why a budget cannot be kept (a planned call has no price), or None when it can."""
+        if not self.unpriced:
+            return None
+        their = "its price" if len(self.unpriced) == 1 else "their prices"
+        tables = ", ".join(_price_table(m, self._kind_of(m)) for m in self.unpriced)
+        return (f"a budget of ${budget_usd:g} cannot be kept: cost unknown for "
+                f"{', '.join(self.unpriced)} — add {their} to {self._price_file} as {tables} "
+                "with input and output (USD per 1M tokens), or run without a budget.")
+
+    @property
+    def _price_file(self) -> Path:
+        return self.price_file or user_prices_path()
+
+    def _kind_of(self, model: str) -> str:
+        return next((line.kind for line in self.lines if line.model == model), "")
+
     def to_dict(self) -> dict:
         return {
             "cells": self.cells,
@@ -80,8 +113,23 @@ class Estimate:
             "cost_usd": self.cost_usd,
             "cost_known": not self.unpriced,
             "unpriced_models": self.unpriced,
+            "unknown_cost": self.unknown_cost,
+            "warnings": self.warnings,
             "lines": [vars(line) for line in self.lines],
         }
+
+
+def unknown_price_message(model: str, kind: str, price_file: Path) -> str:
+    """`model` is "provider/model"; `kind` the provider's kind (the price file's first key)."""
+    return (f"cost unknown for {model} — add its price to {price_file} ({_price_table(model, kind)} "
+            "with input and output, USD per 1M tokens)")
+
+
+def _price_table(model: str, kind: str) -> str:
+    """The price file's table for "provider/model" of a provider of `kind`."""
+    name = model.partition("/")[2] or model
+    return f'[{kind or "<kind>"}."{name}"]'
+
 
 
 def estimate(
@@ -92,44 +140,74 @@ def estimate(
     from_cache: int = 0,
     already_done: int = 0,
     judge_gaps: Iterable[tuple[JudgeCheck, PlannedCall]] = (),
+    today: dt.date | None = None,
 ) -> Estimate:
-    """Price the calls in `to_call` plus one judge call per judge check for each of them.
+    """Price the calls in `to_call` plus one judge call per judge check for each of them, at
+    the prices in effect `today` (default: the real today), and warn of retiring models.
 
     `judge_gaps` adds judge calls for outputs that already exist (a resume filling gaps).
     """
-    result = Estimate(cells=len(plan.calls), from_cache=from_cache, already_done=already_done)
+    day = today or dt.date.today()
+    result = Estimate(cells=len(plan.calls), from_cache=from_cache, already_done=already_done,
+                      price_file=prices.user_path or user_prices_path())
     lines: dict[tuple[str, str], EstimateLine] = {}
 
-    def line_for(label: str, model: str) -> EstimateLine:
-        return lines.setdefault((label, model), EstimateLine(label, model))
+    def add(label: str, config: ProviderConfig, model: str, input_tokens: int,
+            output_tokens: int) -> EstimateLine:
+        line = lines.setdefault((label, f"{config.name}/{model}"),
+                                EstimateLine(label, f"{config.name}/{model}", kind=config.kind))
+        line.calls += 1
+        line.input_tokens += input_tokens
+        line.output_tokens += output_tokens
+        cost = prices.cost(config.kind, model, Usage(input_tokens=input_tokens, output_tokens=output_tokens),
+                           local=config.is_local, on=day)
+        line.cost_usd = None if line.cost_usd is None or cost is None else line.cost_usd + cost
+        return line
 
     judge_calls = list(judge_gaps)
     for call in to_call:
-        line = line_for(call.variant.name, call.variant.model)
         budget = _max_tokens(call)
-        line.calls += 1
-        line.input_tokens += call.input_tokens
-        line.output_tokens += budget or ASSUMED_OUTPUT_TOKENS
+        line = add(call.variant.name, call.provider, call.variant.model_name, call.input_tokens,
+                   budget or ASSUMED_OUTPUT_TOKENS)
         line.output_assumed |= budget is None
         judge_calls += [(judge_check, call) for judge_check in plan.judges]
     for judge_check, call in judge_calls:
         provider, model = plan.judge_target(judge_check, call.variant)
-        line = line_for(f"{JUDGE_LABEL}{judge_check.name}", f"{provider.name}/{model}")
         rubric = judge.judge_prompt(judge_check.check, "", call.case)
-        line.calls += 1
         # The output being graded is part of the judge's prompt: count its budget.
-        line.input_tokens += estimate_messages_tokens(rubric) + (
-            _max_tokens(call) or ASSUMED_OUTPUT_TOKENS)
-        line.output_tokens += JUDGE_REPLY_TOKENS
-    for line in lines.values():
-        provider_name, _, model = line.model.partition("/")
-        config = plan.providers.get(provider_name)
-        usage = Usage(input_tokens=line.input_tokens, output_tokens=line.output_tokens)
-        line.cost_usd = prices.cost(
-            config.kind if config else "", model, usage, local=bool(config and config.is_local)
-        )
-        result.lines.append(line)
+        add(f"{JUDGE_LABEL}{judge_check.name}", provider, model,
+            estimate_messages_tokens(rubric) + (_max_tokens(call) or ASSUMED_OUTPUT_TOKENS),
+            JUDGE_REPLY_TOKENS)
+    result.lines = list(lines.values())
+    result.warnings = retirement_warnings(plan, prices, day)
     return result
+
+
+def retirement_warnings(plan: RunPlan, prices: PriceTable, today: dt.date) -> list[str]:
+    """A line for each variant or judge check whose model is retired or retires within
+    RETIRING_SOON_DAYS of `today`. Local servers are left out: their models are files."""
+    users: list[tuple[str, str]] = [(f"variant '{v.name}'", v.model) for v in plan.spec.project.variants]
+    users += [(f"judge check '{j.name}'", j.model) for j in plan.judges if j.model]
+    found = []
+    for who, target in users:
+        provider, _, model = target.partition("/")
+        config = plan.providers.get(provider)
+        if config is None or config.is_local:
+            continue
+        gone = prices.retirement(config.kind, model)
+        if gone is None:
+            continue
+        days = gone.days_left(today)
+        if days is None:
+            found.append(f"{who} uses {target}, which the provider has retired: calls to it will "
+                         "fail. Choose a current model.")
+        elif gone.retired(today):
+            found.append(f"{who} uses {target}, which the provider retired on {gone.on:%Y-%m-%d}: "
+                         "calls to it will fail. Choose a current model.")
+        elif days <= RETIRING_SOON_DAYS:
+            found.append(f"{who} uses {target}, which the provider retires on {gone.on:%Y-%m-%d} "
+                         f"(in {days} day{'s' if days != 1 else ''}). Plan a move to a current model.")
+    return found
 
 
 def _max_tokens(call: PlannedCall) -> int | None:

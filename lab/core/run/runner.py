@@ -43,7 +43,7 @@ from lab.core.run.events import (
     RunStarted,
 )
 from lab.core.run.plan import JudgeCheck, PlannedCall
-from lab.core.run.setup import PreparedRun, experiment_config
+from lab.core.run.setup import PreparedRun, experiment_config, refuse_unpriced_budget
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.store import Store, open_workspace
@@ -77,6 +77,7 @@ class Runner:
         writer_batch: int = 200,
         writer_interval: float = 0.05,
     ) -> None:
+        refuse_unpriced_budget(prepared)  # PlanError: prepare_run refuses it first; so does this
         self.prepared = prepared
         self.plan = prepared.plan
         self.options = prepared.options

@@ -4,6 +4,9 @@
 earlier run, under the same run id) only read the workspace; nothing is written until the runner
 starts, so a user who declines the pre-flight estimate leaves no trace.
 
+A budget is refused (PlanError) when any call the run would send has no price: the cap could
+not be kept, and a run that ignores it silently would be worse than one that does not start.
+
 A resume rebuilds the plan from the experiment stored with the run, not from whatever the file
 says now: resuming must finish the matrix that was started. Provider settings may differ (a
 fixed key or URL is often why a run is resumed), so they come from the caller.
@@ -11,6 +14,7 @@ fixed key or URL is often why a run is resumed), so they come from the caller.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +96,9 @@ def prepare_run(
     *,
     source: str = "",
     project_id: int | None = None,
+    today: dt.date | None = None,
 ) -> PreparedRun:
+    """What a new run of `plan` will do and cost; PlanError if it cannot start as asked."""
     if options.problems():
         raise PlanError(options.problems())
     cached = {} if options.no_cache else store.cached_calls(c.cache_key for c in plan.calls)
@@ -101,8 +107,18 @@ def prepare_run(
         estimate=Estimate(), source=source, project_id=project_id,
     )
     prepared.estimate = estimate(plan, prices, prepared.to_call,
-                                 from_cache=len(plan.calls) - len(prepared.to_call))
+                                 from_cache=len(plan.calls) - len(prepared.to_call), today=today)
+    refuse_unpriced_budget(prepared)
     return prepared
+
+
+def refuse_unpriced_budget(prepared: PreparedRun) -> None:
+    """PlanError when the run has a budget but some call it would send has no price."""
+    budget = prepared.options.budget_usd
+    if budget is not None:
+        refusal = prepared.estimate.budget_refusal(budget)
+        if refusal:
+            raise PlanError([refusal])
 
 
 def stored_spec(run: dict[str, Any]) -> experiment_file.ExperimentSpec:
@@ -117,6 +133,8 @@ def prepare_resume(
     configured: list[ProviderConfig],
     options: RunOptions,
     prices: PriceTable,
+    *,
+    today: dt.date | None = None,
 ) -> PreparedRun:
     """What run `run_id` still lacks. `configured`: the providers known now (built-in, the
     workspace's, and the experiment file's inline ones if the caller has the file)."""
@@ -142,8 +160,9 @@ def prepare_resume(
     )
     prepared.estimate = estimate(
         plan, prices, prepared.to_call, from_cache=len(work) - len(prepared.to_call),
-        already_done=len(done), judge_gaps=[(g.judge, g.planned) for g in gaps],
+        already_done=len(done), judge_gaps=[(g.judge, g.planned) for g in gaps], today=today,
     )
+    refuse_unpriced_budget(prepared)
     return prepared
 
 

@@ -18,6 +18,7 @@ from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.store import Store, open_workspace
 
 WORKSPACE_FILENAME = "workspace.db"
+PRICES_FILENAME = "prices.toml"
 SAMPLE_FILE = "sample/support-replies.toml"
 LAST_PROJECT_KEY = "last_project_id"
 
@@ -28,6 +29,13 @@ def lab_home() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(user_data_dir("prompt-lab", appauthor=False))
+
+
+def user_prices_path() -> Path:
+    """The user's own price file: it overrides the shipped table model by model. It may not
+    exist yet (`pricing.save_user_price` creates it, `pricing.ensure_user_copy` copies the
+    shipped table there to edit)."""
+    return lab_home() / PRICES_FILENAME
 
 
 def default_workspace_path(db: str | Path | None = None) -> Path:
