@@ -8,6 +8,7 @@ import asyncio
 import json
 import signal
 import sys
+from pathlib import Path
 
 from lab.cli import terminal
 from lab.cli.errors import (
@@ -101,7 +102,10 @@ def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.
         providers = provider_configs(spec, configured_providers(store))
         if args.resume is None:
             plan = build_plan(spec, providers, samples=args.samples)
-            return prepare_run(store, plan, options, prices, source=str(args.experiment))
+            # The file's project is the workspace's too: its runs show up in the window.
+            project_id = store.project_for_file(spec.project, str(Path(args.experiment).resolve()))
+            return prepare_run(store, plan, options, prices, source=str(args.experiment),
+                               project_id=project_id)
         if args.samples is not None or args.no_cache:
             raise UserError("--samples and --no-cache are part of the run; they cannot change "
                             "when resuming (leave them out)")

@@ -35,6 +35,48 @@ class Example:
     id: int | None = None
 
 
+RetrievalMode = Literal["off", "lexical", "embeddings", "hybrid"]
+
+
+@dataclass
+class Retrieval:
+    """Retrieval-augmented context for a variant: the top `k` chunks of the project's documents
+    for a query rendered from the test case fill `{{context}}` in its prompts."""
+
+    mode: RetrievalMode = "lexical"
+    k: int = 4
+    query: str = ""  # a template over the test case; "" = the user message
+    embedding_model: str = ""  # "provider/model", for embeddings and hybrid
+    chunk_size: int | None = None  # None: the documents' own chunking
+    chunk_overlap: int | None = None
+
+    @property
+    def on(self) -> bool:
+        return self.mode != "off"
+
+
+@dataclass
+class DocumentSource:
+    """Files for retrieval: a file, folder or glob, and how its documents are cut into chunks."""
+
+    path: str
+    chunk_size: int = 400  # tokens, by the lab's offline estimate
+    chunk_overlap: int = 50
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    """A passage given to a call: which chunk, how it was cited, and how well it matched."""
+
+    chunk_id: int
+    citation: str  # as the model saw it: "policy.md#3"
+    heading: str
+    text: str
+    score: float  # higher is better
+    rank: int  # 1-based
+    method: str  # lexical | embeddings | hybrid
+
+
 @dataclass
 class Variant:
     """One contender in an A/B test: its own prompt, examples, model and parameters."""
@@ -44,6 +86,7 @@ class Variant:
     system: str = ""
     examples: list[Example] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, top_p, seed, ...
+    retrieval: Retrieval | None = None
     id: int | None = None
 
     @property
@@ -93,6 +136,7 @@ class Project:
     cases: list[TestCase] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
     description: str = ""
+    documents: list[DocumentSource] = field(default_factory=list)
     id: int | None = None
 
 

@@ -4,6 +4,7 @@ provider server in this process, and the workspace checked with SQLite afterward
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal

@@ -10,14 +10,19 @@ read back unchanged (test cases are written inline, whatever file they came from
 
 from __future__ import annotations
 
-import difflib
-import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lab.core.experiment import cases as cases_file
+from lab.core.experiment.reader import ExperimentFileError, TableReader, locate
+from lab.core.experiment.retrieval import (
+    documents_data,
+    read_documents,
+    read_retrieval,
+    retrieval_data,
+)
 from lab.core.model import Check, Example, Project, TestCase, Variant
 
 # Parameters that may be written directly on a variant, as a shorthand for `params = {...}`.
@@ -31,8 +36,10 @@ PARAM_KEYS = {
     "frequency_penalty": (int, float),
     "response_format": (str, dict),
 }
-TOP_KEYS = {"name", "description", "samples", "providers", "variants", "cases", "checks"}
-VARIANT_KEYS = {"name", "model", "system", "examples", "params", *PARAM_KEYS}
+TOP_KEYS = {
+    "name", "description", "samples", "providers", "documents", "variants", "cases", "checks",
+}
+VARIANT_KEYS = {"name", "model", "system", "examples", "params", "retrieval", *PARAM_KEYS}
 EXAMPLE_KEYS = {"user", "assistant", "note", "enabled"}
 CASES_KEYS = {"user", "file", "rows"}
 PROVIDER_KEYS = {
@@ -40,10 +47,6 @@ PROVIDER_KEYS = {
     "max_retries", "local", "extra_headers",
 }
 PROVIDER_KINDS = {"openai", "anthropic", "gemini", "ollama"}
-
-
-class ExperimentFileError(Exception):
-    """A problem in an experiment file; the message names the file, line or field, and the fix."""
 
 
 @dataclass
@@ -63,43 +66,13 @@ class ExperimentSpec:
         return f"{self.origin}, line {line}" if line else self.origin
 
 
-class _Reader:
-    def __init__(self, source: str, text: str = ""):
-        self.source = source
-        self.file_text = text
-
-    def fail(self, where: str, message: str, at: str | None = None) -> ExperimentFileError:
-        """An error naming the file, the line of `at` (default: `where`) and the field."""
-        line = locate(self.file_text, at or where)
-        place = f"{self.source}, line {line}" if line else self.source
-        return ExperimentFileError(f"{place}: {where}: {message}")
-
-    def check_keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
-        for key in table:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else (
-                    f"; allowed keys are {', '.join(sorted(allowed))}"
-                )
-                at = key if where == "top level" else f"{where}.{key}"
-                raise self.fail(where, f"unknown key '{key}'{hint}", at=at)
-
-    def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
-        value = table.get(key, default)
-        if value is None:
-            raise self.fail(where, f"'{key}' is required")
-        if not isinstance(value, str):
-            raise self.fail(f"{where}.{key}", f"must be text, not {type(value).__name__}")
-        return value
-
-
 def loads(text: str, source: str = "<experiment>", base_dir: Path | None = None) -> ExperimentSpec:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already carries "(at line N, column M)".
         raise ExperimentFileError(f"{source}: not valid TOML: {exc}") from exc
-    spec = from_data(data, source, base_dir, _Reader(source, text))
+    spec = from_data(data, source, base_dir, TableReader(source, text))
     spec.text = text
     return spec
 
@@ -108,11 +81,11 @@ def from_data(
     data: dict[str, Any],
     source: str = "<experiment>",
     base_dir: Path | None = None,
-    reader: _Reader | None = None,
+    reader: TableReader | None = None,
 ) -> ExperimentSpec:
     """A spec from the experiment file's data as plain values (what `to_data` gives, or the
     config stored with a run), with the same checks as reading the file."""
-    reader = reader or _Reader(source)
+    reader = reader or TableReader(source)
     reader.check_keys(data, TOP_KEYS, "top level")
     project = Project(
         name=reader.text(data, "name", "top level"),
@@ -123,6 +96,7 @@ def from_data(
         raise reader.fail("samples", "must be a whole number of at least 1")
 
     providers = _read_providers(reader, data.get("providers", {}))
+    project.documents = read_documents(reader, data.get("documents", []))
     variants = data.get("variants")
     if not isinstance(variants, list) or not variants:
         raise reader.fail("variants", "add at least one [[variants]] table with a name and model")
@@ -171,7 +145,7 @@ def load(path: str | Path) -> ExperimentSpec:
     return spec
 
 
-def _read_providers(reader: _Reader, providers: Any) -> dict[str, dict[str, Any]]:
+def _read_providers(reader: TableReader, providers: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(providers, dict):
         raise reader.fail("providers", "must be tables like [providers.local]")
     result: dict[str, dict[str, Any]] = {}
@@ -191,7 +165,7 @@ def _read_providers(reader: _Reader, providers: Any) -> dict[str, dict[str, Any]
     return result
 
 
-def _read_variant(reader: _Reader, table: Any, where: str) -> Variant:
+def _read_variant(reader: TableReader, table: Any, where: str) -> Variant:
     if not isinstance(table, dict):
         raise reader.fail(where, "must be a table with name and model")
     reader.check_keys(table, VARIANT_KEYS, where)
@@ -230,16 +204,18 @@ def _read_variant(reader: _Reader, table: Any, where: str) -> Variant:
                 enabled=enabled,
             )
         )
+    retrieval = table.get("retrieval")
     return Variant(
         name=reader.text(table, "name", where),
         model=model,
         system=reader.text(table, "system", where, default=""),
         examples=examples,
         params=params,
+        retrieval=None if retrieval is None else read_retrieval(reader, retrieval, where),
     )
 
 
-def _read_cases(reader: _Reader, cases: dict[str, Any], base_dir: Path | None) -> list[TestCase]:
+def _read_cases(reader: TableReader, cases: dict[str, Any], base_dir: Path | None) -> list[TestCase]:
     found: list[TestCase] = []
     if "file" in cases:
         name = reader.text(cases, "file", "cases")
@@ -287,6 +263,8 @@ def to_data(spec: ExperimentSpec) -> dict[str, Any]:
         data["samples"] = spec.samples
     if spec.providers:
         data["providers"] = {name: _without_none(table) for name, table in spec.providers.items()}
+    if project.documents:
+        data["documents"] = documents_data(project.documents)
     data["variants"] = [_variant_table(v) for v in project.variants]
     rows = []
     for case in project.cases:
@@ -320,6 +298,8 @@ def _variant_table(variant: Variant) -> dict[str, Any]:
         table["params"] = extra
     if variant.examples:
         table["examples"] = [_example_table(e) for e in variant.examples]
+    if variant.retrieval is not None:
+        table["retrieval"] = retrieval_data(variant.retrieval)
     return table
 
 
@@ -337,57 +317,3 @@ def _without_none(table: dict[str, Any]) -> dict[str, Any]:
     return {
         k: _without_none(v) if isinstance(v, dict) else v for k, v in table.items() if v is not None
     }
-
-
-# ----- where a field is ------------------------------------------------------------------------
-
-_HEADER = re.compile(r"^\s*\[")
-_PATH = re.compile(r"^(variants|checks)\[(\d+)\](?:\.(\w+))?|^(providers)\.([\w-]+)(?:\.(\w+))?"
-                   r"|^(cases)(?:\.(\w+))?|^(\w+)$")
-
-
-def locate(text: str, where: str) -> int | None:
-    """The 1-based line of a field path (`variants[2].model`, `providers.local.kind`,
-    `cases.file`, `samples`) in an experiment file's text, or None when it cannot be found.
-
-    It reads lines, not the TOML grammar: good enough to point at the header or `key =` line,
-    and it falls back to the table's header (or to None) rather than guess.
-    """
-    m = _PATH.match(where)
-    if not text or not m:
-        return None
-    lines = text.splitlines()
-    if m.group(1):  # [[variants]] / [[checks]]: the n-th header
-        header = re.compile(r"^\s*\[\[\s*" + m.group(1) + r"\s*\]\]")
-        starts = [i for i, line in enumerate(lines) if header.match(line)]
-        index = int(m.group(2)) - 1
-        if not 0 <= index < len(starts):
-            return None
-        return _key_line(lines, starts[index], m.group(3))
-    if m.group(4):
-        name = re.escape(m.group(5))
-        header = re.compile(r'^\s*\[\s*providers\s*\.\s*("?)' + name + r'\1\s*\]')
-        key = m.group(6)
-    elif m.group(7):
-        header, key = re.compile(r"^\s*\[\s*cases\s*\]"), m.group(8)
-    else:  # a top-level key: before the first table header
-        key_re = re.compile(r"^\s*" + re.escape(m.group(9)) + r"\s*=")
-        for i, line in enumerate(lines):
-            if _HEADER.match(line):
-                break
-            if key_re.match(line):
-                return i + 1
-        return None
-    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
-    return None if start is None else _key_line(lines, start, key)
-
-
-def _key_line(lines: list[str], start: int, key: str | None) -> int:
-    if key:
-        key_re = re.compile(r'^\s*"?' + re.escape(key) + r'"?\s*=')
-        for i in range(start + 1, len(lines)):
-            if _HEADER.match(lines[i]):
-                break
-            if key_re.match(lines[i]):
-                return i + 1
-    return start + 1

@@ -98,6 +98,18 @@ def variant_fields(variant: Variant) -> list[tuple[str, str]]:
     return fields
 
 
+CONTEXT = "context"  # filled by the lab: the retrieved passages of a variant with retrieval on
+
+
+def with_context(case: TestCase, passages: str | None = None) -> TestCase:
+    """The test case as prompts see it: `{{context}}` is the retrieved passages when the variant
+    retrieves; otherwise the case's own `context` column if it has one, else empty — so a shared
+    user message with {{context}} serves a "with vs without retrieval" A/B as it is."""
+    if passages is None and CONTEXT in case.vars:
+        return case
+    return TestCase({**case.vars, CONTEXT: passages or ""}, case.label, case.id)
+
+
 def build_messages(variant: Variant, user_template: str, case: TestCase) -> list[Message]:
     """The conversation for one call: system, few-shot turns, then the rendered user message."""
     texts = [t for _, t in variant_fields(variant)] + [user_template]

@@ -121,6 +121,7 @@ class CallMaker:
         self.writer.save(CallRecord(
             call, case_index=planned.cell.case_index, cached_from_call_id=cached_from,
             checks=[LoggedCheck(r.check_name, r.passed, r.score, r.reason) for r in results],
+            chunks=planned.retrieved,
         ))
         self._count(call)
         self.emit(CallFinished(planned.cell, call, results, cached=cached_from is not None))

@@ -23,11 +23,13 @@ from typing import Any
 from lab.core.checks import judge
 from lab.core.checks.config import check_names, validate_check
 from lab.core.experiment import template
-from lab.core.experiment.file import ExperimentSpec, locate
-from lab.core.model import Check, Message, PromptVersion, TestCase, Variant
+from lab.core.experiment.file import ExperimentSpec
+from lab.core.experiment.reader import locate
+from lab.core.model import Check, Message, PromptVersion, RetrievedChunk, TestCase, Variant
 from lab.core.providers.base import ChatRequest, ProviderConfig
 from lab.core.providers.params import out_of_range
 from lab.core.providers.registry import family_for
+from lab.core.retrieval.context import context_text
 from lab.core.run.template_problems import TemplateProblem, check_project
 
 JUDGE_LABEL = "judge: "  # a judge call's variant name in the log reads "judge: <check>"
@@ -59,6 +61,19 @@ class PlannedCall:
     cache_key: str
     input_tokens: int  # estimated, for the pre-flight
     prompt_version: PromptVersion
+    retrieved: list[RetrievedChunk] = field(default_factory=list)  # what {{context}} holds
+
+    def with_context(self, chunks: list[RetrievedChunk], user_template: str) -> PlannedCall:
+        """This call with the retrieved passages in its prompts (request, body and cache key
+        follow: the same passages for the same prompt are the same request)."""
+        case = template.with_context(self.case, context_text(chunks))
+        messages = template.build_messages(self.variant, user_template, case)
+        request = chat_request(self.variant.model_name, messages, self.variant.params)
+        body = wire_body(self.provider, request)
+        return replace(self, request=request, body=body, retrieved=chunks,
+                       cache_key=cache_key(self.provider, request.model, body,
+                                           self.cell.sample_index),
+                       input_tokens=template.estimate_messages_tokens(messages))
 
 
 @dataclass
@@ -152,7 +167,8 @@ def build_plan(
         for case_index, case in enumerate(project.cases):
             for variant in project.variants:
                 config = providers[variant.provider]
-                messages = template.build_messages(variant, project.user_template, case)
+                messages = template.build_messages(variant, project.user_template,
+                                                   template.with_context(case))
                 request = chat_request(variant.model_name, messages, variant.params)
                 body = wire_body(config, request)
                 plan.calls.append(PlannedCall(
@@ -221,6 +237,16 @@ def _problems(spec: ExperimentSpec, providers: dict[str, ProviderConfig], sample
         where = f"variants[{index[variant.name]}].model"
         problems += _unknown_provider(spec, providers, variant.model, where)
         problems += _parameter_problems(spec, providers, variant, index[variant.name])
+        retrieval = variant.retrieval
+        if retrieval is not None and retrieval.on:
+            where = f"variants[{index[variant.name]}].retrieval"
+            if not project.documents:
+                problems.append(f"{spec.where(where)}: variant '{variant.name}' retrieves "
+                                "passages, but the experiment has no documents: add a "
+                                '[[documents]] table with path = "your/folder".')
+            if retrieval.mode in ("embeddings", "hybrid"):
+                problems += _unknown_provider(spec, providers, retrieval.embedding_model,
+                                              f"{where}.embedding_model")
         fmt = variant.params.get("response_format")
         if isinstance(fmt, str) and fmt not in ("json", "json_object", "text"):
             problems.append(

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lab.core.experiment import file as experiment_file
 from lab.core.model import Call
 from lab.core.providers.base import ProviderConfig
 from lab.core.providers.pricing import PriceTable
+from lab.core.run.augment import augment
 from lab.core.run.plan import (
     JudgeCheck,
     PlanError,
@@ -101,6 +103,7 @@ def prepare_run(
     """What a new run of `plan` will do and cost; PlanError if it cannot start as asked."""
     if options.problems():
         raise PlanError(options.problems())
+    notes = augment(store, plan, project_id)
     cached = {} if options.no_cache else store.cached_calls(c.cache_key for c in plan.calls)
     prepared = PreparedRun(
         plan=plan, options=options, work=list(plan.calls), cached=cached,
@@ -108,6 +111,7 @@ def prepare_run(
     )
     prepared.estimate = estimate(plan, prices, prepared.to_call,
                                  from_cache=len(plan.calls) - len(prepared.to_call), today=today)
+    prepared.estimate.warnings += notes
     refuse_unpriced_budget(prepared)
     return prepared
 
@@ -146,6 +150,9 @@ def prepare_resume(
         raise PlanError(options.problems())
     spec = stored_spec(run)
     plan = build_plan(spec, provider_configs(spec, configured), samples=run["samples"])
+    source = run["experiment_source"] or ""
+    notes = augment(store, plan, run.get("project_id"),
+                    Path(source).parent if source.endswith(".toml") else None)
     # The cache setting belongs to the run: a --no-cache run resumes with fresh calls too.
     options.no_cache = bool(run["settings"].get("no_cache", options.no_cache))
     done = store.done_cells(run_id)
@@ -162,6 +169,7 @@ def prepare_resume(
         plan, prices, prepared.to_call, from_cache=len(work) - len(prepared.to_call),
         already_done=len(done), judge_gaps=[(g.judge, g.planned) for g in gaps], today=today,
     )
+    prepared.estimate.warnings += notes
     refuse_unpriced_budget(prepared)
     return prepared
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 from lab.core.checks.config import referenced_columns, templated_fields
 from lab.core.experiment.template import (
+    CONTEXT,
     as_text,
     malformed_placeholders,
     variables,
@@ -103,6 +104,8 @@ def check_project(project: Project) -> list[TemplateProblem]:
         warnings += [_malformed(owner, field, s) for s in malformed_placeholders(text)]
         for name in variables(text):
             used.add(name)
+            if name == CONTEXT:
+                continue  # the lab fills it (empty without retrieval); see template.with_context
             rows = [
                 (i, c) for i, c in enumerate(project.cases, 1) if as_text(c.vars.get(name)) is None
             ]
@@ -110,6 +113,15 @@ def check_project(project: Project) -> list[TemplateProblem]:
                 errors.append(_missing_everywhere(owner, field, name))
             else:
                 errors += [_missing_in_row(owner, field, name, i, c) for i, c in rows]
+
+    shared = set(variables(project.user_template))
+    for variant in project.variants:
+        if variant.retrieval is not None and variant.retrieval.on and CONTEXT not in shared and not any(
+                CONTEXT in variables(t) for _, t in variant_fields(variant)):
+            errors.append(TemplateProblem(
+                "error", f"Variant '{variant.name}' retrieves passages from the documents, but none "
+                "of its prompts says where they go: add {{context}} to its system prompt or to the "
+                "user message.", CONTEXT, variant.name, "system prompt"))
 
     opaque = False  # a python check that reads vars in a way we cannot follow may use any column
     for check in project.checks:

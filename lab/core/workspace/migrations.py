@@ -296,6 +296,51 @@ def m003_run_cells(db: Database) -> None:
     )
 
 
+@migrations()
+def m004_documents(db: Database) -> None:
+    """Documents for retrieval: where each came from and its hash (re-adding a changed file
+    updates only what changed), chunks per chunking (variants may differ in chunk size) with the
+    section heading they sit under, full-text search over chunks (BM25), embeddings per chunk
+    and model, and which chunks each call was given, with score, method and citation. Projects
+    gain the document sources they use and the experiment file they come from; variants their
+    retrieval setting.
+    """
+    db.executescript(
+        """
+        ALTER TABLE projects ADD COLUMN source_path TEXT;
+        ALTER TABLE projects ADD COLUMN documents_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE variants ADD COLUMN retrieval_json TEXT;
+
+        ALTER TABLE documents ADD COLUMN source_path TEXT;
+        ALTER TABLE documents ADD COLUMN chunking TEXT NOT NULL DEFAULT '400/50';
+        ALTER TABLE documents ADD COLUMN kind TEXT NOT NULL DEFAULT 'text';
+        ALTER TABLE documents ADD COLUMN content_hash TEXT;
+        ALTER TABLE documents ADD COLUMN updated_at TEXT;
+        CREATE UNIQUE INDEX idx_documents_source ON documents(project_id, source_path);
+
+        ALTER TABLE chunks ADD COLUMN chunking TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chunks ADD COLUMN heading TEXT NOT NULL DEFAULT '';
+        ALTER TABLE chunks ADD COLUMN tokens INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE chunks ADD COLUMN content_hash TEXT;
+        CREATE INDEX idx_chunks_document ON chunks(document_id, chunking, position);
+
+        ALTER TABLE call_chunks ADD COLUMN score REAL;
+        ALTER TABLE call_chunks ADD COLUMN method TEXT;
+        ALTER TABLE call_chunks ADD COLUMN citation TEXT;
+
+        CREATE TABLE chunk_embeddings (
+            chunk_id INTEGER NOT NULL REFERENCES chunks(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dimensions INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (chunk_id, model)
+        );
+        """
+    )
+    db["chunks"].enable_fts(["text", "heading"], fts_version="FTS5", create_triggers=True,
+                            tokenize="porter")
+
+
 def migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

@@ -8,9 +8,19 @@ it is one of the few places that know table names.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from lab.core.model import Check, Example, Project, PromptVersion, TestCase, Variant
+from lab.core.model import (
+    Check,
+    DocumentSource,
+    Example,
+    Project,
+    PromptVersion,
+    Retrieval,
+    TestCase,
+    Variant,
+)
 from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.rows import dumps, now_iso
 
@@ -55,6 +65,7 @@ class Projects:
                 "name": project.name,
                 "description": project.description,
                 "user_template": project.user_template,
+                "documents_json": dumps([asdict(d) for d in project.documents]),
                 "updated_at": stamp,
             }
             if project.id is None:
@@ -64,10 +75,7 @@ class Projects:
                 self.db["projects"].update(project.id, row)
             self._sync(
                 "variants", "project_id", project.id, project.variants,
-                lambda v, pos: {
-                    "name": v.name, "model": v.model, "system": v.system,
-                    "params_json": dumps(v.params), "updated_at": stamp,
-                },
+                lambda v, pos: {**_variant_row(v), "updated_at": stamp},
                 created={"created_at": stamp},
             )
             for variant in project.variants:
@@ -93,10 +101,7 @@ class Projects:
         """Autosave of one variant's prompt, model, parameters and examples."""
         stamp = now_iso()
         with self.transaction():
-            row = {
-                "name": variant.name, "model": variant.model, "system": variant.system,
-                "params_json": dumps(variant.params), "updated_at": stamp,
-            }
+            row = {**_variant_row(variant), "updated_at": stamp}
             if variant.id is None:
                 count = self.db.execute(
                     "SELECT count(*) FROM variants WHERE project_id = ?", [project_id]
@@ -140,11 +145,13 @@ class Projects:
 
     def load_project(self, project_id: int) -> Project:
         row = self.db.execute(
-            "SELECT id, name, description, user_template FROM projects WHERE id = ?", [project_id]
+            "SELECT id, name, description, user_template, documents_json FROM projects"
+            " WHERE id = ?", [project_id]
         ).fetchone()
         if row is None:
             raise WorkspaceError(f"No project with id {project_id} in {self.path}.")
-        project = Project(id=row[0], name=row[1], description=row[2], user_template=row[3])
+        project = Project(id=row[0], name=row[1], description=row[2], user_template=row[3],
+                          documents=[DocumentSource(**d) for d in json.loads(row[4])])
         for v in self.db.query(
             "SELECT * FROM variants WHERE project_id = ? ORDER BY position, id", [project_id]
         ):
@@ -154,6 +161,7 @@ class Projects:
                 model=v["model"],
                 system=v["system"],
                 params=json.loads(v["params_json"]),
+                retrieval=Retrieval(**json.loads(v["retrieval_json"])) if v["retrieval_json"] else None,
             )
             variant.examples = [
                 Example(
@@ -181,6 +189,19 @@ class Projects:
             )
         ]
         return project
+
+    def project_for_file(self, project: Project, source_path: str) -> int:
+        """Save an experiment file's project as the workspace project that comes from that file
+        (matched by path), so runs of the file show up in the window under one project."""
+        row = self.db.execute("SELECT id FROM projects WHERE source_path = ?"
+                              " ORDER BY id LIMIT 1", [source_path]).fetchone()
+        if row is not None:
+            stored = self.load_project(row[0])
+            _adopt_ids(project, stored)
+        project_id = self.save_project(project)
+        with self.transaction():
+            self.db["projects"].update(project_id, {"source_path": source_path})
+        return project_id
 
     # ----------------------------------------------------------------- providers (never keys)
 
@@ -242,3 +263,28 @@ class Projects:
             user_template=row[1],
             examples=[Example(**e) for e in json.loads(row[2])],
         )
+
+
+def _variant_row(variant: Variant) -> dict[str, Any]:
+    return {
+        "name": variant.name, "model": variant.model, "system": variant.system,
+        "params_json": dumps(variant.params),
+        "retrieval_json": dumps(asdict(variant.retrieval)) if variant.retrieval else None,
+    }
+
+
+def _adopt_ids(project: Project, stored: Project) -> None:
+    """Give a project read from a file the ids of the stored one it updates, matching variants
+    by name and test cases and checks by position, so logged calls keep their links."""
+    project.id = stored.id
+    by_name = {v.name: v for v in stored.variants}
+    for variant in project.variants:
+        old = by_name.get(variant.name)
+        if old is not None:
+            variant.id = old.id
+            for example, old_example in zip(variant.examples, old.examples):
+                example.id = old_example.id
+    for new, old_case in zip(project.cases, stored.cases):
+        new.id = old_case.id
+    for new, old_check in zip(project.checks, stored.checks):
+        new.id = old_check.id

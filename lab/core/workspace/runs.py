@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lab.core.model import Call
+from lab.core.model import Call, RetrievedChunk
 from lab.core.workspace.rows import call_row, dumps, now_iso
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class CallRecord:
     judged: Call | None = None  # for a judge call: the call it graded (already saved)
     cached_from_call_id: int | None = None
     checks: list[LoggedCheck] = field(default_factory=list)
+    chunks: list[RetrievedChunk] = field(default_factory=list)  # the passages it was given
 
 
 @dataclass
@@ -87,6 +88,12 @@ class RunLog:
                         f"INSERT INTO calls ({columns}) VALUES ({marks})", list(row.values())
                     )
                     record.call.id = cursor.lastrowid
+                    conn.executemany(
+                        "INSERT INTO call_chunks (call_id, chunk_id, rank, score, method,"
+                        " citation) VALUES (?, ?, ?, ?, ?, ?)",
+                        [(record.call.id, c.chunk_id, c.rank, c.score, c.method, c.citation)
+                         for c in record.chunks],
+                    )
                 conn.executemany(
                     "INSERT INTO check_results (call_id, check_name, passed, score, reason,"
                     " judge_call_id) VALUES (?, ?, ?, ?, ?, ?)",

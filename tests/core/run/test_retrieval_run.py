@@ -1,0 +1,111 @@
+"""Retrieval in a run: documents indexed, passages put into the prompt with citation ids, the
+chunks each call was given logged with their scores, and changed files re-indexed in place."""
+
+from __future__ import annotations
+
+import pytest
+
+from lab.core.experiment.file import loads
+from lab.core.workspace.store import open_workspace
+from tests.helpers.experiments import experiment_text, run_experiment
+from tests.helpers.fake_provider import FakeProviderServer
+
+POLICY = """# Returns
+
+Items can be returned within 30 days of delivery, unused and in their packaging.
+
+## Damaged items
+
+Send a photo of a damaged item within 7 days and we replace it free of charge.
+"""
+SHIPPING = """# Shipping
+
+Orders ship within 2 business days. Express delivery costs 9 euros.
+"""
+
+
+@pytest.fixture
+def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
+    return fake_server_checked
+
+
+def retrieval_experiment(server: FakeProviderServer, folder) -> str:
+    text = experiment_text(server, cases=2)
+    text = text.replace('user = "{{question}}"', 'user = "Context:\\n{{context}}\\n\\nQuestion: {{question}}"')
+    text = text.replace(
+        'rows = [\n  { question = "Question 0: where is my order?" },\n'
+        '  { question = "Question 1: where is my order?" }\n]',
+        'rows = [{ question = "My kettle arrived damaged, what now?" },'
+        ' { question = "How much does express delivery cost?" }]')
+    at = text.index('name = "B"')
+    text = text[:at] + 'retrieval = { mode = "lexical", k = 1 }\n' + text[at:]
+    return text + f'\n[[documents]]\npath = "{folder}"\nchunk_size = 60\nchunk_overlap = 10\n'
+
+
+def test_a_variant_with_retrieval_gets_the_best_passage_and_it_is_logged(server, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.md").write_text(POLICY)
+    (docs / "shipping.md").write_text(SHIPPING)
+    db = tmp_path / "w.db"
+    text = retrieval_experiment(server, docs)
+    assert loads(text).project.variants[1].retrieval.k == 1
+    finished = run_experiment(text, db)
+    assert (finished.status, finished.errors) == ("done", 0)
+
+    sent = {(r.body["messages"][-1]["content"], r.body["messages"][0]["content"])
+            for r in server.chat_requests()}
+    users = [u for u, _ in sent]
+    damaged = next(u for u in users if "kettle" in u and "[policy.md#2]" in u)
+    assert "Send a photo of a damaged item" in damaged and "Returns > Damaged items" in damaged
+    express = next(u for u in users if "express" in u and "[" in u)
+    assert "[shipping.md#1]" in express and "9 euros" in express
+    assert sum(u.startswith("Context:\n\n\nQuestion") for u in users) == 2  # A: no passages
+
+    with open_workspace(db) as store:
+        b_calls = [c for c in store.calls_for_run(finished.run_id) if c["variant_name"] == "B"]
+        given = {c["case_index"]: store.chunks_for_call(c["id"]) for c in b_calls}
+    assert [g["citation"] for g in given[0]] == ["policy.md#2"]
+    assert given[0][0]["rank"] == 1 and given[0][0]["method"] == "lexical"
+    assert given[0][0]["score"] > 0 and "damaged" in given[0][0]["text"]
+
+
+def test_rerun_is_cached_and_a_changed_file_updates_only_its_chunks(server, tmp_path):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.md").write_text(POLICY)
+    (docs / "shipping.md").write_text(SHIPPING)
+    db = tmp_path / "w.db"
+    text = retrieval_experiment(server, docs)
+    run_experiment(text, db)
+    with open_workspace(db) as store:
+        before = {(c["document"], c["position"]): c["chunk_id"] for c in _all_chunks(store)}
+    second = run_experiment(text, db)
+    assert second.cached == 4  # same passages, same requests: answered from the log
+
+    (docs / "shipping.md").write_text(SHIPPING.replace("9 euros", "12 euros"))
+    third = run_experiment(text, db)
+    assert third.cached == 3  # only the call whose passage changed is sent again
+    with open_workspace(db) as store:
+        after = {(c["document"], c["position"]): c["chunk_id"] for c in _all_chunks(store)}
+    assert after[("policy.md", 1)] == before[("policy.md", 1)]  # untouched chunks kept their ids
+    assert after[("shipping.md", 1)] != before[("shipping.md", 1)]
+
+
+def _all_chunks(store):
+    return list(store.db.query(
+        "SELECT c.id AS chunk_id, d.name AS document, c.position FROM chunks c"
+        " JOIN documents d ON d.id = c.document_id"))
+
+
+def test_retrieval_without_documents_or_without_context_is_refused_before_sending(server, tmp_path):
+    from lab.core.run.plan import PlanError
+
+    text = retrieval_experiment(server, tmp_path)
+    no_docs = text.split("\n[[documents]]")[0]
+    with pytest.raises(PlanError, match="has no documents"):
+        run_experiment(no_docs, tmp_path / "a.db")
+    no_slot = text.replace("Context:\\n{{context}}\\n\\n", "")
+    with pytest.raises(PlanError, match=r"none of its prompts says where they go: add \{\{context\}\}"):
+        run_experiment(no_slot, tmp_path / "b.db")
+    assert server.chat_requests() == []
