@@ -40,21 +40,18 @@ from lab.core.workspace.location import (
 )
 from lab.core.workspace.store import Store
 from lab.core.workspace.thread import StoreThread
-from lab.gui.dialogs import show_about, show_shortcuts
-from lab.gui.history_model import HistoryTableModel
-from lab.gui.panes import (
-    CasesPane,
-    ExamplesPane,
-    HistoryPane,
-    ResultsPane,
-    VariantsPane,
-)
-from lab.gui.prompt_pane import PromptPane
-from lab.gui.run_controller import RunController
+from lab.gui.controllers.editing import EditingMixin
+from lab.gui.controllers.judging import JudgingMixin
+from lab.gui.controllers.run_controller import RunController
+from lab.gui.controllers.running import RunningMixin
+from lab.gui.dialogs.help import show_about, show_shortcuts
+from lab.gui.panes.cases import CasesPane
+from lab.gui.panes.examples import ExamplesPane
+from lab.gui.panes.history import HistoryPane, HistoryTableModel
+from lab.gui.panes.prompt import PromptPane
+from lab.gui.panes.results import ResultsPane
+from lab.gui.panes.variants import VariantsPane
 from lab.gui.tasks import when_done
-from lab.gui.window_editing import EditingMixin
-from lab.gui.window_judging import JudgingMixin
-from lab.gui.window_running import RunningMixin
 
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"

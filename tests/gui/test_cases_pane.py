@@ -8,7 +8,7 @@ import sqlite3
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from lab.gui import dialogs
+from lab.gui.dialogs import messages as dialogs
 
 
 def stored_cases(lab_home) -> list[tuple[str, dict]]:

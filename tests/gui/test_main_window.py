@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 from lab.core.model import Call, Usage
 from lab.core.workspace.store import open_workspace
 from lab.gui.app import app_icon, settings_file
-from lab.gui.dialogs import shortcut_rows, show_shortcuts
+from lab.gui.dialogs.help import shortcut_rows, show_shortcuts
 
 
 def test_opens_on_the_sample_workspace(make_window, lab_home):

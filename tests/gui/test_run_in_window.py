@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from lab.core.providers.base import ProviderConfig
 from lab.core.workspace.location import current_project_id, open_default_workspace
 from lab.core.workspace.providers import save_provider
-from lab.gui import dialogs
+from lab.gui.dialogs import messages as dialogs
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 
 KEY_ENV = "LAB_GUI_TEST_KEY"

@@ -7,7 +7,7 @@ import sqlite3
 
 from PySide6.QtCore import Qt
 
-from lab.gui import dialogs
+from lab.gui.dialogs import messages as dialogs
 
 
 def stored_variants(lab_home) -> list[tuple[str, str, dict, int]]:

@@ -17,9 +17,9 @@ from lab.core.experiment import cases as cases_file
 from lab.core.model import Variant
 from lab.core.workspace.providers import configured_providers, list_all_models
 from lab.core.workspace.store import Store
-from lab.gui import dialogs
-from lab.gui.diff_view import VariantDiffDialog
-from lab.gui.providers_dialog import ProvidersDialog
+from lab.gui.dialogs import messages as dialogs
+from lab.gui.dialogs.compare import VariantDiffDialog
+from lab.gui.dialogs.providers import ProvidersDialog
 from lab.gui.tasks import when_done
 
 

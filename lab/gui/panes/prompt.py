@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from lab.core.experiment.template import estimate_tokens, variables
 from lab.core.model import Variant
-from lab.gui.find_bar import FindBar
+from lab.gui.panes.find_bar import FindBar
 from lab.gui.widgets import PaneHeader, VariableHighlighter
 
 AUTOSAVE_DELAY_MS = 600

@@ -13,10 +13,10 @@ from lab.core.analysis.pairwise import pairs_to_judge, tally
 from lab.core.experiment.template import render
 from lab.core.model import Example, Rating
 from lab.core.workspace.store import Store
-from lab.gui.diff_view import OutputDiffDialog
-from lab.gui.export_dialog import ExportDialog
-from lab.gui.pairwise_dialog import PairwiseDialog
-from lab.gui.results import CellResult
+from lab.gui.dialogs.compare import OutputDiffDialog
+from lab.gui.dialogs.export import ExportDialog
+from lab.gui.dialogs.pairwise import PairwiseDialog
+from lab.gui.panes.results_grid import CellResult
 from lab.gui.tasks import when_done
 
 

@@ -12,8 +12,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from lab.core.run import events as run_events
 from lab.core.workspace.store import Store
-from lab.gui import dialogs
-from lab.gui.results import CellResult, cell_from_row
+from lab.gui.dialogs import messages as dialogs
+from lab.gui.panes.results_grid import CellResult, cell_from_row
 from lab.gui.tasks import when_done
 
 
