@@ -29,10 +29,10 @@ def make_window(qtbot, qapp, lab_home):
         window.show()
         windows.append(window)
         if wait:
-            qtbot.waitUntil(lambda: window.project is not None, timeout=10_000)
+            qtbot.waitUntil(lambda: window.session.project is not None, timeout=10_000)
         return window
 
     yield open_window
     for window in windows:
         window.close()
-        window.store.close()
+        window.session.store.close()

@@ -82,7 +82,7 @@ def test_unsaved_typing_is_flushed_on_close(make_window, lab_home):
     window = make_window()
     window.prompt_pane.system.setPlainText("Typed just before closing.")
     window.close()
-    window.store.close()
+    window.session.store.close()
     conn = sqlite3.connect(lab_home / "workspace.db")
     system = conn.execute("SELECT system FROM variants ORDER BY position").fetchone()[0]
     conn.close()
@@ -95,7 +95,7 @@ def test_edit_made_while_a_save_is_in_flight_is_saved_on_close(make_window, lab_
     window.prompt_pane.flush()  # a save is now in flight
     window.prompt_pane.system.setPlainText("Second edit, just before quitting.")
     window.close()
-    window.store.close()
+    window.session.store.close()
     conn = sqlite3.connect(lab_home / "workspace.db")
     rows = conn.execute("SELECT system FROM variants ORDER BY position").fetchall()
     conn.close()

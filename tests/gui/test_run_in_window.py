@@ -91,7 +91,7 @@ def test_cancel_then_resume_repeats_no_call(make_window, qtbot, fake_server, lab
     fake_server.latency = 0.25
     window = make_window()
     window.run_action.trigger()
-    qtbot.waitUntil(lambda: window._run_counts["done"] >= 8, timeout=30000)
+    qtbot.waitUntil(lambda: window.running._run_counts["done"] >= 8, timeout=30000)
     window.cancel_action.trigger()
     qtbot.waitUntil(lambda: window.run_action.isEnabled(), timeout=30000)
     assert window.progress_label.text().startswith("Run cancelled")
@@ -140,7 +140,7 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
     window.results_pane.select_cell(2, 0)
     qtbot.keyClick(view, Qt.Key.Key_4)
     qtbot.keyClick(view, Qt.Key.Key_Plus)
-    window.rate(tags=["too long", "invented policy"])
+    window.judging.rate(tags=["too long", "invented policy"])
     cell = window.results_pane.model.cell(2, 0)
     assert cell.score == 4 and cell.thumbs == 1
     assert "★★★★" in cell.footer() and "👍" in cell.footer()
@@ -161,13 +161,13 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
 
     # Promote the output to a few-shot example of variant A.
     window.promote_action.trigger()
-    assert len(window.project.variants[0].examples) == 6
-    assert window.project.variants[0].examples[-1].output == cell.text
+    assert len(window.session.project.variants[0].examples) == 6
+    assert window.session.project.variants[0].examples[-1].output == cell.text
 
     # Three blind pairwise judgements by keyboard.
     window.pairwise_action.trigger()
-    qtbot.waitUntil(lambda: getattr(window, "pairwise_dialog", None) is not None, timeout=5000)
-    dialog = window.pairwise_dialog
+    qtbot.waitUntil(lambda: getattr(window.judging, "pairwise_dialog", None) is not None, timeout=5000)
+    dialog = window.judging.pairwise_dialog
     qtbot.addWidget(dialog)
     assert dialog.progress.text().startswith("Pair 1 of 20")
     assert "A · concise" not in dialog.left.toPlainText() + dialog.right.toPlainText()
@@ -198,9 +198,9 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
     reopened = again.results_pane.model.cell(2, 0)
     assert reopened.score == 4 and reopened.tags == ["invented policy", "too long"]
     again.pairwise_action.trigger()
-    qtbot.waitUntil(lambda: getattr(again, "pairwise_dialog", None) is not None, timeout=5000)
-    qtbot.addWidget(again.pairwise_dialog)
-    assert again.pairwise_dialog.progress.text().startswith("Pair 1 of 17")
+    qtbot.waitUntil(lambda: getattr(again.judging, "pairwise_dialog", None) is not None, timeout=5000)
+    qtbot.addWidget(again.judging.pairwise_dialog)
+    assert again.judging.pairwise_dialog.progress.text().startswith("Pair 1 of 17")
 
 
 def test_word_diff_of_two_selected_outputs(make_window, qtbot, fake_server, lab_home):
@@ -209,9 +209,9 @@ def test_word_diff_of_two_selected_outputs(make_window, qtbot, fake_server, lab_
     window.run_action.trigger()
     qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
     window.results_pane.select_cells([(0, 0)])
-    assert window.compare_outputs() is None  # one output is not a comparison
+    assert window.judging.compare_outputs() is None  # one output is not a comparison
     window.results_pane.select_cells([(0, 0), (1, 0)])
-    dialog = window.compare_outputs()
+    dialog = window.judging.compare_outputs()
     qtbot.addWidget(dialog)
     assert "Maya" in dialog.left_view.toPlainText() and "Jonas" in dialog.right_view.toPlainText()
     assert dialog.summary.text().endswith("words only on the right")

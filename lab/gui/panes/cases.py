@@ -1,5 +1,6 @@
 """The test cases pane: one row per case, one column per {{variable}}; edit in place, add and
-delete rows, add a variable, import a file, paste from a spreadsheet.
+delete rows, add a variable, import a file, paste from a spreadsheet. Its model is a thin adapter
+over the project's own list of test cases.
 """
 
 from __future__ import annotations

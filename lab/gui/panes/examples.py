@@ -35,7 +35,7 @@ class ExamplesTableModel(QAbstractTableModel):
     """Few-shot examples of one variant: on/off, input, output, note. Editable; rows reorder by drag.
 
     Every change is announced with `edited`, after which the list it wraps (the variant's own
-    `examples`) already holds the new state; the window saves it.
+    `examples`) already holds the new state; the editing controller saves it.
     """
 
     HEADERS = ("On", "Input", "Output", "Note")

@@ -1,8 +1,8 @@
 """The prompt pane: the selected variant's system prompt and the project's user-message template.
 
-Edits are reported through signals after a short pause in typing; the main window hands them to
-the store thread (autosave). The token estimate is the core's offline heuristic, cheap enough to
-run on every keystroke.
+Edits are reported through signals after a short pause in typing; the editing controller saves
+them (autosave). The token estimate is the core's offline heuristic, cheap enough to run on
+every keystroke.
 """
 
 from __future__ import annotations

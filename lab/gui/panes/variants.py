@@ -1,5 +1,6 @@
 """The variants pane: the project's variants as a list (name over model), pick one to edit; add,
-duplicate, rename in place (F2), delete, compare two.
+duplicate, rename in place (F2), delete, compare two. Its model is a thin adapter over the
+project's own list of variants.
 """
 
 from __future__ import annotations
