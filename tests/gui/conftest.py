@@ -9,6 +9,8 @@ from lab.core.workspace.location import open_default_workspace
 from lab.core.workspace.thread import StoreThread
 from lab.gui.app import make_application, settings_file
 from lab.gui.main_window import MainWindow
+from tests.gui.sample_runs import KEY_ENV
+from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 
 
 @pytest.fixture(scope="session")
@@ -36,3 +38,14 @@ def make_window(qtbot, qapp, lab_home):
     for window in windows:
         window.close()
         window.session.store.close()
+
+
+@pytest.fixture
+def fake_server(monkeypatch):
+    """The fake provider server, its key where the sample's provider looks for it
+    (see sample_runs.point_sample_at)."""
+    server = FakeProviderServer().start()
+    monkeypatch.setenv(KEY_ENV, API_KEY)
+    yield server
+    server.stop()
+    assert not server.validation_failures
