@@ -67,7 +67,7 @@ def main() -> int:
     window.show()
     loop = QEventLoop()
     QTimer.singleShot(0, lambda: None)
-    while window.project is None:
+    while window.session.project is None:
         app.processEvents()
 
     def measure(seconds: float | None, until=None) -> list[float]:
@@ -117,7 +117,7 @@ def main() -> int:
     met = max(busy) <= 50 and percentile(busy, 99) < 16
     print(f"targets (max ≤ 50 ms, p99 < 16 ms): {'met' if met else 'NOT met'}")
     window.close()
-    window.store.close()
+    window.session.store.close()
     server.terminate()
     return 0
 

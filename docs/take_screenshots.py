@@ -50,17 +50,17 @@ def main() -> int:
     dialogs = []
 
     def providers() -> None:
-        dialogs.append(window.show_providers())
+        dialogs.append(window.editing.show_providers())
 
     def run() -> None:
         window.run_action.trigger()
 
     def select_cell() -> None:
         window.results_pane.select_cell(1, 1)
-        window.rate(score=4)
+        window.judging.rate(score=4)
 
     def pairwise() -> None:
-        window.judge_pairs()
+        window.judging.judge_pairs()
 
     def history() -> None:
         window.history_dock.raise_()
@@ -74,8 +74,8 @@ def main() -> int:
         ("results", select_cell, 800),
         ("history", history, 800),
         ("pairwise", pairwise, 1200),
-        (None, lambda: window.pairwise_dialog.close(), 200),
-        ("export", lambda: window.show_export(), 1500),
+        (None, lambda: window.judging.pairwise_dialog.close(), 200),
+        ("export", lambda: window.judging.show_export(), 1500),
     ]
 
     def target():
@@ -103,7 +103,7 @@ def main() -> int:
 
     QTimer.singleShot(300, step)
     app.exec()
-    window.store.close()
+    window.session.store.close()
     server.stop()
     return 0
 

@@ -88,5 +88,5 @@ def run_app(db: str | None = None) -> int:
     window = create_window(db)
     window.show()
     code = app.exec()
-    window.store.close()
+    window.session.store.close()
     return code

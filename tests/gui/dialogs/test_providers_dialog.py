@@ -22,7 +22,7 @@ def fake_server():
 def test_add_test_save_and_pick_a_model(make_window, qtbot, fake_server, lab_home,
                                         secret_service_keyring):  # noqa: F811
     window = make_window()
-    dialog = window.show_providers()
+    dialog = window.editing.show_providers()
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.list.count() == 4, timeout=5000)
     assert [dialog.list.item(i).text() for i in range(4)] == ["openai", "anthropic", "gemini", "ollama"]
@@ -94,7 +94,7 @@ def test_add_test_save_and_pick_a_model(make_window, qtbot, fake_server, lab_hom
 
 def test_bad_fields_are_named(make_window, qtbot):
     window = make_window()
-    dialog = window.show_providers()
+    dialog = window.editing.show_providers()
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.list.count() == 4, timeout=5000)
     dialog.base_url.setText("api.example.com/v1")

@@ -1,6 +1,6 @@
 """Side-by-side comparison of two texts (two variants' prompts; later two outputs).
 
-The spans come from lab.core.diff; this module only paints them: removed words red on the left,
+The spans come from lab.core.analysis.diff; this module only paints them: removed words red on the left,
 added words green on the right.
 """
 

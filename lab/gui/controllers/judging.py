@@ -1,5 +1,6 @@
-"""The main window's judging: ratings, notes and tags on outputs, promote to example, the word
-diff of two outputs, blind pairwise judging, and the export dialog.
+"""Judging outputs: ratings, notes and tags on the selected output, promoting it to a few-shot
+example, the word diff of two outputs, blind pairwise judging of the last run, and the export
+dialog that turns judged outputs into fine-tuning data.
 """
 
 from __future__ import annotations
@@ -7,34 +8,52 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QInputDialog, QMessageBox
+from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox
 
 from lab.core.analysis.pairwise import pairs_to_judge, tally
 from lab.core.experiment.template import render
 from lab.core.model import Example, Rating
+from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.store import Store
-from lab.gui.diff_view import OutputDiffDialog
-from lab.gui.export_dialog import ExportDialog
-from lab.gui.pairwise_dialog import PairwiseDialog
-from lab.gui.results import CellResult
+from lab.gui.controllers.session import Session
+from lab.gui.dialogs.compare import OutputDiffDialog
+from lab.gui.dialogs.export import ExportDialog
+from lab.gui.dialogs.pairwise import PairwiseDialog
+from lab.gui.panes.examples import ExamplesPane
+from lab.gui.panes.results import ResultsPane
+from lab.gui.panes.results_grid import CellResult
+from lab.gui.panes.variants import VariantsPane
 from lab.gui.tasks import when_done
 
 
-class JudgingMixin:
-    """Part of MainWindow (see main_window.py); uses the panes and threads it creates."""
+class JudgingController:
+    """Acts on the results grid's selection; the dialogs it opens stay reachable as attributes."""
+
+    def __init__(self, session: Session, results_pane: ResultsPane, variants_pane: VariantsPane,
+                 examples_pane: ExamplesPane, network: AsyncLoopThread, window: QMainWindow):
+        self._session = session
+        self._results_pane = results_pane
+        self._variants_pane = variants_pane  # a promoted example shows in the variant's count
+        self._examples_pane = examples_pane
+        self._network = network  # the export is written on its thread
+        self._window = window  # the parent of dialogs
+        self._status = window.statusBar()
+        self.export_dialog: ExportDialog | None = None
+        self.output_diff: OutputDiffDialog | None = None
+        self.pairwise_dialog: PairwiseDialog | None = None
 
     def _current_cell(self) -> tuple[int, int, CellResult | None]:
-        current = self.results_pane.current_source()
+        current = self._results_pane.current_source()
         if current is None:
             return -1, -1, None
         row, column = current
-        return row, column, self.results_pane.model.cell(row, column)
+        return row, column, self._results_pane.model.cell(row, column)
 
     def rate(self, thumbs: int | None = None, score: int | None = None,
              note: str | None = None, tags: list[str] | None = None) -> None:
         row, column, cell = self._current_cell()
         if cell is None or cell.status != "ok" or cell.logged_id is None:
-            self.statusBar().showMessage("Select a finished output to judge it.", 3000)
+            self._status.showMessage("Select a finished output to judge it.", 3000)
             return
 
         def change(c: CellResult) -> None:
@@ -47,46 +66,43 @@ class JudgingMixin:
             if tags is not None:
                 c.tags = tags
 
-        self.results_pane.model.update_cell(row, column, change)
+        self._results_pane.model.update_cell(row, column, change)
         rating = Rating(call_id=cell.logged_id, thumbs=cell.thumbs, score=cell.score,
                         note=cell.note, tags=list(cell.tags))
-        when_done(self.store.submit(lambda store: store.set_rating(rating)),
-                  lambda _r: self.statusBar().showMessage("Judgement saved", 1500),
-                  lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+        when_done(self._session.store.submit(lambda store: store.set_rating(rating)),
+                  lambda _r: self._status.showMessage("Judgement saved", 1500),
+                  lambda exc: QMessageBox.warning(self._window, "Not saved", str(exc)))
 
     def ask_note(self) -> None:
-
         _row, _column, cell = self._current_cell()
         if cell is None:
             return
-        text, ok = QInputDialog.getMultiLineText(self, "Note", "Why is this output good or bad?",
-                                                 cell.note)
+        text, ok = QInputDialog.getMultiLineText(self._window, "Note",
+                                                 "Why is this output good or bad?", cell.note)
         if ok:
             self.rate(note=text)
 
     def ask_tags(self) -> None:
-
         _row, _column, cell = self._current_cell()
         if cell is None:
             return
-        text, ok = QInputDialog.getText(self, "Tags", "Failure modes or labels, comma-separated:",
+        text, ok = QInputDialog.getText(self._window, "Tags",
+                                        "Failure modes or labels, comma-separated:",
                                         text=", ".join(cell.tags))
         if ok:
             self.rate(tags=[t.strip() for t in text.split(",") if t.strip()])
 
     def show_export(self):
-
-        self.export_dialog = ExportDialog(self.store, self.network,
-                                          Path.home() / "prompt-lab-exports", self)
+        self.export_dialog = ExportDialog(self._session.store, self._network,
+                                          Path.home() / "prompt-lab-exports", self._window)
         self.export_dialog.show()
         return self.export_dialog
 
     def compare_outputs(self):
-
-        model = self.results_pane.model
-        cells = self.results_pane.selected_sources()
+        model = self._results_pane.model
+        cells = self._results_pane.selected_sources()
         if len(cells) != 2:
-            self.statusBar().showMessage("Select exactly two outputs (Ctrl+click) to compare.", 4000)
+            self._status.showMessage("Select exactly two outputs (Ctrl+click) to compare.", 4000)
             return None
         titles, texts = [], []
         for row, column in cells:
@@ -94,39 +110,38 @@ class JudgingMixin:
             titles.append(f"{model.headerData(column, Qt.Orientation.Horizontal).splitlines()[0]}"
                           f" · {model.headerData(row, Qt.Orientation.Vertical)}")
             texts.append(cell.text if cell else "")
-        self.output_diff = OutputDiffDialog(titles[0], texts[0], titles[1], texts[1], self)
+        self.output_diff = OutputDiffDialog(titles[0], texts[0], titles[1], texts[1],
+                                            self._window)
         self.output_diff.show()
         return self.output_diff
 
     def promote_to_example(self) -> None:
         """The selected output becomes a few-shot example of its variant (input = the case)."""
-
         row, column, cell = self._current_cell()
-        project = self.project
+        project = self._session.project
         if cell is None or cell.status != "ok" or project is None:
-            self.statusBar().showMessage("Select a finished output to promote it.", 3000)
+            self._status.showMessage("Select a finished output to promote it.", 3000)
             return
         variant = project.variants[column]
         case = project.cases[row]
         try:
             user = render(project.user_template, case.vars)
         except Exception as exc:  # noqa: BLE001 - shown to the user, who can fix the template
-            QMessageBox.warning(self, "Cannot promote", str(exc))
+            QMessageBox.warning(self._window, "Cannot promote", str(exc))
             return
         variant.examples.append(Example(input=user, output=cell.text,
                                         note=f"promoted from {case.label or f'case {row + 1}'}"))
-        if variant is self.current_variant:
-            self.examples_pane.set_examples(variant.examples, variant.name)
-        self.variants_pane.model.refresh()
-        self._save_project()
-        self.statusBar().showMessage(f"Added as example {len(variant.examples)} of {variant.name}",
-                                     4000)
+        if variant is self._session.current_variant:
+            self._examples_pane.set_examples(variant.examples, variant.name)
+        self._variants_pane.model.refresh()
+        self._session.save()
+        self._status.showMessage(f"Added as example {len(variant.examples)} of {variant.name}",
+                                 4000)
 
     def judge_pairs(self) -> None:
-
-        run_id, project = self.last_run_id, self.project
+        run_id, project = self._session.last_run_id, self._session.project
         if run_id is None or project is None:
-            self.statusBar().showMessage("Run at least two variants first.", 3000)
+            self._status.showMessage("Run at least two variants first.", 3000)
             return
         labels = {i: c.label or f"Case {i + 1}" for i, c in enumerate(project.cases)}
 
@@ -144,9 +159,10 @@ class JudgingMixin:
 
             def record(judgement) -> None:
                 judged.append(judgement)
-                when_done(self.store.submit(lambda store: store.record_pairwise(judgement)),
+                when_done(self._session.store.submit(
+                              lambda store: store.record_pairwise(judgement)),
                           lambda _r: None,
-                          lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
+                          lambda exc: QMessageBox.warning(self._window, "Not saved", str(exc)))
 
             def verdict() -> str:
                 lines = [f"{m.first} vs {m.second}: {m.second} won {m.summary.wins}, "
@@ -154,8 +170,8 @@ class JudgingMixin:
                          f"{m.summary.verdict}" for m in tally(judged, variant_of)]
                 return "\n".join(lines) or "No judgements yet."
 
-            self.pairwise_dialog = PairwiseDialog(pairs, record, verdict, self)
+            self.pairwise_dialog = PairwiseDialog(pairs, record, verdict, self._window)
             self.pairwise_dialog.show()
 
-        when_done(self.store.submit(load), open_dialog,
-                  lambda exc: QMessageBox.warning(self, "Cannot judge", str(exc)))
+        when_done(self._session.store.submit(load), open_dialog,
+                  lambda exc: QMessageBox.warning(self._window, "Cannot judge", str(exc)))

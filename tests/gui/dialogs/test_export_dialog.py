@@ -12,7 +12,7 @@ from tests.helpers.hf_readers import load_rows
 def test_preview_report_and_write(make_window, qtbot, tmp_path, lab_home):
     judged_workspace.build(lab_home / "workspace.db")
     window = make_window()
-    dialog = window.show_export()
+    dialog = window.judging.show_export()
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.plan is not None and dialog.variant.count() == 4, timeout=10000)
     assert [dialog.variant.itemText(i) for i in range(4)] == ["Any variant", "A", "B", "G"]
@@ -42,7 +42,7 @@ def test_preview_report_and_write(make_window, qtbot, tmp_path, lab_home):
 def test_broken_rules_stop_the_export_until_forced(make_window, qtbot, tmp_path, lab_home):
     judged_workspace.build(lab_home / "workspace.db")
     window = make_window()
-    dialog = window.show_export()
+    dialog = window.judging.show_export()
     qtbot.addWidget(dialog)
     dialog.format.setCurrentIndex(dialog.format.findData("openai-sft"))
     dialog.search.setText("Gemini")  # far fewer than OpenAI's minimum of 10 examples
@@ -64,7 +64,7 @@ def test_save_the_selection_as_a_dataset_and_export_it_by_name(make_window, qtbo
 
     judged_workspace.build(lab_home / "workspace.db")
     window = make_window()
-    dialog = window.show_export()
+    dialog = window.judging.show_export()
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.variant.count() == 4, timeout=10000)
     dialog.variant.setCurrentIndex(dialog.variant.findData("B"))

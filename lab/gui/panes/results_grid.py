@@ -15,7 +15,6 @@ from typing import Any
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
-    QPersistentModelIndex,
     QRect,
     QSize,
     QSortFilterProxyModel,
@@ -25,8 +24,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from lab.core.model import TestCase, Variant
-
-Index = QModelIndex | QPersistentModelIndex
+from lab.gui.panes.pane import Index
 
 
 @dataclass

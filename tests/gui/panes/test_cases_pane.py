@@ -8,7 +8,7 @@ import sqlite3
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from lab.gui import dialogs
+from lab.gui.dialogs import messages as dialogs
 
 
 def stored_cases(lab_home) -> list[tuple[str, dict]]:
@@ -30,7 +30,7 @@ def test_import_a_csv_with_a_bad_row(make_window, qtbot, lab_home, tmp_path, mon
     asked = []
     monkeypatch.setattr(dialogs, "confirm_import",
                         lambda _parent, source, good, problems: asked.append((source, good, problems)) or True)
-    window.import_cases(str(csv_file))
+    window.editing.import_cases(str(csv_file))
     qtbot.waitUntil(lambda: window.cases_pane.model.rowCount() == 22, timeout=5000)
     source, good, problems = asked[0]
     assert (source, good) == (str(csv_file), 2)
@@ -50,7 +50,7 @@ def test_declining_an_import_with_problems_adds_nothing(make_window, qtbot, tmp_
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"customer": "A", "message": "m", "order_status": "s"}\nnot json\n')
     monkeypatch.setattr(dialogs, "confirm_import", lambda *_args: False)
-    window.import_cases(str(bad))
+    window.editing.import_cases(str(bad))
     qtbot.wait(300)
     assert window.cases_pane.model.rowCount() == 20
 

@@ -1,8 +1,8 @@
 """The prompt pane: the selected variant's system prompt and the project's user-message template.
 
-Edits are reported through signals after a short pause in typing; the main window hands them to
-the store thread (autosave). The token estimate is the core's offline heuristic, cheap enough to
-run on every keystroke.
+Edits are reported through signals after a short pause in typing; the editing controller saves
+them (autosave). The token estimate is the core's offline heuristic, cheap enough to run on
+every keystroke.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from lab.core.experiment.template import estimate_tokens, variables
 from lab.core.model import Variant
-from lab.gui.find_bar import FindBar
+from lab.gui.panes.find_bar import FindBar
 from lab.gui.widgets import PaneHeader, VariableHighlighter
 
 AUTOSAVE_DELAY_MS = 600

@@ -7,7 +7,7 @@ import sqlite3
 
 from PySide6.QtCore import Qt
 
-from lab.gui import dialogs
+from lab.gui.dialogs import messages as dialogs
 
 
 def stored_variants(lab_home) -> list[tuple[str, str, dict, int]]:
@@ -24,7 +24,7 @@ def test_duplicate_change_one_thing_and_compare(make_window, qtbot, lab_home):
     window = make_window()
     window.duplicate_variant_action.trigger()
     assert window.variants_pane.current_row() == 1
-    assert window.current_variant.name == "A · concise copy"
+    assert window.session.current_variant.name == "A · concise copy"
     qtbot.waitUntil(lambda: len(stored_variants(lab_home)) == 3, timeout=5000)
     name, system, params, examples = stored_variants(lab_home)[1]
     assert (name, examples) == ("A · concise copy", 5)
@@ -38,7 +38,7 @@ def test_duplicate_change_one_thing_and_compare(make_window, qtbot, lab_home):
     assert "under 120 words" in stored_variants(lab_home)[0][1]  # the original is untouched
     assert window.results_pane.model.columnCount() == 3
 
-    dialog = window.compare_variants()
+    dialog = window.editing.compare_variants()
     qtbot.addWidget(dialog)
     assert (dialog.left_pick.currentText(), dialog.right_pick.currentText()) == (
         "A · concise", "A · concise copy")
@@ -60,7 +60,8 @@ def test_default_parameters_are_not_sent(make_window, qtbot, lab_home):
 def test_new_rename_and_delete(make_window, qtbot, lab_home, monkeypatch):
     window = make_window()
     window.new_variant_action.trigger()
-    assert window.current_variant.name == "C" and window.current_variant.model == "openai/gpt-4o-mini"
+    assert (window.session.current_variant.name == "C"
+            and window.session.current_variant.model == "openai/gpt-4o-mini")
     qtbot.waitUntil(lambda: [v[0] for v in stored_variants(lab_home)][-1] == "C", timeout=5000)
     model = window.variants_pane.model
     assert model.setData(model.index(2, 0), "C · bullet points")
@@ -71,9 +72,9 @@ def test_new_rename_and_delete(make_window, qtbot, lab_home, monkeypatch):
 
     monkeypatch.setattr(dialogs, "confirm", lambda *_a: False)
     window.delete_variant_action.trigger()
-    assert len(window.project.variants) == 3
+    assert len(window.session.project.variants) == 3
     monkeypatch.setattr(dialogs, "confirm", lambda *_a: True)
     window.delete_variant_action.trigger()
     qtbot.waitUntil(lambda: len(stored_variants(lab_home)) == 2, timeout=5000)
-    assert window.current_variant.name == "B · empathetic steps"
+    assert window.session.current_variant.name == "B · empathetic steps"
     assert window.results_pane.model.columnCount() == 2

@@ -1,4 +1,5 @@
-"""Prompt editing helpers: find and replace (one undo step) and inserting technique snippets."""
+"""The prompt pane: token estimate and variables, their highlighting, find and replace (one undo
+step) and inserting technique snippets."""
 
 from __future__ import annotations
 
@@ -40,3 +41,28 @@ def test_snippets_are_inserted_on_their_own_line(make_window, qtbot):
     window.prompt_pane.insert_snippet(snippets["Chain of thought"].text)
     text = editor.toPlainText()
     assert text.startswith("Answer the question.\nThink through the problem step by step")
+
+
+def test_token_estimate_and_variables_follow_the_text(make_window, qtbot):
+    window = make_window()
+    caption = window.prompt_pane.header.caption
+    assert caption.text().endswith("· 2 variables")
+    assert caption.toolTip() == "Variables: {{customer}}, {{order_status}}"
+    window.prompt_pane.system.setPlainText("Answer {{question}} " + "word " * 400)
+    assert caption.text().endswith("· 1 variable")
+    assert caption.toolTip() == "Variables: {{question}}"
+    tokens = int(caption.text().split("≈ ")[1].split(" tokens")[0].replace(",", ""))
+    assert 300 < tokens < 1000
+
+
+def test_variables_are_highlighted_where_the_core_finds_them(make_window):
+    window = make_window()
+    document = window.prompt_pane.system.document()
+    block = document.findBlock(window.prompt_pane.system_text().index("{{customer}}"))
+    column = block.text().index("{{customer}}")
+    ranges = [(r.start, r.length) for r in block.layout().formats()]
+    assert (column, len("{{customer}}")) in ranges
+    # An escaped \{{ is literal text, so it is not highlighted.
+    window.prompt_pane.system.setPlainText(r"Write \{{customer}} literally")
+    block = window.prompt_pane.system.document().firstBlock()
+    assert block.layout().formats() == []

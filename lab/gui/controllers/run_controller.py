@@ -1,4 +1,4 @@
-"""Runs from the window: pre-flight estimate, start, cancel, resume; runner events as Qt signals.
+"""One run at a time: pre-flight estimate, start, cancel, resume; runner events as Qt signals.
 
 The core runner works on its own thread and reports plain event dataclasses. They go into a
 thread-safe queue that the GUI thread drains on a timer, a few milliseconds at a time: a burst
