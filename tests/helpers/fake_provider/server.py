@@ -34,7 +34,7 @@ import pytest
 
 API_KEY = "sk-fake-0123456789abcdef"
 KEY_HEADERS = {"authorization", "x-api-key", "x-goog-api-key"}
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 # ----- scripted behaviours -----------------------------------------------------------------
 
