@@ -9,6 +9,9 @@ leniently: extra keys are ignored, `Iterable[...]` fields (`messages`, `tools`) 
 an unknown field, a bad message role or a mistyped value is reported the way the APIs
 themselves refuse it. Response models allow extra fields for forward compatibility;
 `response_errors` reports them too, since a field the SDK does not know is one the fake made up.
+
+pydantic comes with the SDKs, so it is imported only once an SDK has loaded: without the test
+extra the plugin still loads, and the tests that need the SDKs fail saying what to install.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 import functools
 import importlib
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from pydantic_core import SchemaValidator
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter, ValidationError
+    from pydantic_core import SchemaValidator
 
 HINT = "run ./scripts/test.sh, which installs the test extra (pip install -e '.[test]')"
 
@@ -65,12 +69,17 @@ def _tightened(schema: Any) -> Any:
 
 @functools.cache
 def _request_validator(params: type) -> SchemaValidator:
+    from pydantic import TypeAdapter
+    from pydantic_core import SchemaValidator
+
     return SchemaValidator(_tightened(TypeAdapter(params).core_schema))
 
 
 def request_errors(params: type, body: Any) -> list[str]:
     """What is wrong with `body` as an instance of the SDK's request TypedDict `params`.
     Strict: JSON has no "number as a string", so neither has the check."""
+    from pydantic import ValidationError
+
     try:
         _request_validator(params).validate_python(body, strict=True)
     except ValidationError as e:
@@ -82,12 +91,16 @@ def request_errors(params: type, body: Any) -> list[str]:
 
 @functools.cache
 def _adapter(model: Any) -> TypeAdapter:
+    from pydantic import TypeAdapter
+
     return TypeAdapter(model)
 
 
 def response_errors(model: Any, data: bytes | str) -> list[str]:
     """What keeps `data` (JSON text) from parsing as the SDK's `model`, strictly, and any field
     in it the model does not know."""
+    from pydantic import ValidationError
+
     try:
         parsed = _adapter(model).validate_json(data, strict=True)
     except ValidationError as e:
@@ -96,6 +109,8 @@ def response_errors(model: Any, data: bytes | str) -> list[str]:
 
 
 def _extras(value: Any, where: str) -> list[str]:
+    from pydantic import BaseModel
+
     if isinstance(value, BaseModel):
         found = [f"{where}.{k}".lstrip(".") for k in value.model_extra or {}]
         for name in type(value).model_fields:
