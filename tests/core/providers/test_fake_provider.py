@@ -66,6 +66,8 @@ SDK_CATCHES = {
     "anthropic-bad-role": ("anthropic", {"messages": [{"role": "model", "content": "hi"}]}, "messages.0.role"),
     "anthropic-system-blocks": ("anthropic", {"system": [{"type": "image"}]}, "system.0.type: Input should be 'text'"),
     "anthropic-stop-as-number": ("anthropic", {"stop_sequences": [1]}, "stop_sequences.0: Input should be a valid string"),
+    "anthropic-block-field": ("anthropic", {"messages": [{"role": "user", "content": [
+        {"type": "text", "text": "hi", "cache": True}]}]}, "messages.0.content.0.cache: Extra inputs are not permitted"),
 }
 
 

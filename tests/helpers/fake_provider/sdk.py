@@ -54,7 +54,9 @@ def warm_up() -> None:
 
 def _tightened(schema: Any) -> Any:
     """A pydantic-core schema with every TypedDict closed to extra keys and every lazily
-    checked iterable (a "generator" schema) turned into a list, checked at once."""
+    checked iterable (a "generator" schema) turned into a list, checked at once. Models are
+    closed too: request types accept some response models (Anthropic's content blocks take a
+    `ContentBlock`), which would otherwise let any extra key through."""
     if isinstance(schema, list):
         return [_tightened(s) for s in schema]
     if not isinstance(schema, dict):
@@ -62,7 +64,7 @@ def _tightened(schema: Any) -> Any:
     out = {k: _tightened(v) for k, v in schema.items()}
     if out.get("type") == "generator":
         out["type"] = "list"
-    elif out.get("type") == "typed-dict":
+    elif out.get("type") in ("typed-dict", "model-fields"):
         out["extra_behavior"] = "forbid"
     return out
 
