@@ -19,8 +19,8 @@ from lab.core.providers.pricing import PriceTable
 from tests.core.providers.conftest import KINDS, make_client
 from tests.helpers.fake_provider import (
     FakeProviderServer,
-    openai_schema_validator,
     reply,
+    sdk,
 )
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",
@@ -211,23 +211,23 @@ def test_model_listing(fake_provider: FakeProviderServer, kind: str) -> None:
 
 
 def test_the_fake_answers_in_openai_s_published_response_shapes(fake_provider: FakeProviderServer) -> None:
-    """Guards the fake itself: its OpenAI replies must validate against the official schemas."""
+    """Guards the fake itself: its OpenAI replies must parse with the official SDK's models
+    (tests/core/providers/test_fake_provider.py checks every shape of every family)."""
     import httpx
 
-    whole_schema = openai_schema_validator("CreateChatCompletionResponse")
-    chunk_schema = openai_schema_validator("CreateChatCompletionStreamResponse")
-    if whole_schema is None:
-        pytest.fail("OpenAI spec not found; set LAB_OPENAI_SPEC to openai-openapi.yaml")
+    chat = sdk.load("openai.types.chat")  # fails, saying how to install it, if the SDK is missing
     headers = {"Authorization": "Bearer sk-fake-0123456789abcdef"}
     url = f"{fake_provider.base_url('openai')}/chat/completions"
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
-    whole = httpx.post(url, json=body, headers=headers).json()
-    assert list(whole_schema.iter_errors(whole)) == []
+    whole = httpx.post(url, json=body, headers=headers).text
+    assert sdk.response_errors(chat.ChatCompletion, whole) == []
     streamed = httpx.post(url, json={**body, "stream": True, "stream_options": {"include_usage": True}},
                           headers=headers).text
-    chunks = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: {")]
-    assert chunks and all(list(chunk_schema.iter_errors(c)) == [] for c in chunks)
-    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 3  # "You said: hi"
+    lines = [line[6:] for line in streamed.splitlines() if line.startswith("data: {")]
+    assert lines and all(sdk.response_errors(chat.ChatCompletionChunk, line) == [] for line in lines)
+    last = chat.ChatCompletionChunk.model_validate_json(lines[-1], strict=True)
+    assert last.choices == [] and last.usage.completion_tokens == 3  # "You said: hi"
+    assert fake_provider.wire_errors == []
 
 
 @pytest.mark.parametrize("kind", KINDS)

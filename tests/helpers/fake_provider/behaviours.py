@@ -1,0 +1,77 @@
+"""Scripted behaviours: how the fake answers one chat call (a reply, an HTTP error, a fault).
+
+`server.script(rate_limited(retry_after=0.2), reply())` answers the next calls in order; each
+family module spells the behaviour in its own wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Behaviour:
+    """How the fake answers one chat call. Build them with the helper functions below."""
+
+    status: int = 200
+    text: str | None = None  # None: derived from the request
+    finish: str = "stop"  # "stop" or "length", spelled per API
+    error_type: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+    error_param: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    latency: float = 0.0  # before the status line
+    first_token_delay: float = 0.0  # after the headers, before the first text
+    chunk_delay: float = 0.0
+    cut_after: int | None = None  # stream: drop the connection after N text chunks
+    error_after: int | None = None  # stream: an error event after N text chunks
+    bad_json: bool = False
+    comments: bool = False  # SSE keep-alive comments (and extra Anthropic pings)
+    thinking_tokens: int = 0
+    cached_tokens: int = 0
+
+
+def reply(text: str | None = None, **kw: Any) -> Behaviour:
+    return Behaviour(text=text, **kw)
+
+
+def http_error(status: int, *, type: str | None = None, code: str | None = None,
+               message: str | None = None, param: str | None = None, **kw: Any) -> Behaviour:
+    return Behaviour(status=status, error_type=type, error_code=code, error_message=message,
+                     error_param=param, **kw)
+
+
+def rate_limited(retry_after: float | None = None, retry_after_ms: int | None = None) -> Behaviour:
+    headers = {}
+    if retry_after is not None:
+        headers["retry-after"] = f"{retry_after:g}"
+    if retry_after_ms is not None:
+        headers["retry-after-ms"] = str(retry_after_ms)
+    return http_error(429, message="Rate limit reached for requests", headers=headers)
+
+
+def insufficient_quota() -> Behaviour:
+    return http_error(429, type="insufficient_quota", code="insufficient_quota",
+                      message="You exceeded your current quota, please check your plan and billing details.")
+
+
+def overloaded(status: int = 529) -> Behaviour:
+    return http_error(status, type="overloaded_error", message="Overloaded")
+
+
+def cut_stream(after: int = 2) -> Behaviour:
+    return Behaviour(cut_after=after)
+
+
+def error_after_200(after: int = 2) -> Behaviour:
+    return Behaviour(error_after=after)
+
+
+def slow_first_token(delay: float) -> Behaviour:
+    return Behaviour(first_token_delay=delay)
+
+
+def bad_json() -> Behaviour:
+    return Behaviour(bad_json=True)
