@@ -116,7 +116,11 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "first, a progress bar on a terminal, and a summary table at the end. Exit status: 0 "
         "when every call ended (successfully or with a recorded error), 1 when the workspace "
         "could not be written, 2 for bad input, 3 when the budget stopped the run, 130 when "
-        "cancelled (Ctrl-C; finished calls are kept, and --resume finishes the rest).",
+        "cancelled (Ctrl-C; finished calls are kept, and --resume finishes the rest). "
+        "Python checks are code: a file that has them runs only once you trust it (--trust, "
+        "needed once; an edited file asks again), and otherwise nothing is sent (exit 2). Each "
+        "python check has a time limit (its 'timeout' option, default 2 seconds) and a memory "
+        "limit; past either it fails and the run goes on.",
     )
     run.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
     _add_db(run)
@@ -132,6 +136,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--resume", type=_positive_int, metavar="RUN_ID",
                      help="finish an earlier run of this experiment: only its missing, failed "
                      "and cancelled cells are called again")
+    run.add_argument("--trust", action="store_true",
+                     help="trust this file's python checks to run on this machine, and run; "
+                     "remembered for this exact content (in the lab's home), so it is needed "
+                     "once, and again only after the file changes")
     run.add_argument("--yes", "-y", action="store_true",
                      help="do not ask before running (only asked on a terminal)")
     run.add_argument("--json", action="store_true",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import signal
 import sys
 
@@ -19,6 +20,7 @@ from lab.core.run.preflight import unknown_models
 from lab.core.run.report import run_report
 from lab.core.run.runner import Runner
 from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.run.trust import trust_file, untrusted_code_checks
 from lab.core.workspace.location import lab_home, open_default_workspace
 from lab.core.workspace.providers import configured_providers
 from lab.core.workspace.store import Store
@@ -27,6 +29,7 @@ from lab.core.workspace.store import Store
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         spec = experiment_file.load(args.experiment)
+        _require_trust(spec, args)
         prices = PriceTable.load(lab_home() / "prices.toml")
     except (experiment_file.ExperimentFileError, PriceTableError) as exc:
         raise UserError(str(exc)) from None
@@ -71,17 +74,42 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_trust(spec: experiment_file.ExperimentSpec, args: argparse.Namespace) -> None:
+    """Refuse, before anything is sent, a file whose python checks (code) the user has not
+    trusted; `--trust` trusts it (this exact content) and goes on."""
+    untrusted = untrusted_code_checks(spec)
+    if not untrusted:
+        return
+    if args.trust:
+        trust_file(spec)
+        print(f"lab: trusted {args.experiment}: its python checks will run on this machine "
+              "(remembered until the file changes)", file=sys.stderr)
+        return
+    checks = ", ".join(f"'{name}'" for name in untrusted)
+    noun = "check" if len(untrusted) == 1 else "checks"
+    command = shlex.join(["lab", "run", str(args.experiment), "--trust"])
+    raise UserError(
+        f"{args.experiment}: python {noun} {checks} would run code on this machine, and this "
+        f"file is not trusted; nothing was sent. If you trust it, run: {command} (once: trust "
+        "is remembered until the file changes)"
+    )
+
+
 def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.Namespace,
              options: RunOptions, prices: PriceTable) -> PreparedRun:
     try:
         providers = provider_configs(spec, configured_providers(store))
         if args.resume is None:
             plan = build_plan(spec, providers, samples=args.samples)
-            return prepare_run(store, plan, options, prices, source=str(args.experiment))
+            # trusted: _require_trust let the file through (no code checks, or trusted)
+            return prepare_run(store, plan, options, prices, source=str(args.experiment),
+                               trusted=True)
         if args.samples is not None or args.no_cache:
             raise UserError("--samples and --no-cache are part of the run; they cannot change "
                             "when resuming (leave them out)")
-        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices)
+        # trusted: the file was let through, and must hold the run's very checks (below)
+        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices,
+                                  trusted=True)
     except PlanError as exc:
         raise UserError(str(exc)) from None
     if prepared.plan.spec.project != spec.project:

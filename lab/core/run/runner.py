@@ -15,6 +15,11 @@ as cancelled, with the text they had streamed. A budget cap stops new calls when
 reaches it and lets the calls in flight finish (they are paid for). Either way the cells not run
 are simply missing, and `prepare_resume` finds them.
 
+Python checks. A run whose experiment has python checks, and whose source is trusted
+(`PreparedRun.trusted`), grades them in its own `ExpressionPool` of worker processes, each
+evaluation with a time limit; the pool and its grading threads end with the run, leaving no
+process behind. An untrusted source's python checks do not run (see `calls`).
+
 What happens to one call (send, cache, grade, log, report) is `calls.CallMaker`'s job; the
 runner schedules. Events (see events) go to `on_event` on the loop's thread.
 """
@@ -24,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lab.core.checks.config import runs_code
+from lab.core.checks.workers import ExpressionPool
 from lab.core.model import Call
 from lab.core.providers import ProviderClient, ProviderConfig
 from lab.core.providers.pricing import PriceTable
@@ -83,6 +90,8 @@ class Runner:
         self._failure: BaseException | None = None
         self._pending = 0
         self._maker: CallMaker | None = None
+        self._expressions: ExpressionPool | None = None
+        self._grading: ThreadPoolExecutor | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -119,12 +128,17 @@ class Runner:
         self._all_done = asyncio.Event()
         self._global = asyncio.Semaphore(self.options.concurrency)
         await asyncio.to_thread(self._writer.start)
+        if self.prepared.trusted and any(runs_code(c) for c in self.plan.checks):
+            self._expressions = ExpressionPool()  # its workers start when first needed
+            self._grading = ThreadPoolExecutor(self._expressions.size, "lab-grade")
         try:
             self.run_id, experiment_id, versions = await self._on_writer(self._setup)
             self._maker = CallMaker(
                 self.plan, self._writer, run_id=self.run_id, experiment_id=experiment_id,
                 versions=versions, no_cache=self.options.no_cache, emit=self._emit,
                 on_success=self._judge_later, on_cost=self._spend,
+                trusted=self.prepared.trusted, expressions=self._expressions,
+                grading=self._grading,
             )
             p = self.prepared
             self._emit(RunStarted(self.run_id, experiment_id, len(self.plan.calls),
@@ -145,6 +159,7 @@ class Runner:
             if self.run_id is not None:
                 await self._on_writer(lambda store: store.finish_run(self.run_id, status))
         finally:
+            await asyncio.to_thread(self._close_grading)
             await asyncio.to_thread(self._writer.stop)
         failure = self._failure or self._writer.error
         counts = self._maker.counts if self._maker else {"calls": 0, "errors": 0, "cached": 0}
@@ -188,9 +203,12 @@ class Runner:
         ]
         try:
             for planned in self.prepared.work:
+                if self._stopping in ("cancelled", "failed"):
+                    break
                 row = self.prepared.cached.get(planned.cache_key)
                 if row is not None:  # answered at once: it costs nothing and fills the table
-                    self._maker.answer_from_cache(planned, row)
+                    # (a python check awaits its worker: the calls queued so far go out meanwhile)
+                    await self._maker.answer_from_cache(planned, row)
                 else:
                     self._enqueue(planned.provider.name, planned)
             for gap in self.prepared.judge_gaps:
@@ -250,6 +268,13 @@ class Runner:
             self._stopping = reason
         if reason != "budget":  # cancel and failure also stop the calls in flight
             self._all_done.set()
+
+    def _close_grading(self) -> None:
+        """Stop the python-check workers (blocking: they are joined) and the grading threads."""
+        if self._expressions is not None:
+            self._expressions.close()
+        if self._grading is not None:
+            self._grading.shutdown(wait=True)
 
     def _emit(self, event: Any) -> None:
         self._on_event(event)
