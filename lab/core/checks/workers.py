@@ -82,7 +82,9 @@ def _limit_cpu(timeout: float) -> None:
     except ImportError:
         return
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    _set_soft_limit(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime + timeout) + 2)
+    # CPU time never outruns wall time here (one thread), so the parent, which kills at `timeout`
+    # of wall time, always acts first while it lives.
+    _set_soft_limit(resource.RLIMIT_CPU, math.ceil(usage.ru_utime + usage.ru_stime + timeout) + 1)
 
 
 def _serve(conn: Connection, memory_limit: int | None) -> None:
@@ -90,24 +92,24 @@ def _serve(conn: Connection, memory_limit: int | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the run, which stops us itself
     _limit_process(memory_limit)
     memory = _memory_text(memory_limit) if memory_limit else None
-    conn.send("ready")
-    while True:
-        try:
+    try:
+        conn.send("ready")
+        while True:
             job = conn.recv()
-        except (EOFError, OSError):
-            return  # the parent went away
-        if job is None:
-            return
-        expression, output, variables, pass_threshold, timeout = job
-        _limit_cpu(timeout)
-        try:
-            result = evaluate_here(expression, output, variables, pass_threshold,
-                                   memory_limit=memory)
-        except MemoryError:  # while making the reason, say
-            result = (False, None, f"python check used more than {memory} of memory; stopped")
-        except Exception as exc:  # a syntax error: the parent validates first, but never die
-            result = (False, None, f"python check could not run: {type(exc).__name__}: {exc}")
-        conn.send(result)
+            if job is None:
+                return
+            expression, output, variables, pass_threshold, timeout = job
+            _limit_cpu(timeout)
+            try:
+                result = evaluate_here(expression, output, variables, pass_threshold,
+                                       memory_limit=memory)
+            except MemoryError:  # while making the reason, say
+                result = (False, None, f"python check used more than {memory} of memory; stopped")
+            except Exception as exc:  # a syntax error: the parent validates first, but never die
+                result = (False, None, f"python check could not run: {type(exc).__name__}: {exc}")
+            conn.send(result)
+    except (EOFError, OSError):
+        return  # the parent went away (a run killed outright): end quietly
 
 
 # ----- the pool, in the parent -------------------------------------------------------------------
