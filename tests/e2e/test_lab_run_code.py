@@ -5,16 +5,19 @@ eats memory fails on its own while the run completes, leaving no process behind.
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
 import sys
 import time
 
 import pytest
 from lab.core.workspace.trust import TRUST_FILENAME
 
-from tests.e2e.test_lab_run import lab, rows, start_lab, write
+from tests.e2e.test_lab_run import LAB, lab, rows, start_lab, write
+from tests.helpers.experiments import KEY_ENV
 from tests.helpers.experiments import experiment_text
-from tests.helpers.fake_provider import FakeProviderServer
+from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 from tests.helpers.processes import cpu_seconds, workers_with_env
 
 ENDLESS = "sum(range(10**13)) > 0"
@@ -152,3 +155,29 @@ def test_a_worker_does_not_outlive_a_run_killed_outright(server, db, tmp_path, l
     while workers_with_env(mine):
         assert time.monotonic() < deadline, "an orphaned worker kept running"
         time.sleep(0.1)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
+def test_ctrl_c_at_a_terminal_stops_a_running_check_quietly(server, db, tmp_path, lab_home):
+    # A terminal's Ctrl-C goes to the whole process group: the run and its workers.
+    exp = write(tmp_path, experiment_text(server, cases=2, concurrency=1,
+                                          extra=python_check("endless", ENDLESS, 120)))
+    proc = subprocess.Popen([*LAB, "run", str(exp), "--db", str(db), "--trust", "--concurrency",
+                             "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, start_new_session=True,
+                            env={**os.environ, KEY_ENV: API_KEY})
+    mine = f"LAB_HOME={lab_home}"
+    try:
+        deadline = time.monotonic() + 30
+        while not [p for p in workers_with_env(mine) if cpu_seconds(p) > 0.4]:
+            assert time.monotonic() < deadline, "no check started"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)  # not the check's 120 s
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    assert "lab: warning: Check 'endless' was not graded on an output" in err
+    assert f"Finish with: lab run {exp} --resume 1" in err
+    assert workers_with_env(mine) == set()

@@ -15,8 +15,9 @@ MemoryError, a failed check) and their CPU time (a little past the evaluation's 
 worker whose run was killed outright cannot spin on forever). No core files.
 
 `evaluate` blocks its thread until the worker answers or the limit passes; the runner calls it
-from a thread of its own, never on its event loop. `close` stops every worker (killing busy ones)
-and waits for them; pools still open at interpreter exit are closed then.
+from a thread of its own, never on its event loop. `abort` (a cancelled run) kills the busy
+workers at once: their evaluations raise `EvaluationStopped`, which is no verdict on the output.
+`close` stops every worker and waits for it; pools still open at interpreter exit are closed then.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ from lab.core.checks.expression import evaluate as evaluate_here
 MEMORY_LIMIT_BYTES = 1024**3
 START_TIMEOUT_S = 60.0  # a worker process must be ready within this (a loaded machine is slow)
 Result = tuple[bool, float | None, str]
+
+
+class EvaluationStopped(Exception):
+    """The pool was stopped (the run was cancelled) before this expression's evaluation ended:
+    the output was not graded, rightly or wrongly."""
 
 
 def default_size() -> int:
@@ -89,7 +95,11 @@ def _limit_cpu(timeout: float) -> None:
 
 def _serve(conn: Connection, memory_limit: int | None) -> None:
     """A worker's life: evaluate jobs from `conn` until told to stop or the parent is gone."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the run, which stops us itself
+    # Ctrl-C reaches the terminal's whole process group; it is for the run, which stops us itself.
+    # (The parent started us with SIGINT blocked, so not even our start could be interrupted.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _limit_process(memory_limit)
     memory = _memory_text(memory_limit) if memory_limit else None
     try:
@@ -120,9 +130,14 @@ class _Worker:
         self.conn, child = context.Pipe()
         self.process = context.Process(target=_serve, args=(child, memory_limit),
                                        name="lab-python-check", daemon=True)
+        blocks = hasattr(signal, "pthread_sigmask")  # a child inherits its parent thread's mask
+        if blocks:
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             self.process.start()
         finally:
+            if blocks:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
             child.close()
         try:
             ready = self.conn.poll(START_TIMEOUT_S) and self.conn.recv() == "ready"
@@ -186,13 +201,14 @@ class ExpressionPool:
                  pass_threshold: float = 0.5, timeout: float = DEFAULT_TIMEOUT_S) -> Result:
         """(passed, score, reason), like `lab.core.checks.expression.evaluate`, but an expression
         still running after `timeout` seconds is stopped and fails. Waiting for a free worker
-        does not count against the limit."""
+        does not count against the limit. Raises `EvaluationStopped` if the pool is (or gets)
+        stopped first."""
         try:
             worker = self._acquire()
         except OSError as exc:
             return False, None, f"python check could not start its worker process: {exc}"
         if worker is None:
-            return False, None, "python check not run: the run is over (its workers are stopped)"
+            raise EvaluationStopped("the python-check workers were stopped")
         healthy = False
         try:
             worker.conn.send((expression, output, dict(variables), pass_threshold, timeout))
@@ -206,8 +222,8 @@ class ExpressionPool:
             worker.kill()
             code = worker.process.exitcode
             if self._closed:
-                why = "the run stopped"
-            elif code in (-getattr(signal, "SIGKILL", 9), -getattr(signal, "SIGXCPU", 24)):
+                raise EvaluationStopped("the python-check workers were stopped") from None
+            if code in (-getattr(signal, "SIGKILL", 9), -getattr(signal, "SIGXCPU", 24)):
                 why = "it was killed (out of memory or CPU time?)"
             else:
                 why = f"its worker process ended (exit status {code})"
@@ -216,8 +232,20 @@ class ExpressionPool:
             self._release(worker, healthy)
         return result
 
+    def abort(self) -> None:
+        """Stop at once, from any thread, without waiting: busy workers are killed (their
+        evaluations raise `EvaluationStopped`), and no new evaluation starts. `close` reaps."""
+        with self._lock:
+            self._closed = True
+            busy = list(self._busy)
+            self._lock.notify_all()
+        for worker in busy:
+            if worker.process.is_alive():
+                worker.process.kill()  # a signal; the evaluating thread joins it
+
     def close(self) -> None:
-        """Stop every worker and wait for it; an evaluation in progress fails. Idempotent."""
+        """Stop every worker and wait for it; an evaluation in progress raises
+        `EvaluationStopped`. Idempotent."""
         with self._lock:
             self._closed = True
             idle, busy = self._idle, list(self._busy)

@@ -13,7 +13,8 @@ same for a model the provider does not have).
 Grading. Most checks are quick and run on the loop. A python check runs in the run's
 `ExpressionPool` (a worker process it can stop), waited for from a grading thread so the loop
 keeps streaming; a run whose source is not trusted does not run python checks at all (each such
-check is named once in `warnings`). A cancelled run still finishes grading the outputs it has.
+check is named once in `warnings`). A cancelled run still logs the outputs it has, with their
+checks, except a python check that was still running: cancelling stops it (no verdict, a warning).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from lab.core.checks.config import runs_code
 from lab.core.checks.graders import ExpressionEvaluator, run_check
 from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult
+from lab.core.checks.workers import EvaluationStopped
 from lab.core.model import Call, Check
 from lab.core.providers import (
     AuthError,
@@ -185,6 +187,9 @@ class CallMaker:
                     results.append(grade())
             except CheckConfigError as exc:  # never counted against the variant
                 self._warn(str(exc))
+            except EvaluationStopped:  # the run was cancelled while it ran: no verdict
+                self._warn(f"Check '{name}' was not graded on an output that arrived as the run "
+                           "was stopped.")
         return results
 
     def _warn(self, message: str) -> None:

@@ -11,7 +11,7 @@ the judge provider's queue, the cache and the log like any other call, and their
 stored against the graded call with `judge_call_id` pointing at the judge's call.
 
 Stopping. `cancel()` (from any thread) stops new calls at once and records the calls in flight
-as cancelled, with the text they had streamed. A budget cap stops new calls when the spent cost
+as cancelled, with the text they had streamed (and stops the python checks still running). A budget cap stops new calls when the spent cost
 reaches it and lets the calls in flight finish (they are paid for). Either way the cells not run
 are simply missing, and `prepare_resume` finds them.
 
@@ -54,7 +54,8 @@ class Runner:
     """One session of a run. From a GUI, on the store thread:
 
         plan = build_plan(spec, provider_configs(spec, configured_providers(store)))
-        prepared = prepare_run(store, plan, RunOptions(), prices)   # or prepare_resume(...)
+        prepared = prepare_run(store, plan, RunOptions(), prices,   # or prepare_resume(...)
+                               trusted=True)  # the user's own checks (see trust)
         runner = Runner(store.path, prepared, on_event=controller.post, prices=prices)
         done = runner.start_in_thread()      # a Future[RunFinished]
         ...
@@ -268,6 +269,8 @@ class Runner:
             self._stopping = reason
         if reason != "budget":  # cancel and failure also stop the calls in flight
             self._all_done.set()
+            if self._expressions is not None:
+                self._expressions.abort()  # and the python checks still running
 
     def _close_grading(self) -> None:
         """Stop the python-check workers (blocking: they are joined) and the grading threads."""

@@ -11,7 +11,7 @@ import time
 import pytest
 from lab.core.checks.config import DEFAULT_TIMEOUT_S, expression_timeout, validate_check
 from lab.core.checks.graders import run_check
-from lab.core.checks.workers import ExpressionPool
+from lab.core.checks.workers import EvaluationStopped, ExpressionPool
 from lab.core.model import Check, TestCase
 
 from tests.helpers.processes import child_workers, cpu_seconds
@@ -73,9 +73,7 @@ def test_concurrent_callers_share_at_most_size_workers(pool):
 
 def test_a_worker_that_dies_fails_its_check_and_is_replaced(pool):
     outcome = []
-    thread = threading.Thread(target=lambda: outcome.append(
-        pool.evaluate(ENDLESS, "", {}, timeout=30)))
-    thread.start()
+    thread = evaluate_in_thread(pool, outcome, timeout=30)
     deadline = time.monotonic() + 20
     while not (pool.pids and cpu_seconds(pool.pids[0]) > 0.2):
         assert time.monotonic() < deadline
@@ -87,13 +85,23 @@ def test_a_worker_that_dies_fails_its_check_and_is_replaced(pool):
     assert pool.evaluate("True", "", {})[0]
 
 
+def evaluate_in_thread(pool, outcome, expression=ENDLESS, timeout=60) -> threading.Thread:
+    def run():
+        try:
+            outcome.append(pool.evaluate(expression, "", {}, timeout=timeout))
+        except EvaluationStopped as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
 def test_close_stops_every_worker_even_a_busy_one_and_leaves_no_process():
     before = child_workers()
     pool = ExpressionPool(2)
     outcome = []
-    busy = threading.Thread(target=lambda: outcome.append(pool.evaluate(ENDLESS, "", {},
-                                                                        timeout=60)))
-    busy.start()
+    busy = evaluate_in_thread(pool, outcome)
     assert pool.evaluate("True", "", {})[0]
     deadline = time.monotonic() + 20
     while len(pool.pids) < 2:
@@ -104,10 +112,28 @@ def test_close_stops_every_worker_even_a_busy_one_and_leaves_no_process():
     pool.close()
     busy.join(10)
     assert time.monotonic() - began < 10 and not busy.is_alive()
-    assert outcome[0][0] is False and "stopped" in outcome[0][2]
+    assert isinstance(outcome[0], EvaluationStopped)  # no verdict: the output was not graded
     assert child_workers() - before == set()
-    assert pool.evaluate("True", "", {})[0] is False  # closed: nothing runs any more
+    with pytest.raises(EvaluationStopped):
+        pool.evaluate("True", "", {})  # closed: nothing runs any more
     pool.close()  # twice is fine
+
+
+def test_abort_stops_a_busy_evaluation_at_once_without_waiting():
+    before = child_workers()
+    pool = ExpressionPool(1)
+    outcome = []
+    busy = evaluate_in_thread(pool, outcome)
+    deadline = time.monotonic() + 20
+    while not (pool.pids and cpu_seconds(pool.pids[0]) > 0.3):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    began = time.monotonic()
+    pool.abort()
+    busy.join(10)
+    assert time.monotonic() - began < 5 and isinstance(outcome[0], EvaluationStopped)
+    pool.close()
+    assert child_workers() - before == set()
 
 
 def test_a_worker_ignores_ctrl_c_sent_to_the_whole_process_group(pool):
