@@ -81,7 +81,11 @@ def _require_trust(spec: experiment_file.ExperimentSpec, args: argparse.Namespac
     if not untrusted:
         return
     if args.trust:
-        trust_file(spec)
+        try:
+            trust_file(spec)
+        except OSError as exc:
+            raise UserError(f"could not remember that {args.experiment} is trusted: "
+                            f"{exc.strerror or exc} ({exc.filename or lab_home()})") from None
         print(f"lab: trusted {args.experiment}: its python checks will run on this machine "
               "(remembered until the file changes)", file=sys.stderr)
         return

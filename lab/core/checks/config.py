@@ -34,7 +34,7 @@ TEXT_KINDS = (str, int, float)
 # Check types whose configuration is code run on this machine: they run only for a trusted source
 # (see lab.core.run.trust). A python expression is one; regex, schema and the rest are data.
 CODE_CHECK_TYPES = frozenset({"python"})
-DEFAULT_TIMEOUT_S = 2.0  # a python check's time limit unless its 'timeout' says otherwise
+DEFAULT_TIMEOUT_S = expression_check.DEFAULT_TIMEOUT_S  # unless a check's 'timeout' says
 MAX_TIMEOUT_S = 600.0
 _CONTAINS = {
     "value": Option(TEXT_KINDS + (list,), True, "the text (or a list of texts) to look for"),

@@ -25,6 +25,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
+DEFAULT_TIMEOUT_S = 2.0  # a python check's time limit in a run, unless its 'timeout' says otherwise
+
 _SAFE_BUILTINS = {
     n: getattr(builtins, n)
     for n in "abs all any bool dict enumerate filter float int isinstance len list map max min "

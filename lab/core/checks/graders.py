@@ -39,9 +39,10 @@ from lab.core.model import Check, TestCase
 class ExpressionEvaluator(Protocol):
     """Evaluates a python check's expression: in this process, or in a worker with a limit."""
 
-    def evaluate(self, expression: str, output: str, variables: dict[str, Any],
-                 pass_threshold: float = 0.5, timeout: float = ...) -> tuple[bool, float | None, str]:
-        ...
+    def evaluate(
+        self, expression: str, output: str, variables: dict[str, Any],
+        pass_threshold: float = 0.5, timeout: float = ...,
+    ) -> tuple[bool, float | None, str]: ...
 
 
 def run_checks(

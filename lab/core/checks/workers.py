@@ -3,8 +3,9 @@
 Why processes. A thread cannot be stopped, and ``sum(range(10**13)) > 0`` spends its hours inside
 one C call that never returns to the interpreter, so no signal handler or watchdog thread gets a
 turn: only the operating system can stop it. `ExpressionPool` keeps up to `size` worker processes
-and reuses them, so a run grading 10,000 outputs pays a process start (about 0.1 s) once per
-worker, not once per output. An evaluation that overruns its time limit has its worker killed
+and reuses them, so a run grading 10,000 outputs pays a process start (a fraction of a second)
+once per worker, not once per output; an evaluation then costs about 0.1 ms more than in-process
+(bench/python_check_overhead.py). An evaluation that overruns its time limit has its worker killed
 (SIGKILL) and the check fails with a reason naming the limit; the next evaluation starts a fresh
 worker. A worker that dies (out of memory, a crash) fails its check the same way.
 
@@ -32,7 +33,9 @@ import weakref
 from multiprocessing.connection import Connection
 from typing import Any
 
-from lab.core.checks.config import DEFAULT_TIMEOUT_S
+# Only the expression module, which needs nothing but the standard library: a worker process
+# imports this module to start, and should start fast.
+from lab.core.checks.expression import DEFAULT_TIMEOUT_S
 from lab.core.checks.expression import evaluate as evaluate_here
 
 MEMORY_LIMIT_BYTES = 1024**3
@@ -42,7 +45,7 @@ Result = tuple[bool, float | None, str]
 
 class EvaluationStopped(Exception):
     """The pool was stopped (the run was cancelled) before this expression's evaluation ended:
-    the output was not graded, rightly or wrongly."""
+    no verdict either way on the output."""
 
 
 def default_size() -> int:

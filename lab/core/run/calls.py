@@ -105,6 +105,7 @@ class CallMaker:
         self.trusted = trusted
         self.expressions = expressions
         self.grading = grading
+        self._runs_code = trusted and any(runs_code(c) for c in plan.checks)
         self.counts = {"calls": 0, "errors": 0, "cached": 0}
         self.warnings: list[str] = []  # checks that could not run, one line each
         self._blocked: dict[tuple[str, str | None], ProviderError] = {}
@@ -160,7 +161,7 @@ class CallMaker:
     async def _checks(self, planned: PlannedCall, call: Call) -> tuple[list[CheckResult], bool]:
         """The output's check results, and whether the task was cancelled while they ran (the
         caller re-raises it once the results are saved)."""
-        if self.trusted and any(runs_code(c) for c in self.plan.checks):
+        if self._runs_code:  # grading awaits worker processes: it may be interrupted
             return await _despite_cancel(self._grade(planned, call))
         return await self._grade(planned, call), False  # never suspends: nothing to cancel
 

@@ -11,9 +11,10 @@ the judge provider's queue, the cache and the log like any other call, and their
 stored against the graded call with `judge_call_id` pointing at the judge's call.
 
 Stopping. `cancel()` (from any thread) stops new calls at once and records the calls in flight
-as cancelled, with the text they had streamed (and stops the python checks still running). A budget cap stops new calls when the spent cost
-reaches it and lets the calls in flight finish (they are paid for). Either way the cells not run
-are simply missing, and `prepare_resume` finds them.
+as cancelled, with the text they had streamed (python checks still running are stopped too). A
+budget cap stops new calls when the spent cost reaches it and lets the calls in flight finish
+(they are paid for). Either way the cells not run are simply missing, and `prepare_resume` finds
+them.
 
 Python checks. A run whose experiment has python checks, and whose source is trusted
 (`PreparedRun.trusted`), grades them in its own `ExpressionPool` of worker processes, each

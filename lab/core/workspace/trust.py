@@ -53,7 +53,7 @@ class TrustedFile:
 
 
 class TrustStore:
-    """The trusted files, read from and written to `path` (default: $LAB_HOME/trusted-files.json)."""
+    """The trusted files, kept in `path` (default: trusted-files.json in the lab's home)."""
 
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path) if path is not None else lab_home() / TRUST_FILENAME

@@ -34,8 +34,8 @@ def test_an_expression_past_its_time_limit_fails_and_the_pool_goes_on(pool):
     assert time.monotonic() - began < 15  # the limit, plus a worker's start on a busy machine
     assert (passed, score) == (False, None)
     assert reason.startswith("python check took longer than 0.5 s; stopped")
-    assert pool.evaluate("len(output) == 3", "out", {}) == (True, None,
-                                                             "expression `len(output) == 3` is True")
+    assert pool.evaluate("len(output) == 3", "out", {}) == (
+        True, None, "expression `len(output) == 3` is True")
 
 
 def test_a_memory_bomb_fails_its_check_and_the_worker_lives_on(pool):
