@@ -144,6 +144,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         description="Run every variant over every test case (times --samples) of an experiment "
         "file, logging each call to the workspace. Shows the estimated calls, tokens and cost "
         "first, a progress bar on a terminal, and a summary table at the end.\n\n"
+        "Python checks are code: a file that has them runs only once you trust it (--trust, "
+        "needed once; an edited file asks again), and otherwise nothing is sent (exit 2). Each "
+        "python check has a time limit (its 'timeout' option, default 2 seconds) and a memory "
+        "limit; past either it fails and the run goes on.\n\n"
         "Exit status (for CI):\n"
         "  0    every call ended without an error and every threshold was met\n"
         "  1    the workspace could not be written\n"
@@ -170,6 +174,10 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--resume", type=_positive_int, metavar="RUN_ID",
                      help="finish an earlier run of this experiment: only its missing, failed "
                      "and cancelled cells are called again")
+    run.add_argument("--trust", action="store_true",
+                     help="trust this file's python checks to run on this machine, and run; "
+                     "remembered for this exact content (in the lab's home), so it is needed "
+                     "once, and again only after the file changes")
     run.add_argument("--yes", "-y", action="store_true",
                      help="do not ask before running (only asked on a terminal)")
     run.add_argument("--json", action="store_true",

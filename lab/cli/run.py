@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -29,7 +30,8 @@ from lab.core.run.preflight import ModelCheck, check_models
 from lab.core.run.report import run_report
 from lab.core.run.runner import Runner
 from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
-from lab.core.workspace.location import open_default_workspace, user_prices_path
+from lab.core.run.trust import trust_file, untrusted_code_checks
+from lab.core.workspace.location import lab_home, open_default_workspace, user_prices_path
 from lab.core.workspace.providers import configured_providers
 from lab.core.workspace.store import Store
 
@@ -37,6 +39,7 @@ from lab.core.workspace.store import Store
 def cmd_run(args: argparse.Namespace) -> int:
     try:
         spec = experiment_file.load(args.experiment)
+        _require_trust(spec, args)
         prices = PriceTable.load(user_prices_path())
     except (experiment_file.ExperimentFileError, PriceTableError) as exc:
         raise UserError(str(exc)) from None
@@ -96,6 +99,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_THRESHOLD if verdict.missed else 0
 
 
+def _require_trust(spec: experiment_file.ExperimentSpec, args: argparse.Namespace) -> None:
+    """Refuse, before anything is sent, a file whose python checks (code) the user has not
+    trusted; `--trust` trusts it (this exact content) and goes on."""
+    untrusted = untrusted_code_checks(spec)
+    if not untrusted:
+        return
+    if args.trust:
+        try:
+            trust_file(spec)
+        except OSError as exc:
+            raise UserError(f"could not remember that {args.experiment} is trusted: "
+                            f"{exc.strerror or exc} ({exc.filename or lab_home()})") from None
+        print(f"lab: trusted {args.experiment}: its python checks will run on this machine "
+              "(remembered until the file changes)", file=sys.stderr)
+        return
+    checks = ", ".join(f"'{name}'" for name in untrusted)
+    noun = "check" if len(untrusted) == 1 else "checks"
+    command = shlex.join(["lab", "run", str(args.experiment), "--trust"])
+    raise UserError(
+        f"{args.experiment}: python {noun} {checks} would run code on this machine, and this "
+        f"file is not trusted; nothing was sent. If you trust it, run: {command} (once: trust "
+        "is remembered until the file changes)"
+    )
+
+
 def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.Namespace,
              options: RunOptions, prices: PriceTable) -> PreparedRun:
     try:
@@ -104,12 +132,15 @@ def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.
             plan = build_plan(spec, providers, samples=args.samples)
             # The file's project is the workspace's too: its runs show up in the window.
             project_id = store.project_for_file(spec.project, str(Path(args.experiment).resolve()))
+            # trusted: _require_trust let the file through (no code checks, or trusted)
             return prepare_run(store, plan, options, prices, source=str(args.experiment),
-                               project_id=project_id)
+                               project_id=project_id, trusted=True)
         if args.samples is not None or args.no_cache:
             raise UserError("--samples and --no-cache are part of the run; they cannot change "
                             "when resuming (leave them out)")
-        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices)
+        # trusted: the file was let through, and must hold the run's very checks (below)
+        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices,
+                                  trusted=True)
     except PlanError as exc:
         raise UserError(str(exc)) from None
     if prepared.plan.spec.project != spec.project:

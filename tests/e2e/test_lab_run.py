@@ -228,10 +228,11 @@ def test_the_extract_order_example_runs(server, db, tmp_path):
     text = text.replace('samples = 2\n', f'samples = 2\n\n[providers.ollama]\nkind = "ollama"\n'
                                          f'base_url = "{server.base_url("ollama")}"\n')
     exp = write(tmp_path, text, "extract-order.toml")
-    result = lab("run", str(exp), "--db", str(db), "--json")
+    result = lab("run", str(exp), "--db", str(db), "--json", "--trust")  # it has a python check
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["cells_done"] == 16 and report["cost_usd"] == 0  # local: free
+    assert report["variants"][0]["checks"]["right intent"]["n"] == 8  # graded, in its workers
 
 
 @pytest.mark.parametrize("command", [["run"], ["log"]])

@@ -31,6 +31,11 @@ class Option:
 
 
 TEXT_KINDS = (str, int, float)
+# Check types whose configuration is code run on this machine: they run only for a trusted source
+# (see lab.core.run.trust). A python expression is one; regex, schema and the rest are data.
+CODE_CHECK_TYPES = frozenset({"python"})
+DEFAULT_TIMEOUT_S = expression_check.DEFAULT_TIMEOUT_S  # unless a check's 'timeout' says
+MAX_TIMEOUT_S = 600.0
 _CONTAINS = {
     "value": Option(TEXT_KINDS + (list,), True, "the text (or a list of texts) to look for"),
     "mode": Option((str,), hint="'any' or 'all' (for a list of values)"),
@@ -62,6 +67,7 @@ CHECK_TYPES: dict[str, dict[str, Option]] = {
     "python": {
         "expression": Option((str,), True, "an expression such as 'len(output) < 200'"),
         "pass_threshold": Option((int, float)),
+        "timeout": Option((int, float), hint="seconds, e.g. 5"),
     },
     "judge": {
         "rubric": Option((str,), True, "the rubric the judge grades against"),
@@ -151,6 +157,12 @@ def _specific_validation(check: Check) -> None:
             raise CheckConfigError(f"{p}: 'unit' must be 'chars' or 'words'.")
     elif check.type == "python":
         compiled_expression(check)
+        timeout = cfg.get("timeout")
+        if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_S:
+            raise CheckConfigError(
+                f"{p}: 'timeout' must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds, "
+                f"not {timeout:g}."
+            )
     elif check.type == "judge":
         judge_scale(check)  # validates scale and threshold
 
@@ -232,6 +244,17 @@ def referenced_columns(check: Check) -> set[str] | None:
     if check.type != "python" or not isinstance(check.config.get("expression"), str):
         return set()
     return expression_check.referenced_columns(check.config["expression"])
+
+
+def runs_code(check: Check) -> bool:
+    """True for a check whose configuration is code (a python expression)."""
+    return check.type in CODE_CHECK_TYPES
+
+
+def expression_timeout(check: Check) -> float:
+    """Seconds a python check may take on one output before it is stopped (and fails)."""
+    timeout = check.config.get("timeout")
+    return float(timeout) if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT_S
 
 
 def check_names(checks: Sequence[Check]) -> list[str]:

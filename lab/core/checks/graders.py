@@ -4,13 +4,16 @@ A check's text values may use the test case's ``{{variables}}`` (``equals "{{exp
 rendered with the experiment's template language. Regex patterns and Python expressions are not
 rendered: their braces belong to them. The ``judge`` type needs a model call, which the runner
 makes; its reply is read by ``lab.core.checks.judge``. The ``python`` type's evaluation lives in
-``lab.core.checks.expression``.
+``lab.core.checks.expression``; `run_check` evaluates it in this process unless given an
+``expressions`` evaluator (a run passes its ``lab.core.checks.workers.ExpressionPool``, which
+stops an expression past the check's ``timeout``). Whether a python check may run at all (is its
+source trusted?) is the caller's decision: see ``lab.core.run.trust``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import jsonschema
 
@@ -19,6 +22,7 @@ from lab.core.checks.config import (
     check_names,
     compiled_expression,
     compiled_regex,
+    expression_timeout,
     prefix,
     quote,
     schema_of,
@@ -32,11 +36,22 @@ from lab.core.experiment.template import MissingVariables, render
 from lab.core.model import Check, TestCase
 
 
+class ExpressionEvaluator(Protocol):
+    """Evaluates a python check's expression: in this process, or in a worker with a limit."""
+
+    def evaluate(
+        self, expression: str, output: str, variables: dict[str, Any],
+        pass_threshold: float = 0.5, timeout: float = ...,
+    ) -> tuple[bool, float | None, str]: ...
+
+
 def run_checks(
     checks: Sequence[Check],
     output: str,
     case: TestCase | None,
     judge_replies: Mapping[int, str] | None = None,
+    *,
+    expressions: ExpressionEvaluator | None = None,
 ) -> list[CheckResult]:
     """Run every check on one output. Judge checks are graded from ``judge_replies`` (keyed by
     the check's index in ``checks``); a judge check with no reply yet is left out, for the runner
@@ -46,7 +61,8 @@ def run_checks(
         reply = (judge_replies or {}).get(i)
         if check.type == "judge" and reply is None:
             continue
-        results.append(run_check(check, output, case, judge_reply=reply, name=name))
+        results.append(run_check(check, output, case, judge_reply=reply, name=name,
+                                 expressions=expressions))
     return results
 
 
@@ -57,8 +73,10 @@ def run_check(
     *,
     judge_reply: str | None = None,
     name: str | None = None,
+    expressions: ExpressionEvaluator | None = None,
 ) -> CheckResult:
-    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken."""
+    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken. A python
+    check is evaluated by ``expressions`` if given, else here (no time limit)."""
     name = name or check.title
     if check.type == "judge":
         if judge_reply is None:
@@ -71,8 +89,10 @@ def run_check(
     errors = validate_check(check)
     if errors:
         raise CheckConfigError(" ".join(errors))
-    grade = _GRADERS[check.type]
-    passed, score, reason = grade(check, output, case)
+    if check.type == "python":
+        passed, score, reason = _python(check, output, case, expressions)
+    else:
+        passed, score, reason = _GRADERS[check.type](check, output, case)
     return CheckResult(name, passed, score, reason)
 
 
@@ -182,11 +202,16 @@ def _length(check: Check, output: str, case: TestCase | None) -> tuple[bool, Non
     return True, None, f"{size:,} {unit}"
 
 
-def _python(check: Check, output: str, case: TestCase | None) -> tuple[bool, float | None, str]:
+def _python(check: Check, output: str, case: TestCase | None,
+            expressions: ExpressionEvaluator | None) -> tuple[bool, float | None, str]:
     compiled_expression(check)  # a syntax error is the check's fault, not the output's
     threshold = check.config.get("pass_threshold", 0.5)
     variables = case.vars if case else {}
-    return expression_check.evaluate(check.config["expression"], output, variables, threshold)
+    expression = check.config["expression"]
+    if expressions is None:
+        return expression_check.evaluate(expression, output, variables, threshold)
+    return expressions.evaluate(expression, output, variables, threshold,
+                                expression_timeout(check))
 
 
 _GRADERS = {
@@ -197,5 +222,4 @@ _GRADERS = {
     "json": _json,
     "json-schema": _json_schema,
     "length": _length,
-    "python": _python,
 }

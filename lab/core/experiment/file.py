@@ -10,6 +10,7 @@ read back unchanged (test cases are written inline, whatever file they came from
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,9 @@ class ExperimentSpec:
     # provider) can name the line too. Not part of what the experiment *is*.
     origin: str = field(default="<experiment>", compare=False, repr=False)
     text: str = field(default="", compare=False, repr=False)
+    # SHA-256 of the file's bytes as read (set by `load`): what trusting the file's code trusts
+    # (lab.core.workspace.trust), taken from the very bytes that were parsed.
+    sha256: str | None = field(default=None, compare=False, repr=False)
 
     def where(self, path: str) -> str:
         """`file, line N` for a field path like `variants[2].model` (just `file` if unknown)."""
@@ -133,7 +137,9 @@ def from_data(
 def load(path: str | Path) -> ExperimentSpec:
     file_path = Path(path)
     try:
-        text = file_path.read_text(encoding="utf-8")
+        data = file_path.read_bytes()
+        # universal newlines, as read_text would
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError as exc:
         raise ExperimentFileError(f"{file_path}: no such file.") from exc
     except UnicodeDecodeError as exc:
@@ -142,6 +148,7 @@ def load(path: str | Path) -> ExperimentSpec:
         raise ExperimentFileError(f"{file_path}: cannot be read ({exc.strerror}).") from exc
     spec = loads(text, str(file_path), base_dir=file_path.parent)
     spec.source = file_path
+    spec.sha256 = hashlib.sha256(data).hexdigest()
     return spec
 
 

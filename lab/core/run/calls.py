@@ -9,20 +9,29 @@ headers, and provider errors are scrubbed by the provider layer.
 A provider that refuses the key or has no credit would refuse every call: after the first such
 error, its remaining calls are logged as "Not sent" with that error instead of being sent (the
 same for a model the provider does not have).
+
+Grading. Most checks are quick and run on the loop. A python check runs in the run's
+`ExpressionPool` (a worker process it can stop), waited for from a grading thread so the loop
+keeps streaming; a run whose source is not trusted does not run python checks at all (each such
+check is named once in `warnings`). A cancelled run still logs the outputs it has, with their
+checks, except a python check that was still running: cancelling stops it (no verdict, a warning).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from lab.core.checks.graders import run_check
+from lab.core.checks.config import runs_code
+from lab.core.checks.graders import ExpressionEvaluator, run_check
 from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult
-from lab.core.model import Call
+from lab.core.checks.workers import EvaluationStopped
+from lab.core.model import Call, Check
 from lab.core.providers import (
     AuthError,
     ChatRequest,
@@ -53,6 +62,8 @@ from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.rows import call_from_row, now_iso
 from lab.core.workspace.runs import CallRecord, CheckRecord, LoggedCheck
 
+T = TypeVar("T")
+
 
 @dataclass
 class JudgeWork:
@@ -76,6 +87,9 @@ class CallMaker:
         emit: Callable[[RunEvent], None],
         on_success: Callable[[PlannedCall, Call], None],
         on_cost: Callable[[float | None], None],
+        trusted: bool = False,
+        expressions: ExpressionEvaluator | None = None,
+        grading: Executor | None = None,
     ) -> None:
         self.plan = plan
         self.writer = writer
@@ -86,6 +100,12 @@ class CallMaker:
         self.emit = emit
         self.on_success = on_success  # a matrix call succeeded (the runner queues its judges)
         self.on_cost = on_cost
+        # Python checks run only when the experiment's source is trusted, in `expressions` (the
+        # run's worker pool), waited for on a `grading` thread.
+        self.trusted = trusted
+        self.expressions = expressions
+        self.grading = grading
+        self._runs_code = trusted and any(runs_code(c) for c in plan.checks)
         self.counts = {"calls": 0, "errors": 0, "cached": 0}
         self.warnings: list[str] = []  # checks that could not run, one line each
         self._blocked: dict[tuple[str, str | None], ProviderError] = {}
@@ -102,10 +122,13 @@ class CallMaker:
             sample_index=planned.cell.sample_index, cache_key=planned.cache_key,
         )
 
-    def answer_from_cache(self, planned: PlannedCall, row: dict[str, Any]) -> None:
+    async def answer_from_cache(self, planned: PlannedCall, row: dict[str, Any]) -> None:
         call = self.new_call(planned)
         from_cache(call, row)
-        self._matrix_done(planned, call, cached_from=row["id"])
+        results, interrupted = await self._checks(planned, call)
+        self._matrix_done(planned, call, results, cached_from=row["id"])
+        if interrupted:
+            raise asyncio.CancelledError
 
     async def matrix_call(self, planned: PlannedCall, client: ProviderClient) -> None:
         call = self.new_call(planned)
@@ -113,11 +136,18 @@ class CallMaker:
         await self._send(call, client, planned.request,
                          started=CallStarted(cell, call.provider, call.model),
                          on_delta=lambda text: self.emit(CallDelta(cell, text)),
-                         on_cancel=lambda: self._matrix_done(planned, call))
-        self._matrix_done(planned, call)
+                         on_cancel=lambda: self._matrix_done(planned, call, []))
+        results: list[CheckResult] = []
+        interrupted = False
+        if call.status == "ok":
+            # The output is here (and paid for): grade it even if the run is being cancelled.
+            results, interrupted = await self._checks(planned, call)
+        self._matrix_done(planned, call, results)
+        if interrupted:
+            raise asyncio.CancelledError
 
-    def _matrix_done(self, planned: PlannedCall, call: Call, cached_from: int | None = None) -> None:
-        results = self._checks(planned, call) if call.status == "ok" else []
+    def _matrix_done(self, planned: PlannedCall, call: Call, results: list[CheckResult],
+                     cached_from: int | None = None) -> None:
         self.writer.save(CallRecord(
             call, case_index=planned.cell.case_index, cached_from_call_id=cached_from,
             checks=[LoggedCheck(r.check_name, r.passed, r.score, r.reason) for r in results],
@@ -129,17 +159,44 @@ class CallMaker:
             self.on_success(planned, call)
         self.on_cost(call.cost_usd)
 
-    def _checks(self, planned: PlannedCall, call: Call) -> list[CheckResult]:
+    async def _checks(self, planned: PlannedCall, call: Call) -> tuple[list[CheckResult], bool]:
+        """The output's check results, and whether the task was cancelled while they ran (the
+        caller re-raises it once the results are saved)."""
+        if self._runs_code:  # grading awaits worker processes: it may be interrupted
+            return await _despite_cancel(self._grade(planned, call))
+        return await self._grade(planned, call), False  # never suspends: nothing to cancel
+
+    async def _grade(self, planned: PlannedCall, call: Call) -> list[CheckResult]:
         results = []
         for check, name in zip(self.plan.checks, self.plan.check_names):
             if check.type == "judge":
                 continue  # graded later, by its own call
+            code = runs_code(check)
+            if code and not self.trusted:
+                self._warn(f"Check '{name}' did not run: a {check.type} check is code, and "
+                           "this experiment's file is not trusted.")
+                continue
+
+            def grade(check: Check = check, name: str = name) -> CheckResult:
+                return run_check(check, call.response_text, planned.case, name=name,
+                                 expressions=self.expressions)
+
             try:
-                results.append(run_check(check, call.response_text, planned.case, name=name))
+                if code:  # waits for a worker process: off the loop
+                    loop = asyncio.get_running_loop()
+                    results.append(await loop.run_in_executor(self.grading, grade))
+                else:
+                    results.append(grade())
             except CheckConfigError as exc:  # never counted against the variant
-                if str(exc) not in self.warnings:
-                    self.warnings.append(str(exc))
+                self._warn(str(exc))
+            except EvaluationStopped:  # the run was cancelled while it ran: no verdict
+                self._warn(f"Check '{name}' was not graded on an output that arrived as the run "
+                           "was stopped.")
         return results
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     # ----- judge calls -------------------------------------------------------------------------
 
@@ -233,6 +290,20 @@ class CallMaker:
         self.counts["calls"] += 1
         self.counts["errors"] += call.status == "error"
         self.counts["cached"] += call.cached
+
+
+async def _despite_cancel(work: Awaitable[T]) -> tuple[T, bool]:
+    """Await `work` to its end even if our task is cancelled meanwhile: (its result, whether a
+    cancellation came). The caller re-raises the cancellation once it has used the result."""
+    task = asyncio.ensure_future(work)
+    interrupted = False
+    while True:
+        try:
+            return await asyncio.shield(task), interrupted
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            interrupted = True
 
 
 # ----- what each outcome records -----------------------------------------------------------------

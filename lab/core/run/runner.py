@@ -13,9 +13,15 @@ the judge provider's queue, the cache and the log like any other call, and their
 stored against the graded call with `judge_call_id` pointing at the judge's call.
 
 Stopping. `cancel()` (from any thread) stops new calls at once and records the calls in flight
-as cancelled, with the text they had streamed. A budget cap stops new calls when the spent cost
-reaches it and lets the calls in flight finish (they are paid for). Either way the cells not run
-are simply missing, and `prepare_resume` finds them.
+as cancelled, with the text they had streamed (python checks still running are stopped too). A
+budget cap stops new calls when the spent cost reaches it and lets the calls in flight finish
+(they are paid for). Either way the cells not run are simply missing, and `prepare_resume` finds
+them.
+
+Python checks. A run whose experiment has python checks, and whose source is trusted
+(`PreparedRun.trusted`), grades them in its own `ExpressionPool` of worker processes, each
+evaluation with a time limit; the pool and its grading threads end with the run, leaving no
+process behind. An untrusted source's python checks do not run (see `calls`).
 
 What happens to one call (send, cache, grade, log, report) is `calls.CallMaker`'s job; the
 runner schedules. Events (see events) go to `on_event` on the loop's thread.
@@ -27,10 +33,12 @@ import asyncio
 import threading
 from dataclasses import replace
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lab.core.checks.config import runs_code
+from lab.core.checks.workers import ExpressionPool
 from lab.core.model import Call
 from lab.core.providers import ProviderClient, ProviderConfig
 from lab.core.providers.pricing import PriceTable
@@ -56,7 +64,8 @@ class Runner:
     """One session of a run. From a GUI, on the store thread:
 
         plan = build_plan(spec, provider_configs(spec, configured_providers(store)))
-        prepared = prepare_run(store, plan, RunOptions(), prices)   # or prepare_resume(...)
+        prepared = prepare_run(store, plan, RunOptions(), prices,   # or prepare_resume(...)
+                               trusted=True)  # the user's own checks (see trust)
         runner = Runner(store.path, prepared, on_event=controller.post, prices=prices)
         done = runner.start_in_thread()      # a Future[RunFinished]
         ...
@@ -93,6 +102,8 @@ class Runner:
         self._failure: BaseException | None = None
         self._pending = 0
         self._maker: CallMaker | None = None
+        self._expressions: ExpressionPool | None = None
+        self._grading: ThreadPoolExecutor | None = None
 
     @property
     def warnings(self) -> list[str]:
@@ -130,12 +141,17 @@ class Runner:
         self._global = asyncio.Semaphore(
             max(self.options.concurrency, self.options.max_concurrency or 0))
         await asyncio.to_thread(self._writer.start)
+        if self.prepared.trusted and any(runs_code(c) for c in self.plan.checks):
+            self._expressions = ExpressionPool()  # its workers start when first needed
+            self._grading = ThreadPoolExecutor(self._expressions.size, "lab-grade")
         try:
             self.run_id, experiment_id, versions = await self._on_writer(self._setup)
             self._maker = CallMaker(
                 self.plan, self._writer, run_id=self.run_id, experiment_id=experiment_id,
                 versions=versions, no_cache=self.options.no_cache, emit=self._emit,
                 on_success=self._judge_later, on_cost=self._spend,
+                trusted=self.prepared.trusted, expressions=self._expressions,
+                grading=self._grading,
             )
             p = self.prepared
             self._emit(RunStarted(self.run_id, experiment_id, len(self.plan.calls),
@@ -156,6 +172,7 @@ class Runner:
             if self.run_id is not None:
                 await self._on_writer(lambda store: store.finish_run(self.run_id, status))
         finally:
+            await asyncio.to_thread(self._close_grading)
             await asyncio.to_thread(self._writer.stop)
         failure = self._failure or self._writer.error
         counts = self._maker.counts if self._maker else {"calls": 0, "errors": 0, "cached": 0}
@@ -209,9 +226,12 @@ class Runner:
         ]
         try:
             for planned in self.prepared.work:
+                if self._stopping in ("cancelled", "failed"):
+                    break
                 row = self.prepared.cached.get(planned.cache_key)
                 if row is not None:  # answered at once: it costs nothing and fills the table
-                    self._maker.answer_from_cache(planned, row)
+                    # (a python check awaits its worker: the calls queued so far go out meanwhile)
+                    await self._maker.answer_from_cache(planned, row)
                 else:
                     self._enqueue(planned.provider.name, planned)
             for gap in self.prepared.judge_gaps:
@@ -271,6 +291,15 @@ class Runner:
             self._stopping = reason
         if reason != "budget":  # cancel and failure also stop the calls in flight
             self._all_done.set()
+            if self._expressions is not None:
+                self._expressions.abort()  # and the python checks still running
+
+    def _close_grading(self) -> None:
+        """Stop the python-check workers (blocking: they are joined) and the grading threads."""
+        if self._expressions is not None:
+            self._expressions.close()
+        if self._grading is not None:
+            self._grading.shutdown(wait=True)
 
     def _emit(self, event: Any) -> None:
         self._on_event(event)

@@ -10,6 +10,10 @@ not be kept, and a run that ignores it silently would be worse than one that doe
 A resume rebuilds the plan from the experiment stored with the run, not from whatever the file
 says now: resuming must finish the matrix that was started. Provider settings may differ (a
 fixed key or URL is often why a run is resumed), so they come from the caller.
+
+`trusted` says whether the experiment's python checks may run (they are code; see `trust`). It is
+the caller's to give for a new run (the window: its own project; the command line: a file the
+user trusted), False by default; a resume decides from the run's source unless told.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from lab.core.run.plan import (
     provider_configs,
 )
 from lab.core.run.preflight import Estimate, estimate
+from lab.core.run.trust import resume_trusted
 from lab.core.workspace.rows import call_from_row
 from lab.core.workspace.store import Store
 
@@ -80,6 +85,7 @@ class PreparedRun:
     run_id: int | None = None  # set when resuming
     source: str = ""  # where the experiment came from (a file path, or "gui")
     project_id: int | None = None
+    trusted: bool = False  # its python checks may run (a trusted source; see trust)
 
     @property
     def to_call(self) -> list[PlannedCall]:
@@ -99,15 +105,19 @@ def prepare_run(
     source: str = "",
     project_id: int | None = None,
     today: dt.date | None = None,
+    trusted: bool = False,
 ) -> PreparedRun:
-    """What a new run of `plan` will do and cost; PlanError if it cannot start as asked."""
+    """What a new run of `plan` will do and cost; PlanError if it cannot start as asked.
+
+    `trusted`: the plan's python checks come from the user or a file they trusted, and may
+    run; otherwise the run leaves them out (with a warning)."""
     if options.problems():
         raise PlanError(options.problems())
     notes = augment(store, plan, project_id)
     cached = {} if options.no_cache else store.cached_calls(c.cache_key for c in plan.calls)
     prepared = PreparedRun(
         plan=plan, options=options, work=list(plan.calls), cached=cached,
-        estimate=Estimate(), source=source, project_id=project_id,
+        estimate=Estimate(), source=source, project_id=project_id, trusted=trusted,
     )
     prepared.estimate = estimate(plan, prices, prepared.to_call,
                                  from_cache=len(plan.calls) - len(prepared.to_call), today=today)
@@ -139,9 +149,12 @@ def prepare_resume(
     prices: PriceTable,
     *,
     today: dt.date | None = None,
+    trusted: bool | None = None,
 ) -> PreparedRun:
     """What run `run_id` still lacks. `configured`: the providers known now (built-in, the
-    workspace's, and the experiment file's inline ones if the caller has the file)."""
+    workspace's, and the experiment file's inline ones if the caller has the file). `trusted`
+    None: its python checks run if the run came from the window or from a file still trusted
+    and unchanged (`trust.resume_trusted`)."""
     run = store.get_run(run_id)
     if run is None:
         raise PlanError([f"there is no run {run_id} in {store.path}; `lab log` lists the calls "
@@ -164,6 +177,7 @@ def prepare_resume(
         judge_gaps=gaps, already_done=len(done), run_id=run_id,
         spent_usd=store.run_totals(run_id)["cost_usd"] or 0.0,
         source=run["experiment_source"], project_id=run.get("project_id"),
+        trusted=resume_trusted(run, spec) if trusted is None else trusted,
     )
     prepared.estimate = estimate(
         plan, prices, prepared.to_call, from_cache=len(work) - len(prepared.to_call),

@@ -22,6 +22,7 @@ from lab.core.providers.pricing import PriceTable
 from lab.core.run.plan import PlanError, build_plan, provider_configs
 from lab.core.run.runner import Runner
 from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.run.trust import WINDOW_SOURCE
 from lab.core.workspace.location import user_prices_path
 from lab.core.workspace.providers import configured_providers
 from lab.core.workspace.store import Store
@@ -38,7 +39,11 @@ def _prepare(store: Store, project: Project, samples: int, options: RunOptions,
              prices: PriceTable) -> PreparedRun:
     spec = ExperimentSpec(project=project, samples=samples, source=None)
     plan = build_plan(spec, provider_configs(spec, configured_providers(store)), samples)
-    return prepare_run(store, plan, options, prices, source="gui", project_id=project.id)
+    # The window's project holds the user's own checks (typed there, or the shipped sample):
+    # trusted. A project opened from an experiment file will have to ask first
+    # (lab.core.run.trust.untrusted_code_checks).
+    return prepare_run(store, plan, options, prices, source=WINDOW_SOURCE,
+                       project_id=project.id, trusted=True)
 
 
 def _plan_key(project: Project, samples: int) -> str:
