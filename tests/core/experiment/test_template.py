@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import random
+import re
+import string
 import time
 
 import pytest
@@ -146,6 +150,32 @@ def test_estimate_never_decreases_while_typing():
     for i in range(len(text)):
         for ch in (" ", "a", ".", "7", "é"):
             assert estimate_tokens(text[:i] + ch + text[i:]) >= base
+
+
+def _estimate_by_definition(text: str) -> int:
+    """The estimate as template.py defines it, with a regex scan per class (its first version)."""
+    if not text:
+        return 0
+    latin = sum((len(w) + 7) // 8 for w in re.findall(r"[A-Za-z_]+", text))
+    latin += sum((len(d) + 2) // 3 for d in re.findall(r"[0-9]+", text))
+    latin += sum((len(p) + 1) // 2 for p in re.findall(r"[^\w\s]+", text))
+    others = re.findall(r"[^\W0-9A-Za-z_]+", text)
+    other_chars = sum(len(w) for w in others)
+    other = sum(math.ceil(len(w) * 0.75) for w in others)
+    return max(1, math.ceil((latin + (len(text) - other_chars) / 4) / 2) + other)
+
+
+def test_estimate_matches_its_definition_on_random_text():
+    rng = random.Random(16)
+    alphabet = (string.printable + "éçñüßЖщ你好世界’“”—…·٣²\u00a0\u2003\x00\x1c\x7f\x80\x85\xff"
+                "\U0001f600ـ" + "a" * 20 + "7" * 8 + "-" * 4 + "界" * 4)
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 120)))
+        assert estimate_tokens(text) == _estimate_by_definition(text), repr(text)
+    every_character = "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x30000)))
+    for start in range(0, len(every_character), 4999):
+        text = every_character[start:start + 4999]
+        assert estimate_tokens(text) == _estimate_by_definition(text)
 
 
 def test_estimate_is_fast_enough_for_every_keystroke():
