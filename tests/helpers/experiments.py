@@ -97,9 +97,9 @@ def prepare(text: str, db: Path, options: RunOptions | None = None, *,
         if resume is not None:
             providers = list(plan_for(text, db).providers.values())
             return prepare_resume(store, resume, providers, options, PriceTable.load(),
-                                  trusted=trusted)
+                                  trusted=trusted, client_factory=make_client)
         return prepare_run(store, plan_for(text, db, samples), options, PriceTable.load(),
-                           source="tone.toml", trusted=bool(trusted))
+                           source="tone.toml", trusted=bool(trusted), client_factory=make_client)
 
 
 def run_experiment(text: str, db: Path, options: RunOptions | None = None, *,

@@ -36,6 +36,12 @@ from lab.core.providers.base import (
     ProviderConfig,
     Reply,
 )
+from lab.core.providers.embeddings import (
+    EmbeddingCall,
+    Task,
+    embeddings_request,
+    parse_embeddings,
+)
 from lab.core.providers.errors import (
     ProviderError,
     ProviderOverloaded,
@@ -144,6 +150,28 @@ class ProviderClient:
         result = build_result(self.config, self._prices, request, reply, progress, json.loads(content), request_id)
         result.retries = retries
         return result
+
+    async def embed(self, model: str, texts: list[str], task: Task = "document") -> EmbeddingCall:
+        """Embed `texts` with `model` in one call (with retries), vectors in the texts' order."""
+        url, body = embeddings_request(self.config, model, texts, task)
+        headers = await self._headers()
+        started = time.monotonic()
+
+        async def attempt() -> Any:
+            return await self._post_json(url, headers, body, "the embeddings")
+
+        data, retries = await self._with_retries(attempt, use_limiter=True)
+        try:
+            embedded = parse_embeddings(self.config.kind, data, len(texts))
+        except PARSE_ERRORS as exc:
+            raise self._failures.bad_response(
+                f"the embeddings reply has an unexpected shape ({exc})", json.dumps(data)[:500]) from None
+        if self._prices is None:
+            self._prices = PriceTable.load()
+        cost = (None if embedded.usage is None else
+                self._prices.cost(self.config.kind, model, embedded.usage, local=self.config.is_local))
+        return EmbeddingCall(embedded.vectors, embedded.usage, embedded.raw_usage, cost,
+                             (time.monotonic() - started) * 1000, body, retries)
 
     async def list_models(self) -> list[str]:
         """Model names this provider offers (all pages), without the provider prefix."""
@@ -276,6 +304,25 @@ class ProviderClient:
             return json.loads(response.content)
         except ValueError:
             raise self._failures.bad_response("the model list was not valid JSON", response.text) from None
+
+    async def _post_json(self, url: str, headers: dict[str, str], body: dict[str, Any],
+                         what: str) -> Any:
+        progress = Progress()
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        try:
+            async with asyncio.timeout(self.config.timeouts.total):
+                response = await self._http.post(url, content=content, headers=headers)
+        except TimeoutError:
+            raise self._failures.total_timeout(progress, f"asking for {what}") from None
+        except httpx.TransportError as exc:
+            raise self._failures.transport(exc, progress) from None
+        if response.status_code >= 400:
+            raise self._failures.from_response(response.status_code, response.headers,
+                                               response.content, str(body.get("model", "")))
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise self._failures.bad_response(f"{what} reply was not valid JSON", response.text) from None
 
     def _parse_whole(self, raw: bytes) -> Reply:
         try:

@@ -10,15 +10,23 @@ stop the run before anything is sent; files of a type the lab does not read are 
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 from lab.core.experiment import template
 from lab.core.model import Retrieval, RetrievedChunk, Variant
+from lab.core.providers import ProviderClient, ProviderConfig, ProviderError
 from lab.core.retrieval.chunking import DEFAULT_OVERLAP
 from lab.core.retrieval.context import retrieved
+from lab.core.retrieval.embedding import embed_chunks, embed_queries
 from lab.core.retrieval.indexing import add_documents, chunking_key
+from lab.core.retrieval.vectors import available as vectors_available
+from lab.core.retrieval.vectors import fuse, nearest
 from lab.core.run.plan import PlanError, RunPlan
 from lab.core.workspace.store import Store
+
+ClientFactory = Callable[[ProviderConfig], ProviderClient]
 
 
 def retrieving(variant: Variant) -> Retrieval | None:
@@ -35,8 +43,8 @@ def own_chunking(retrieval: Retrieval) -> tuple[int, int] | None:
     return retrieval.chunk_size, overlap
 
 
-def augment(store: Store, plan: RunPlan, project_id: int | None,
-            base_dir: Path | None = None) -> list[str]:
+def augment(store: Store, plan: RunPlan, project_id: int | None, base_dir: Path | None = None,
+            client_factory: ClientFactory | None = None) -> list[str]:
     """Fill the passages into every retrieving call of `plan` (in place); returns warnings."""
     project = plan.spec.project
     settings = {v.name: r for v in project.variants if (r := retrieving(v)) is not None}
@@ -57,29 +65,80 @@ def augment(store: Store, plan: RunPlan, project_id: int | None,
     if problems:
         raise PlanError(problems)
 
-    found: dict[tuple[str, int], list[RetrievedChunk]] = {}
-    empty = 0
-    for index, call in enumerate(plan.calls):
+    queries: dict[tuple[str, int], str] = {}
+    for call in plan.calls:
         retrieval = settings.get(call.variant.name)
-        if retrieval is None:
-            continue
+        if retrieval is not None:
+            queries.setdefault((call.variant.name, call.cell.case_index), template.render(
+                retrieval.query or project.user_template, template.with_context(call.case).vars))
+    vectors = _query_vectors(store, plan, project_id, settings, queries, client_factory)
+
+    found: dict[tuple[str, int], list[RetrievedChunk]] = {}
+    for key, query in queries.items():
+        retrieval = settings[key[0]]
+        found[key] = _search(store, project_id, retrieval, query, vectors.get(key))
+    for index, call in enumerate(plan.calls):
         key = (call.variant.name, call.cell.case_index)
-        if key not in found:
-            found[key] = _search(store, project_id, retrieval, project.user_template, call.case)
-            empty += not found[key]
-        plan.calls[index] = call.with_context(found[key], project.user_template)
+        if key in found:
+            plan.calls[index] = call.with_context(found[key], project.user_template)
+    empty = sum(1 for chunks in found.values() if not chunks)
     if empty:
         warnings.append(f"Retrieval found no passage for {empty} of {len(found)} queries; "
                         "those calls get an empty {{context}}.")
     return warnings
 
 
-def _search(store: Store, project_id: int, retrieval: Retrieval, user_template: str,
-            case) -> list[RetrievedChunk]:
-    query = template.render(retrieval.query or user_template, template.with_context(case).vars)
+def _search(store: Store, project_id: int, retrieval: Retrieval, query: str,
+            vector: list[float] | None) -> list[RetrievedChunk]:
     own = own_chunking(retrieval)
     chunking = chunking_key(*own) if own else None
+    k = retrieval.k
     if retrieval.mode == "lexical":
-        return retrieved(store.search_chunks(project_id, chunking, query, retrieval.k), "lexical")
-    raise PlanError([f"retrieval mode '{retrieval.mode}' needs embeddings, which this version of "
-                     "the lab cannot compute yet; use mode = \"lexical\"."])
+        return retrieved(store.search_chunks(project_id, chunking, query, k), "lexical")
+    assert vector is not None and store.path is not None
+    near = nearest(store.path, project_id, chunking, retrieval.embedding_model, vector,
+                   k if retrieval.mode == "embeddings" else 2 * k)
+    if retrieval.mode == "embeddings":
+        return retrieved(near, "embeddings")
+    lexical = store.search_chunks(project_id, chunking, query, 2 * k)
+    return retrieved(fuse([lexical, near], k), "hybrid")
+
+
+def _query_vectors(store: Store, plan: RunPlan, project_id: int,
+                   settings: dict[str, Retrieval], queries: dict[tuple[str, int], str],
+                   client_factory: ClientFactory | None) -> dict[tuple[str, int], list[float]]:
+    """Embed the chunks and the queries of every variant that searches by embeddings."""
+    wanted = {name: r for name, r in settings.items() if r.mode in ("embeddings", "hybrid")}
+    if not wanted:
+        return {}
+    if store.path is None:
+        raise PlanError(["embeddings retrieval needs a workspace file, not an in-memory one."])
+    problem = vectors_available()
+    if problem:
+        raise PlanError([problem])
+    factory = client_factory or ProviderClient
+
+    async def embed_all() -> dict[tuple[str, int], list[float]]:
+        clients: dict[str, ProviderClient] = {}
+        try:
+            found: dict[tuple[str, int], list[float]] = {}
+            for name, retrieval in wanted.items():
+                provider, _, model = retrieval.embedding_model.partition("/")
+                if provider not in clients:
+                    clients[provider] = factory(plan.providers[provider])
+                client = clients[provider]
+                own = own_chunking(retrieval)
+                await embed_chunks(store, client, model, project_id,
+                                   chunking_key(*own) if own else None)
+                mine = {key: q for key, q in queries.items() if key[0] == name}
+                by_text = await embed_queries(store, client, model, list(mine.values()))
+                found.update({key: by_text[q] for key, q in mine.items()})
+            return found
+        finally:
+            for client in clients.values():
+                await client.aclose()
+
+    try:
+        return asyncio.run(embed_all())
+    except ProviderError as error:
+        raise PlanError([f"Embedding the documents or queries failed: {error.message}"]) from None

@@ -155,6 +155,8 @@ def build_plan(
         ],
     )
     used = {v.provider for v in project.variants}
+    used |= {v.retrieval.embedding_model.partition("/")[0] for v in project.variants
+             if v.retrieval is not None and v.retrieval.mode in ("embeddings", "hybrid")}
     used |= {j.model.partition("/")[0] for j in plan.judges if j.model}
     plan.providers = {name: providers[name] for name in sorted(used)}
     versions = {
@@ -245,8 +247,14 @@ def _problems(spec: ExperimentSpec, providers: dict[str, ProviderConfig], sample
                                 "passages, but the experiment has no documents: add a "
                                 '[[documents]] table with path = "your/folder".')
             if retrieval.mode in ("embeddings", "hybrid"):
-                problems += _unknown_provider(spec, providers, retrieval.embedding_model,
-                                              f"{where}.embedding_model")
+                found = _unknown_provider(spec, providers, retrieval.embedding_model,
+                                          f"{where}.embedding_model")
+                embedder = providers.get(retrieval.embedding_model.partition("/")[0])
+                if not found and embedder is not None and embedder.kind == "anthropic":
+                    found = [f"{spec.where(where)}: {where}.embedding_model: the Anthropic API has "
+                             "no embeddings endpoint; use an OpenAI-compatible, Gemini or Ollama "
+                             "embedding model."]
+                problems += found
         fmt = variant.params.get("response_format")
         if isinstance(fmt, str) and fmt not in ("json", "json_object", "text"):
             problems.append(

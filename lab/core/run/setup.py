@@ -27,7 +27,7 @@ from lab.core.experiment import file as experiment_file
 from lab.core.model import Call
 from lab.core.providers.base import ProviderConfig
 from lab.core.providers.pricing import PriceTable
-from lab.core.run.augment import augment
+from lab.core.run.augment import ClientFactory, augment
 from lab.core.run.plan import (
     JudgeCheck,
     PlanError,
@@ -106,6 +106,7 @@ def prepare_run(
     project_id: int | None = None,
     today: dt.date | None = None,
     trusted: bool = False,
+    client_factory: ClientFactory | None = None,
 ) -> PreparedRun:
     """What a new run of `plan` will do and cost; PlanError if it cannot start as asked.
 
@@ -113,7 +114,7 @@ def prepare_run(
     run; otherwise the run leaves them out (with a warning)."""
     if options.problems():
         raise PlanError(options.problems())
-    notes = augment(store, plan, project_id)
+    notes = augment(store, plan, project_id, client_factory=client_factory)
     cached = {} if options.no_cache else store.cached_calls(c.cache_key for c in plan.calls)
     prepared = PreparedRun(
         plan=plan, options=options, work=list(plan.calls), cached=cached,
@@ -150,6 +151,7 @@ def prepare_resume(
     *,
     today: dt.date | None = None,
     trusted: bool | None = None,
+    client_factory: ClientFactory | None = None,
 ) -> PreparedRun:
     """What run `run_id` still lacks. `configured`: the providers known now (built-in, the
     workspace's, and the experiment file's inline ones if the caller has the file). `trusted`
@@ -165,7 +167,7 @@ def prepare_resume(
     plan = build_plan(spec, provider_configs(spec, configured), samples=run["samples"])
     source = run["experiment_source"] or ""
     notes = augment(store, plan, run.get("project_id"),
-                    Path(source).parent if source.endswith(".toml") else None)
+                    Path(source).parent if source.endswith(".toml") else None, client_factory)
     # The cache setting belongs to the run: a --no-cache run resumes with fresh calls too.
     options.no_cache = bool(run["settings"].get("no_cache", options.no_cache))
     done = store.done_cells(run_id)

@@ -190,6 +190,25 @@ class Documents:
                 ({"chunk_id": c, "model": model, "dimensions": d, "vector": v}
                  for c, d, v in vectors), pk=("chunk_id", "model"))
 
+    def text_embeddings(self, model: str, hashes: Iterable[str]) -> dict[str, bytes]:
+        """Stored query vectors of `model` by text hash (float32 bytes)."""
+        wanted = list(hashes)
+        found: dict[str, bytes] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            part = wanted[start:start + _CHUNK]
+            for digest, vector in self.db.execute(
+                    "SELECT text_hash, vector FROM text_embeddings WHERE model = ? AND text_hash IN"
+                    f" ({','.join('?' * len(part))})", [model, *part]):
+                found[digest] = vector
+        return found
+
+    def save_text_embeddings(self, model: str, vectors: Iterable[tuple[str, int, bytes]]) -> None:
+        """(text hash, dimensions, float32 vector bytes) for `model`."""
+        with self.transaction():
+            self.db["text_embeddings"].upsert_all(
+                ({"model": model, "text_hash": h, "dimensions": d, "vector": v}
+                 for h, d, v in vectors), pk=("model", "text_hash"))
+
     # ----- what each call was given --------------------------------------------------------
 
     def chunks_for_call(self, call_id: int) -> list[dict[str, Any]]:

@@ -335,6 +335,14 @@ def m004_documents(db: Database) -> None:
             vector BLOB NOT NULL,
             PRIMARY KEY (chunk_id, model)
         );
+        -- Query embeddings, by the text's hash: the cache that spares a second embeddings call.
+        CREATE TABLE text_embeddings (
+            model TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            dimensions INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (model, text_hash)
+        );
         """
     )
     db["chunks"].enable_fts(["text", "heading"], fts_version="FTS5", create_triggers=True,

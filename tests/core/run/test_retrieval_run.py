@@ -109,3 +109,33 @@ def test_retrieval_without_documents_or_without_context_is_refused_before_sendin
     with pytest.raises(PlanError, match=r"none of its prompts says where they go: add \{\{context\}\}"):
         run_experiment(no_slot, tmp_path / "b.db")
     assert server.chat_requests() == []
+
+
+@pytest.mark.parametrize("mode", ["embeddings", "hybrid"])
+def test_embeddings_and_hybrid_find_the_passage_and_embed_each_text_once(server, tmp_path, mode):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.md").write_text(POLICY)
+    (docs / "shipping.md").write_text(SHIPPING)
+    db = tmp_path / "w.db"
+    text = retrieval_experiment(server, docs).replace(
+        'retrieval = { mode = "lexical", k = 1 }',
+        f'retrieval = {{ mode = "{mode}", k = 1, embedding_model = "fake/text-embedding-3-small" }}')
+    finished = run_experiment(text, db)
+    assert (finished.status, finished.errors) == ("done", 0)
+    express = next(r.body["messages"][-1]["content"] for r in server.chat_requests()
+                   if "express" in r.body["messages"][-1]["content"]
+                   and "[" in r.body["messages"][-1]["content"])
+    assert "[shipping.md#1]" in express
+    embedded = server.embedding_requests()
+    assert len(embedded) == 2  # the chunks in one batch, the two queries in another
+    assert server.validation_failures == [] and server.wire_errors == []
+    with open_workspace(db) as store:
+        b_call = next(c for c in store.calls_for_run(finished.run_id)
+                      if c["variant_name"] == "B" and c["case_index"] == 1)
+        (given,) = store.chunks_for_call(b_call["id"])
+        logged = list(store.db.query("SELECT * FROM calls WHERE variant_name LIKE 'embeddings: %'"))
+    assert given["method"] == mode and given["citation"] == "shipping.md#1"
+    assert len(logged) == 2 and all(c["status"] == "ok" and c["input_tokens"] > 0 for c in logged)
+    again = run_experiment(text, db)
+    assert again.cached == 4 and len(server.embedding_requests()) == 2  # nothing embedded twice

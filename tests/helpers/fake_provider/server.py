@@ -22,7 +22,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers.fake_provider import anthropic, gemini, ollama, openai, sdk
+from tests.helpers.fake_provider import anthropic, embeddings, gemini, ollama, openai, sdk
 from tests.helpers.fake_provider.behaviours import Behaviour
 from tests.helpers.fake_provider.handler import Handler, HTTPServer
 from tests.helpers.fake_provider.recording import Recorded, redacted
@@ -31,7 +31,7 @@ from tests.helpers.fake_provider.wire import Call, Family, bearer_key
 API_KEY = "sk-fake-0123456789abcdef"
 FAMILIES: dict[str, Family] = {f.name: f for f in (openai.FAMILY, anthropic.FAMILY, gemini.FAMILY, ollama.FAMILY)}
 DEFAULT_MODELS = {
-    "openai": ["gpt-4o-mini", "gpt-4o", "o4-mini"],
+    "openai": ["gpt-4o-mini", "gpt-4o", "o4-mini", "text-embedding-3-small"],
     "anthropic": ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"],
     "gemini": ["gemini-2.5-flash", "gemini-2.5-pro", "text-embedding-004"],
     "ollama": ["llama3.2:latest", "qwen2.5:7b"],
@@ -130,7 +130,12 @@ class FakeProviderServer:
         return [r for r in self.requests if r.validation_errors]
 
     def chat_requests(self, family: str | None = None) -> list[Recorded]:
-        return [r for r in self.requests if r.method == "POST" and (family is None or r.family == family)]
+        return [r for r in self.requests if r.method == "POST" and (family is None or r.family == family)
+                and embeddings.route(r.method, r.path) is None]
+
+    def embedding_requests(self, family: str | None = None) -> list[Recorded]:
+        return [r for r in self.requests if embeddings.route(r.method, r.path) is not None
+                and (family is None or r.family == family)]
 
     @property
     def open_connections(self) -> int:
@@ -163,6 +168,9 @@ class FakeProviderServer:
             return self.default
 
     def _route(self, method: str, path: str, headers: dict[str, str], body: Any) -> tuple[str, str, str, bool]:
+        embedding = embeddings.route(method, path)
+        if embedding is not None:
+            return embedding[0], "embed", embedding[1] or str(body.get("model", "")), False
         if method == "POST" and path == "/v1/chat/completions":
             return "openai", "chat", str(body.get("model", "")), body.get("stream") is True
         if method == "POST" and path == "/v1/messages":
@@ -211,6 +219,8 @@ class FakeProviderServer:
             return self._send(h, family, "error", status, error)
         if op == "models":
             return self._send(h, family, "models", 200, family.models_page(self.models[name], query, self.page_size))
+        if op == "embed":
+            return self._embed(h, family, model, url.path, body if isinstance(body, dict) else {}, record)
         if not isinstance(body, dict):
             record.validation_errors.append("the body is not a JSON object")
         else:
@@ -249,6 +259,31 @@ class FakeProviderServer:
     def _send(self, h: Handler, family: Family, kind: str, status: int, payload: dict,
               headers: dict[str, str] | None = None) -> None:
         h.send_json(status, self._checked(family, kind, json.dumps(payload).encode()), headers)
+
+    def _embed(self, h: Handler, family: Family, model: str, path: str, body: dict, record: Recorded) -> None:
+        b = self._next_behaviour(model)
+        time.sleep(self.latency + b.latency)
+        if b.status >= 400:
+            error = family.error_body(b.status, b.error_message or f"Error {b.status}", b.error_type,
+                                      b.error_code, b.error_param)
+            return self._send(h, family, "error", b.status, error, b.headers)
+        try:
+            _, payload, problems = embeddings.answer(family.name, model, path, body)
+        except sdk.MissingSDK as e:
+            payload, problems = {}, [str(e)]
+        if problems:
+            record.validation_errors += problems
+            return self._send(h, family, "error", 400,
+                              family.error_body(400, "Invalid request: " + "; ".join(problems)))
+        data = json.dumps(payload).encode()
+        if self.sdk_checks:
+            try:
+                wrong = embeddings.reply_errors(family.name, data)
+            except sdk.MissingSDK as e:
+                wrong = [str(e)]
+            with self._lock:
+                self.wire_errors += [f"{family.name} embeddings: {p}" for p in wrong]
+        h.send_json(200, data)
 
     def _chat(self, h: Handler, family: Family, model: str, stream: bool, body: dict, request_id: str) -> None:
         b = self._next_behaviour(model)
