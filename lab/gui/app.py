@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -83,9 +85,29 @@ def create_window(db: str | None = None) -> MainWindow:
     return window
 
 
+def report_first_paint(app: QApplication, window: MainWindow, launched_at: float) -> None:
+    """For bench/startup.py: print the seconds from launch to the window's first paint, then
+    quit (LAB_STARTUP_PROBE holds the launch time, as time.time())."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+            if event.type() == QEvent.Type.Paint:
+                watched.removeEventFilter(self)
+                print(f"first paint {time.time() - launched_at:.3f}", flush=True)
+                QTimer.singleShot(0, app.quit)
+            return False
+
+    window._first_paint_probe = FirstPaint(window)  # kept alive with the window
+    window.installEventFilter(window._first_paint_probe)
+
+
 def run_app(db: str | None = None) -> int:
     app = make_application()
     window = create_window(db)
+    probe = os.environ.get("LAB_STARTUP_PROBE")
+    if probe:
+        report_first_paint(app, window, float(probe))
     window.show()
     code = app.exec()
     window.session.store.close()
