@@ -4,7 +4,8 @@ A check's text values may use the test case's ``{{variables}}`` (``equals "{{exp
 rendered with the experiment's template language. Regex patterns and Python expressions are not
 rendered: their braces belong to them. The ``judge`` type needs a model call, which the runner
 makes; its reply is read by ``lab.core.checks.judge``. The ``python`` type's evaluation lives in
-``lab.core.checks.expression``.
+``lab.core.checks.expression``. The ``cost`` and ``latency`` types grade the logged call, which
+the runner passes as ``call`` (``lab.core.checks.measured``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import jsonschema
 
 from lab.core.checks import expression as expression_check
+from lab.core.checks import fuzzy, measured
 from lab.core.checks.config import (
     check_names,
     compiled_expression,
@@ -29,7 +31,7 @@ from lab.core.checks.json_output import json_path, parse_json_output
 from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult, NeedsModelCall
 from lab.core.experiment.template import MissingVariables, render
-from lab.core.model import Check, TestCase
+from lab.core.model import Call, Check, TestCase
 
 
 def run_checks(
@@ -57,8 +59,10 @@ def run_check(
     *,
     judge_reply: str | None = None,
     name: str | None = None,
+    call: Call | None = None,
 ) -> CheckResult:
-    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken."""
+    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken, or if it
+    grades the call (cost, latency) and ``call`` is not given."""
     name = name or check.title
     if check.type == "judge":
         if judge_reply is None:
@@ -71,8 +75,10 @@ def run_check(
     errors = validate_check(check)
     if errors:
         raise CheckConfigError(" ".join(errors))
-    grade = _GRADERS[check.type]
-    passed, score, reason = grade(check, output, case)
+    if check.type in _CALL_GRADERS:
+        passed, score, reason = _CALL_GRADERS[check.type](check, call)
+    else:
+        passed, score, reason = _GRADERS[check.type](check, output, case)
     return CheckResult(name, passed, score, reason)
 
 
@@ -131,6 +137,22 @@ def _contains(check: Check, output: str, case: TestCase | None) -> tuple[bool, N
         return False, None, f"expected not to contain all of {listed} {note}; all were found"
     got = ", ".join(quote(v) for v in found)
     return False, None, f"expected to contain none of {listed} {note}; found {got}"
+
+
+def _fuzzy(check: Check, output: str, case: TestCase | None) -> tuple[bool, float | None, str]:
+    values = [_rendered(check, v, case) for v in values_of(check)]
+    low = check.config.get("min_similarity")
+    if low is None:
+        hit = next((v for v in values if fuzzy.contained_either_way(output, v)), None)
+        if hit is not None:
+            return True, None, f"matches {quote(hit)} after normalising (case, punctuation, articles)"
+        listed = ", ".join(quote(v) for v in values)
+        return False, None, (f"expected to match {listed} after normalising (either text containing "
+                             f"the other); got {quote(output.strip())}")
+    scored = [(fuzzy.similarity(output, v), v) for v in values]
+    best, value = max(scored, key=lambda pair: pair[0])
+    shown = f"similarity {best:.2f} to {quote(value)} (pass at {low:g})"
+    return best >= low, best, shown
 
 
 def _regex(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
@@ -198,4 +220,6 @@ _GRADERS = {
     "json-schema": _json_schema,
     "length": _length,
     "python": _python,
+    "fuzzy": _fuzzy,
 }
+_CALL_GRADERS = {"cost": measured.grade_cost, "latency": measured.grade_latency}

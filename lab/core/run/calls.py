@@ -134,7 +134,8 @@ class CallMaker:
             if check.type == "judge":
                 continue  # graded later, by its own call
             try:
-                results.append(run_check(check, call.response_text, planned.case, name=name))
+                results.append(run_check(check, call.response_text, planned.case, name=name,
+                                           call=call))
             except CheckConfigError as exc:  # never counted against the variant
                 if str(exc) not in self.warnings:
                     self.warnings.append(str(exc))
