@@ -18,33 +18,27 @@ from lab.cli.errors import (
     EXIT_THRESHOLD,
     UserError,
 )
-from lab.core.experiment import file as experiment_file
-from lab.core.providers import ProviderClient
-from lab.core.providers.pricing import PriceTable, PriceTableError
+from lab.cli.preflight import ask_models, load_experiment, prepare
 from lab.core.run.gate import Gates, judge
 from lab.core.run.junit import write_junit
-from lab.core.run.plan import PlanError, RunPlan, build_plan, provider_configs
-from lab.core.run.preflight import ModelCheck, check_models
+from lab.core.run.plan import PlanError
 from lab.core.run.report import run_report
 from lab.core.run.runner import Runner
-from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
-from lab.core.workspace.location import lab_home, open_default_workspace
-from lab.core.workspace.providers import configured_providers
-from lab.core.workspace.store import Store
+from lab.core.run.setup import RunOptions
+from lab.core.workspace.location import open_default_workspace
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        spec = experiment_file.load(args.experiment)
-        prices = PriceTable.load(lab_home() / "prices.toml")
-    except (experiment_file.ExperimentFileError, PriceTableError) as exc:
-        raise UserError(str(exc)) from None
+    spec, prices = load_experiment(args.experiment)
     options = RunOptions(concurrency=args.concurrency, max_concurrency=args.max_concurrency,
                          no_cache=args.no_cache, budget_usd=args.budget)
     with open_default_workspace(args.db, with_sample=False) as store:
-        prepared = _prepare(store, spec, args, options, prices)
+        try:
+            prepared = prepare(store, spec, args, options, prices)
+        except PlanError as exc:
+            raise UserError(str(exc)) from None
         db_path = store.path
-    models = asyncio.run(_check_models(prepared.plan))
+    models = ask_models(prepared.plan)
     if models.problems:
         raise UserError(models.problems[0])
     if models.unreachable and not prepared.nothing_to_do:
@@ -93,36 +87,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     if verdict.errors:
         return EXIT_CALL_ERRORS
     return EXIT_THRESHOLD if verdict.missed else 0
-
-
-def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.Namespace,
-             options: RunOptions, prices: PriceTable) -> PreparedRun:
-    try:
-        providers = provider_configs(spec, configured_providers(store))
-        if args.resume is None:
-            plan = build_plan(spec, providers, samples=args.samples)
-            return prepare_run(store, plan, options, prices, source=str(args.experiment))
-        if args.samples is not None or args.no_cache:
-            raise UserError("--samples and --no-cache are part of the run; they cannot change "
-                            "when resuming (leave them out)")
-        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices)
-    except PlanError as exc:
-        raise UserError(str(exc)) from None
-    if prepared.plan.spec.project != spec.project:
-        raise UserError(
-            f"{args.experiment}: its variants, test cases or checks changed since run "
-            f"{args.resume} started, so it cannot finish that run. Start a new run (leave out "
-            "--resume), or restore the file."
-        )
-    return prepared
-
-
-async def _check_models(plan: RunPlan) -> ModelCheck:
-    clients = {name: ProviderClient(config) for name, config in plan.providers.items()}
-    try:
-        return await check_models(plan, clients)
-    finally:
-        await asyncio.gather(*(c.aclose() for c in clients.values()))
 
 
 async def _run_until_interrupted(runner: Runner):

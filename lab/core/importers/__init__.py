@@ -32,16 +32,17 @@ def import_promptfoo(path) -> ImportResult:
     return run(path)
 
 
-def import_openai_evals(path) -> ImportResult:
+def import_openai_evals(path, model: str | None = None) -> ImportResult:
     """An openai/evals registry eval (a .yaml) or a hosted Evals export (a folder, or its
-    eval.json) as an experiment, with the import report."""
+    eval.json) as an experiment, with the import report. `model` (provider/model) is the
+    variant's model where the source names none (default openai/gpt-4o-mini)."""
     from pathlib import Path
 
     if Path(path).suffix.lower() in (".yaml", ".yml"):
         from lab.core.importers.evals_registry import import_registry_eval as run
     else:
         from lab.core.importers.evals_platform import import_platform_eval as run
-    return run(path)
+    return run(path, model)
 
 
 __all__ = ["ImportFileError", "ImportReport", "ImportResult", "import_openai_evals",

@@ -38,6 +38,8 @@ def is_message_list(value: Any) -> bool:
 def content_text(content: Any) -> str:
     if isinstance(content, str):
         return content
+    if isinstance(content, dict):  # one part given on its own: {"type": "input_text", ...}
+        content = [content]
     if isinstance(content, list):
         texts = []
         for part in content:
