@@ -2,7 +2,8 @@
 
 `result` (the outcome vocabulary), `config` (check types, their options, validation), `graders`
 (running checks on an output), `judge` (the LLM judge's request and reply), `expression`
-(restricted Python expressions), `json_output` (reading JSON out of an output).
+(restricted Python expressions), `json_output` (reading JSON out of an output), `fuzzy`
+(normalised comparison with a reference), `measured` (cost and latency, graded from the call).
 
 May import: `model`, `experiment` (to render `{{variables}}` in a check), `runtime`.
 """

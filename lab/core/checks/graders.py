@@ -145,10 +145,11 @@ def _fuzzy(check: Check, output: str, case: TestCase | None) -> tuple[bool, floa
     if low is None:
         hit = next((v for v in values if fuzzy.contained_either_way(output, v)), None)
         if hit is not None:
-            return True, None, f"matches {quote(hit)} after normalising (case, punctuation, articles)"
+            return True, None, (f"matches {quote(hit)} after normalising (case, punctuation, "
+                                "articles)")
         listed = ", ".join(quote(v) for v in values)
-        return False, None, (f"expected to match {listed} after normalising (either text containing "
-                             f"the other); got {quote(output.strip())}")
+        return False, None, (f"expected to match {listed} after normalising (either text "
+                             f"containing the other); got {quote(output.strip())}")
     scored = [(fuzzy.similarity(output, v), v) for v in values]
     best, value = max(scored, key=lambda pair: pair[0])
     shown = f"similarity {best:.2f} to {quote(value)} (pass at {low:g})"

@@ -249,7 +249,7 @@ def _equals(kind: str, negate: bool, value: Any) -> Assertion:
 
 def _json(kind: str, base: str, negate: bool, value: Any) -> Assertion:
     if negate:
-        raise NotConvertible(f"the lab has no check that passes when the output is not JSON")
+        raise NotConvertible("the lab has no check that passes when the output is not JSON")
     fence = base == "contains-json"
     if value is not None and not isinstance(value, dict):
         raise NotConvertible("the JSON schema must be an object")

@@ -47,9 +47,10 @@ def template_expr(text: str) -> str:
 
 
 def _free_names(tree: ast.AST) -> list[str]:
-    bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+    names = [n for n in ast.walk(tree) if isinstance(n, ast.Name)]
+    bound = {n.id for n in names if isinstance(n.ctx, ast.Store)}
     bound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.Lambda) for a in n.args.args}
-    loads = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    loads = [n.id for n in names if isinstance(n.ctx, ast.Load)]
     return list(dict.fromkeys(n for n in loads if n not in bound and n not in KNOWN))
 
 

@@ -78,7 +78,8 @@ def _inline(text: str) -> Any:
     return text
 
 
-def _from_file(ref: str, base: Path, where: str, report: ImportReport) -> list[tuple[str, str, Any]]:
+def _from_file(ref: str, base: Path, where: str,
+               report: ImportReport) -> list[tuple[str, str, Any]]:
     files = resolve(ref, base)
     if not files:
         report.skip(where, f"prompt {ref}", "no file matches it", ref)
@@ -134,7 +135,8 @@ def _convert(where: str, label: str, value: Any, original: Any,
 
     parts = PromptParts(
         system=convert(parts.system), user=convert(parts.user),
-        examples=[Example(input=convert(e.input), output=convert(e.output)) for e in parts.examples])
+        examples=[Example(input=convert(e.input), output=convert(e.output))
+                  for e in parts.examples])
     if problems:
         report.skip(where, f"prompt '{label}': {', '.join(dict.fromkeys(problems))}",
                     "Nunjucks filters, expressions and tags have no lab equivalent; they are "

@@ -152,7 +152,9 @@ def convert_provider(raw: Any, where: str, report: ImportReport, providers: Prov
         table.setdefault("kind", kind)
         name = providers.add(name if name in OPENAI_COMPATIBLE else str(label), table)
     target.model = f"{name}/{model}"
-    became = f"model {target.model}" + (f" with {_params_text(target.params)}" if target.params else "")
+    became = f"model {target.model}"
+    if target.params:
+        became += f" with {_params_text(target.params)}"
     if approximation:
         report.approximate(where, f"provider '{pid}'", became, approximation, raw)
     else:

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from lab.core.experiment.template import render, variables
 
 _SPAN = re.compile(r"\{\{(.*?)\}\}|\{%(.*?)%\}|\{#(.*?)#\}", re.DOTALL)
-_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\[(['\"])[^'\"\]]+\1\])*")
+_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*"
+                   r"(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\[(['\"])[^'\"\]]+\1\])*")
 _STEP = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[['\"]([^'\"\]]+)['\"]\]")
 _IDENTITY_FILTERS = {"safe"}  # no effect on text: autoescaping is off in promptfoo
 

@@ -22,10 +22,6 @@ def round_trips(result) -> None:
     assert loads(text, "x.toml") == result.spec
 
 
-def verdicts(check, outputs: dict[str, object], cases) -> list[bool]:
-    return [run_check(check, output, case).passed for output, case in zip(outputs, cases)]
-
-
 def test_match_passes_when_the_output_starts_with_an_ideal_answer():
     result = import_openai_evals(REGISTRY / "capitals.yaml")
     round_trips(result)
