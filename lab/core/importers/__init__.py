@@ -2,15 +2,16 @@
 a report of what was converted, what was approximated and what was left out (and why, with the
 original text). Nothing is ever dropped silently.
 
-`promptfoo` (promptfoo's YAML config: prompts, providers, tests, assertions), `evals_registry`
-(the open-source openai/evals registry: an eval YAML and its samples.jsonl), `evals_platform`
-(the hosted OpenAI Evals platform's export: items, data-source schema, testing criteria, runs).
-Shared parts: `report` (the report and `ImportResult`), `sources` (reading YAML, JSON, JSONL and
-CSV with the file and line in every error), `templates` (Nunjucks and Evals `{{ }}` templates to
-the lab's `{{variable}}`), `messages` (chat message lists to system prompt, examples and user
-message), `expressions` (Python expressions built for the lab's `python` check), `cases`
-(test-case rows), `assertions` and `promptfoo_providers`, `promptfoo_tests` (promptfoo's parts),
-`evals_graders` (Evals classes and testing criteria to checks).
+`promptfoo` (promptfoo's YAML config) with `promptfoo_prompts`, `promptfoo_providers`,
+`promptfoo_tests`, `assertions` (assertions as checks) and `case_checks` (one test's assertions
+as experiment checks); `evals_registry` (the open-source openai/evals registry: an eval YAML and
+its samples.jsonl) with `evals_samples` and `modelgraded`; `evals_platform` (the hosted OpenAI
+Evals platform's export: items, item schema, runs) with `evals_graders` (testing criteria as
+checks). Shared: `report` (the report and `ImportResult`), `sources` (reading YAML, JSON, JSONL
+and CSV with the file and line in every error), `templates` (Nunjucks and Evals `{{ }}` to the
+lab's `{{variable}}`), `messages` (chat message lists to system prompt, examples and user
+message), `expressions` (Python expressions for the lab's `python` check), `cases` (test-case
+rows), `variants` (prompts × models as named variants).
 
 Callers (the `lab import` command, the window's File ▸ Import) use `import_promptfoo(path)` and
 `import_openai_evals(path)`, each returning an `ImportResult(spec, report)`; a file that cannot
