@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(key_delete)
     key_delete.set_defaults(handler="keys:cmd_keys_delete")
     _add_run(sub)
+    _add_check(sub)
+    _add_import(sub)
     _add_log(sub)
     _add_export(sub)
     return parser
@@ -195,6 +197,58 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     gates.add_argument("--junit", metavar="FILE",
                        help="write JUnit XML: one test case per variant, test case and sample")
     run.set_defaults(handler="run:cmd_run")
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    check = sub.add_parser(
+        "check", help="check an experiment file without running it",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The pre-flight of `lab run` alone: the file, missing variables, unknown "
+        "providers and models (each provider is asked for its model list; nothing else is sent), "
+        "parameters out of range, and the estimated calls, tokens and cost.\n\n"
+        "Exit status: 0 it would run (a provider that cannot be reached is only a warning); "
+        "2 one line per problem.")
+    check.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
+    _add_db(check)
+    check.add_argument("--samples", type=_positive_int, metavar="N",
+                       help="estimate N samples per variant and test case")
+    check.add_argument("--no-cache", action="store_true",
+                       help="estimate as if nothing could be answered from the log")
+    check.add_argument("--json", action="store_true",
+                       help="print one JSON document: problems, warnings and the estimate")
+    check.set_defaults(handler="check:cmd_check")
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    imp = sub.add_parser(
+        "import", help="convert a promptfoo config or an OpenAI Evals eval into an experiment",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Convert another tool's experiment into an experiment file, with a report of "
+        "what was converted, approximated or left out (and why, with the original text) "
+        "written beside it as EXPERIMENT.import-report.md. See docs/importing.md.\n\n"
+        "Exit status: 0 everything converted; 6 written, but some parts were left out (see the "
+        "report); 2 the source cannot be read, or the output exists (--force).")
+    kinds = imp.add_subparsers(dest="source", metavar="FORMAT", required=True)
+    promptfoo = kinds.add_parser(
+        "promptfoo", help="a promptfoo config (promptfooconfig.yaml)",
+        description="Convert a promptfoo config: prompts x providers become variants, tests "
+        "become test cases, assertions become checks.")
+    promptfoo.add_argument("path", metavar="CONFIG.yaml", help="the promptfoo config")
+    evals = kinds.add_parser(
+        "openai-evals", help="an openai/evals registry eval, or a hosted Evals export",
+        description="Convert an openai/evals registry eval (its YAML; samples.jsonl is found "
+        "beside it or in the registry's data folder) or a hosted OpenAI Evals export (a folder "
+        "with eval.json, items.jsonl and optionally runs.json, or that eval.json).")
+    evals.add_argument("path", metavar="PATH", help="the eval YAML, the export folder or its "
+                       "eval.json")
+    evals.add_argument("--model", metavar="PROVIDER/MODEL",
+                       help="the variant's model where the source names none "
+                       "(default openai/gpt-4o-mini)")
+    for parser in (promptfoo, evals):
+        parser.add_argument("--out", metavar="EXPERIMENT.toml",
+                            help="where to write the experiment (default: beside the source)")
+        parser.add_argument("--force", action="store_true", help="replace an existing file")
+        parser.set_defaults(handler="importing:cmd_import")
 
 
 def _add_log(sub: argparse._SubParsersAction) -> None:

@@ -9,7 +9,6 @@ import json
 import shlex
 import signal
 import sys
-from pathlib import Path
 
 from lab.cli import terminal
 from lab.cli.errors import (
@@ -20,35 +19,32 @@ from lab.cli.errors import (
     EXIT_THRESHOLD,
     UserError,
 )
-from lab.core.experiment import file as experiment_file
-from lab.core.providers import ProviderClient
-from lab.core.providers.pricing import PriceTable, PriceTableError
+from lab.cli.preflight import ask_models, load_experiment, prepare
 from lab.core.run.gate import Gates, judge
 from lab.core.run.junit import write_junit
-from lab.core.run.plan import PlanError, RunPlan, build_plan, provider_configs
-from lab.core.run.preflight import ModelCheck, check_models
+from lab.core.run.plan import PlanError
 from lab.core.run.report import run_report
 from lab.core.run.runner import Runner
-from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
+from lab.core.experiment import file as experiment_file
+from lab.core.run.setup import RunOptions
 from lab.core.run.trust import trust_file, untrusted_code_checks
-from lab.core.workspace.location import lab_home, open_default_workspace, user_prices_path
-from lab.core.workspace.providers import configured_providers
-from lab.core.workspace.store import Store
+from lab.core.workspace.location import lab_home, open_default_workspace
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    try:
-        spec = experiment_file.load(args.experiment)
-        _require_trust(spec, args)
-        prices = PriceTable.load(user_prices_path())
-    except (experiment_file.ExperimentFileError, PriceTableError) as exc:
-        raise UserError(str(exc)) from None
+    spec, prices = load_experiment(args.experiment)
+    _require_trust(spec, args)
     options = RunOptions(concurrency=args.concurrency, max_concurrency=args.max_concurrency,
                          no_cache=args.no_cache, budget_usd=args.budget)
     with open_default_workspace(args.db, with_sample=False) as store:
-        prepared = _prepare(store, spec, args, options, prices)
+        try:
+            # trusted: _require_trust let the file through (no code checks, or trusted); the
+            # file's project is kept in the workspace, so its runs show up in the window
+            prepared = prepare(store, spec, args, options, prices, trusted=True, keep_project=True)
+        except PlanError as exc:
+            raise UserError(str(exc)) from None
         db_path = store.path
-    models = asyncio.run(_check_models(prepared.plan))
+    models = ask_models(prepared.plan)
     if models.problems:
         raise UserError(models.problems[0])
     if models.unreachable and not prepared.nothing_to_do:
@@ -99,6 +95,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_THRESHOLD if verdict.missed else 0
 
 
+async def _run_until_interrupted(runner: Runner):
+    # Ctrl-C cancels the run cleanly (calls in flight are logged as cancelled); a second
+    # Ctrl-C while that happens is not needed and is ignored.
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGINT, runner.cancel)
+    except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
+        pass
+    return await runner.run()
+
+
 def _require_trust(spec: experiment_file.ExperimentSpec, args: argparse.Namespace) -> None:
     """Refuse, before anything is sent, a file whose python checks (code) the user has not
     trusted; `--trust` trusts it (this exact content) and goes on."""
@@ -122,53 +129,6 @@ def _require_trust(spec: experiment_file.ExperimentSpec, args: argparse.Namespac
         f"file is not trusted; nothing was sent. If you trust it, run: {command} (once: trust "
         "is remembered until the file changes)"
     )
-
-
-def _prepare(store: Store, spec: experiment_file.ExperimentSpec, args: argparse.Namespace,
-             options: RunOptions, prices: PriceTable) -> PreparedRun:
-    try:
-        providers = provider_configs(spec, configured_providers(store))
-        if args.resume is None:
-            plan = build_plan(spec, providers, samples=args.samples)
-            # The file's project is the workspace's too: its runs show up in the window.
-            project_id = store.project_for_file(spec.project, str(Path(args.experiment).resolve()))
-            # trusted: _require_trust let the file through (no code checks, or trusted)
-            return prepare_run(store, plan, options, prices, source=str(args.experiment),
-                               project_id=project_id, trusted=True)
-        if args.samples is not None or args.no_cache:
-            raise UserError("--samples and --no-cache are part of the run; they cannot change "
-                            "when resuming (leave them out)")
-        # trusted: the file was let through, and must hold the run's very checks (below)
-        prepared = prepare_resume(store, args.resume, list(providers.values()), options, prices,
-                                  trusted=True)
-    except PlanError as exc:
-        raise UserError(str(exc)) from None
-    if prepared.plan.spec.project != spec.project:
-        raise UserError(
-            f"{args.experiment}: its variants, test cases or checks changed since run "
-            f"{args.resume} started, so it cannot finish that run. Start a new run (leave out "
-            "--resume), or restore the file."
-        )
-    return prepared
-
-
-async def _check_models(plan: RunPlan) -> ModelCheck:
-    clients = {name: ProviderClient(config) for name, config in plan.providers.items()}
-    try:
-        return await check_models(plan, clients)
-    finally:
-        await asyncio.gather(*(c.aclose() for c in clients.values()))
-
-
-async def _run_until_interrupted(runner: Runner):
-    # Ctrl-C cancels the run cleanly (calls in flight are logged as cancelled); a second
-    # Ctrl-C while that happens is not needed and is ignored.
-    loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGINT, runner.cancel)
-    except (NotImplementedError, RuntimeError):  # not the main thread, or Windows
-        pass
-    return await runner.run()
 
 
 def _confirm() -> bool:

@@ -69,6 +69,12 @@ CHECK_TYPES: dict[str, dict[str, Option]] = {
         "pass_threshold": Option((int, float)),
         "timeout": Option((int, float), hint="seconds, e.g. 5"),
     },
+    "fuzzy": {
+        "value": Option(TEXT_KINDS + (list,), True, "the reference text (or a list of them)"),
+        "min_similarity": Option((int, float), hint="a similarity from 0 to 1, e.g. 0.8"),
+    },
+    "cost": {"max_usd": Option((int, float), True, "the most one call may cost, in USD")},
+    "latency": {"max_ms": Option((int, float), True, "the most one call may take, in ms")},
     "judge": {
         "rubric": Option((str,), True, "the rubric the judge grades against"),
         "scale": Option((str,), hint="'1-5' or '0-1'"),
@@ -137,8 +143,11 @@ def validate_check(check: Check) -> list[str]:
 
 def _specific_validation(check: Check) -> None:
     cfg, p = check.config, prefix(check)
-    if check.type in ("contains", "not-contains"):
+    if check.type in ("contains", "not-contains", "fuzzy"):
         values_of(check)
+        low = cfg.get("min_similarity")
+        if low is not None and not 0 <= low <= 1:
+            raise CheckConfigError(f"{p}: 'min_similarity' must be between 0 and 1, not {low:g}.")
         if cfg.get("mode", "any") not in ("any", "all"):
             raise CheckConfigError(f"{p}: 'mode' must be 'any' or 'all', not {cfg['mode']!r}.")
     elif check.type == "regex":
@@ -163,6 +172,10 @@ def _specific_validation(check: Check) -> None:
                 f"{p}: 'timeout' must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds, "
                 f"not {timeout:g}."
             )
+    elif check.type in ("cost", "latency"):
+        key = "max_usd" if check.type == "cost" else "max_ms"
+        if cfg[key] < 0:
+            raise CheckConfigError(f"{p}: '{key}' cannot be negative.")
     elif check.type == "judge":
         judge_scale(check)  # validates scale and threshold
 
@@ -225,7 +238,8 @@ def compiled_expression(check: Check) -> Any:
         ) from e
 
 
-_TEMPLATED = {"equals": "value", "contains": "value", "not-contains": "value", "judge": "rubric"}
+_TEMPLATED = {"equals": "value", "contains": "value", "not-contains": "value", "fuzzy": "value",
+              "judge": "rubric"}
 
 
 def templated_fields(check: Check) -> list[tuple[str, str]]:

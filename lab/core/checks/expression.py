@@ -33,6 +33,9 @@ _SAFE_BUILTINS = {
     "range reversed round set sorted str sum tuple zip".split()
 }
 
+# Every name an expression can read: what `evaluate` puts in its namespace.
+NAMES = frozenset({"output", "vars", "json", "re", "math", *_SAFE_BUILTINS})
+
 
 @lru_cache(maxsize=256)
 def compile_expression(expression: str) -> Any:

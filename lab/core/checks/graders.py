@@ -7,7 +7,9 @@ makes; its reply is read by ``lab.core.checks.judge``. The ``python`` type's eva
 ``lab.core.checks.expression``; `run_check` evaluates it in this process unless given an
 ``expressions`` evaluator (a run passes its ``lab.core.checks.workers.ExpressionPool``, which
 stops an expression past the check's ``timeout``). Whether a python check may run at all (is its
-source trusted?) is the caller's decision: see ``lab.core.run.trust``.
+source trusted?) is the caller's decision: see ``lab.core.run.trust``. The ``cost`` and
+``latency`` types grade the logged call, which the runner passes as ``call``
+(``lab.core.checks.measured``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, Protocol
 import jsonschema
 
 from lab.core.checks import expression as expression_check
+from lab.core.checks import fuzzy, measured
 from lab.core.checks.config import (
     check_names,
     compiled_expression,
@@ -33,7 +36,7 @@ from lab.core.checks.json_output import json_path, parse_json_output
 from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult, NeedsModelCall
 from lab.core.experiment.template import MissingVariables, render
-from lab.core.model import Check, TestCase
+from lab.core.model import Call, Check, TestCase
 
 
 class ExpressionEvaluator(Protocol):
@@ -74,9 +77,11 @@ def run_check(
     judge_reply: str | None = None,
     name: str | None = None,
     expressions: ExpressionEvaluator | None = None,
+    call: Call | None = None,
 ) -> CheckResult:
-    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken. A python
-    check is evaluated by ``expressions`` if given, else here (no time limit)."""
+    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken, or if it
+    grades the call (cost, latency) and ``call`` is not given. A python check is evaluated by
+    ``expressions`` if given, else here (no time limit)."""
     name = name or check.title
     if check.type == "judge":
         if judge_reply is None:
@@ -91,6 +96,8 @@ def run_check(
         raise CheckConfigError(" ".join(errors))
     if check.type == "python":
         passed, score, reason = _python(check, output, case, expressions)
+    elif check.type in _CALL_GRADERS:
+        passed, score, reason = _CALL_GRADERS[check.type](check, call)
     else:
         passed, score, reason = _GRADERS[check.type](check, output, case)
     return CheckResult(name, passed, score, reason)
@@ -151,6 +158,23 @@ def _contains(check: Check, output: str, case: TestCase | None) -> tuple[bool, N
         return False, None, f"expected not to contain all of {listed} {note}; all were found"
     got = ", ".join(quote(v) for v in found)
     return False, None, f"expected to contain none of {listed} {note}; found {got}"
+
+
+def _fuzzy(check: Check, output: str, case: TestCase | None) -> tuple[bool, float | None, str]:
+    values = [_rendered(check, v, case) for v in values_of(check)]
+    low = check.config.get("min_similarity")
+    if low is None:
+        hit = next((v for v in values if fuzzy.contained_either_way(output, v)), None)
+        if hit is not None:
+            return True, None, (f"matches {quote(hit)} after normalising (case, punctuation, "
+                                "articles)")
+        listed = ", ".join(quote(v) for v in values)
+        return False, None, (f"expected to match {listed} after normalising (either text "
+                             f"containing the other); got {quote(output.strip())}")
+    scored = [(fuzzy.similarity(output, v), v) for v in values]
+    best, value = max(scored, key=lambda pair: pair[0])
+    shown = f"similarity {best:.2f} to {quote(value)} (pass at {low:g})"
+    return best >= low, best, shown
 
 
 def _regex(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
@@ -222,4 +246,6 @@ _GRADERS = {
     "json": _json,
     "json-schema": _json_schema,
     "length": _length,
+    "fuzzy": _fuzzy,
 }
+_CALL_GRADERS = {"cost": measured.grade_cost, "latency": measured.grade_latency}

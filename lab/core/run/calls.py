@@ -179,7 +179,7 @@ class CallMaker:
 
             def grade(check: Check = check, name: str = name) -> CheckResult:
                 return run_check(check, call.response_text, planned.case, name=name,
-                                 expressions=self.expressions)
+                                 expressions=self.expressions, call=call)
 
             try:
                 if code:  # waits for a worker process: off the loop

@@ -249,6 +249,9 @@ def test_validate_accepts_every_documented_type_with_minimal_config():
         "json-schema": {"schema": {"type": "object"}},
         "length": {"max": 10},
         "python": {"expression": "True"},
+        "fuzzy": {"value": ["Paris", "paris, france"], "min_similarity": 0.8},
+        "cost": {"max_usd": 0.01},
+        "latency": {"max_ms": 2000},
         "judge": {"rubric": "Polite?", "scale": "0-1", "pass_threshold": 0.6},
     }
     assert set(minimal) == set(CHECK_TYPES)
