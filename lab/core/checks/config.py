@@ -75,6 +75,8 @@ CHECK_TYPES: dict[str, dict[str, Option]] = {
     },
     "cost": {"max_usd": Option((int, float), True, "the most one call may cost, in USD")},
     "latency": {"max_ms": Option((int, float), True, "the most one call may take, in ms")},
+    "citations": {"require_one": Option((bool,))},
+    "retrieval-hit": {"column": Option((str,), hint="the test-case column naming the passage")},
     "judge": {
         "rubric": Option((str,), True, "the rubric the judge grades against"),
         "scale": Option((str,), hint="'1-5' or '0-1'"),

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import jsonschema
 
 from lab.core.checks import expression as expression_check
-from lab.core.checks import fuzzy, measured
+from lab.core.checks import citations, fuzzy, measured
 from lab.core.checks.config import (
     check_names,
     compiled_expression,
@@ -36,7 +36,7 @@ from lab.core.checks.json_output import json_path, parse_json_output
 from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult, NeedsModelCall
 from lab.core.experiment.template import MissingVariables, render
-from lab.core.model import Call, Check, TestCase
+from lab.core.model import Call, Check, RetrievedChunk, TestCase
 
 
 class ExpressionEvaluator(Protocol):
@@ -78,9 +78,11 @@ def run_check(
     name: str | None = None,
     expressions: ExpressionEvaluator | None = None,
     call: Call | None = None,
+    retrieved: Sequence[RetrievedChunk] | None = None,
 ) -> CheckResult:
     """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken, or if it
-    grades the call (cost, latency) and ``call`` is not given. A python check is evaluated by
+    grades the call (cost, latency) and ``call`` is not given. ``retrieved``: the passages the
+    call was given (for `citations` and `retrieval-hit`). A python check is evaluated by
     ``expressions`` if given, else here (no time limit)."""
     name = name or check.title
     if check.type == "judge":
@@ -98,6 +100,10 @@ def run_check(
         passed, score, reason = _python(check, output, case, expressions)
     elif check.type in _CALL_GRADERS:
         passed, score, reason = _CALL_GRADERS[check.type](check, call)
+    elif check.type == "citations":
+        passed, score, reason = citations.grade_citations(check, output, retrieved or ())
+    elif check.type == "retrieval-hit":
+        passed, score, reason = citations.grade_retrieval_hit(check, case, retrieved or ())
     else:
         passed, score, reason = _GRADERS[check.type](check, output, case)
     return CheckResult(name, passed, score, reason)

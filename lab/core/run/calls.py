@@ -171,6 +171,9 @@ class CallMaker:
         for check, name in zip(self.plan.checks, self.plan.check_names):
             if check.type == "judge":
                 continue  # graded later, by its own call
+            if check.type == "retrieval-hit" and (planned.variant.retrieval is None
+                                                   or not planned.variant.retrieval.on):
+                continue  # retrieval quality of a variant that does not retrieve: not its measure
             code = runs_code(check)
             if code and not self.trusted:
                 self._warn(f"Check '{name}' did not run: a {check.type} check is code, and "
@@ -179,7 +182,8 @@ class CallMaker:
 
             def grade(check: Check = check, name: str = name) -> CheckResult:
                 return run_check(check, call.response_text, planned.case, name=name,
-                                 expressions=self.expressions, call=call)
+                                 expressions=self.expressions, call=call,
+                                 retrieved=planned.retrieved)
 
             try:
                 if code:  # waits for a worker process: off the loop

@@ -139,3 +139,38 @@ def test_embeddings_and_hybrid_find_the_passage_and_embed_each_text_once(server,
     assert len(logged) == 2 and all(c["status"] == "ok" and c["input_tokens"] > 0 for c in logged)
     again = run_experiment(text, db)
     assert again.cached == 4 and len(server.embedding_requests()) == 2  # nothing embedded twice
+
+
+def test_citation_and_retrieval_hit_checks_measure_grounding_and_retrieval(server, tmp_path):
+    from tests.helpers.fake_provider import reply
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.md").write_text(POLICY)
+    (docs / "shipping.md").write_text(SHIPPING)
+    db = tmp_path / "w.db"
+    text = retrieval_experiment(server, docs).replace(
+        'rows = [{ question = "My kettle arrived damaged, what now?" },'
+        ' { question = "How much does express delivery cost?" }]',
+        'rows = [{ question = "My kettle arrived damaged, what now?", expected_source = "policy.md" },'
+        ' { question = "How much does express delivery cost?", expected_source = "faq.md" }]')
+    text += ('\n[[checks]]\ntype = "citations"\nname = "cites only what it was given"\n'
+             '\n[[checks]]\ntype = "retrieval-hit"\nname = "found the source"\n')
+    # One call at a time, in plan order (A then B per case): on the damaged-kettle case A
+    # invents a citation and B cites the passage it was given.
+    server.script(reply("See [made-up.md#9]."), reply("Per [policy.md#2], send a photo."),
+                  reply("No sources."), reply("No sources."))
+    finished = run_experiment(text.replace("concurrency = 4", "concurrency = 1"), db)
+    assert finished.status == "done"
+    with open_workspace(db) as store:
+        results = {(c["variant_name"], c["case_index"]): {r["check_name"]: r
+                                                          for r in c["check_results"]}
+                   for c in store.calls_for_run(finished.run_id)}
+    assert "found the source" not in results[("A", 0)]  # A does not retrieve: not its measure
+    a_cites = results[("A", 0)]["cites only what it was given"]
+    assert not a_cites["passed"] and "[made-up.md#9]" in a_cites["reason"]
+    assert results[("B", 0)]["cites only what it was given"]["passed"]
+    hit = results[("B", 0)]["found the source"]
+    assert hit["passed"] and hit["score"] == 1.0
+    miss = results[("B", 1)]["found the source"]
+    assert not miss["passed"] and miss["score"] == 0.0 and "faq.md was not retrieved" in miss["reason"]

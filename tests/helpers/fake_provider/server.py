@@ -31,7 +31,7 @@ from tests.helpers.fake_provider.wire import Call, Family, bearer_key
 API_KEY = "sk-fake-0123456789abcdef"
 FAMILIES: dict[str, Family] = {f.name: f for f in (openai.FAMILY, anthropic.FAMILY, gemini.FAMILY, ollama.FAMILY)}
 DEFAULT_MODELS = {
-    "openai": ["gpt-4o-mini", "gpt-4o", "o4-mini", "text-embedding-3-small"],
+    "openai": ["gpt-4o-mini", "gpt-4o", "o4-mini"],
     "anthropic": ["claude-sonnet-4-5", "claude-haiku-4-5", "claude-opus-4-1"],
     "gemini": ["gemini-2.5-flash", "gemini-2.5-pro", "text-embedding-004"],
     "ollama": ["llama3.2:latest", "qwen2.5:7b"],
