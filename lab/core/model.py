@@ -64,6 +64,18 @@ class DocumentSource:
     chunk_overlap: int = 50
 
 
+@dataclass
+class Step:
+    """One step of a chain: its own prompt and model. Its output feeds the steps after it as
+    `{{steps.NAME}}` (and, when it is a JSON object, each field as `{{steps.NAME.field}}`)."""
+
+    name: str
+    user: str  # the step's user message, a template over the test case and earlier steps
+    system: str = ""
+    model: str = ""  # "provider/model"; "" = the variant's
+    params: dict[str, Any] = field(default_factory=dict)
+
+
 @dataclass(frozen=True)
 class RetrievedChunk:
     """A passage given to a call: which chunk, how it was cited, and how well it matched."""
@@ -87,6 +99,8 @@ class Variant:
     examples: list[Example] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)  # temperature, max_tokens, top_p, seed, ...
     retrieval: Retrieval | None = None
+    # A chain: each step is a call; the last step's output is the variant's. Empty: one call.
+    steps: list[Step] = field(default_factory=list)
     id: int | None = None
 
     @property
@@ -151,15 +165,18 @@ class PromptVersion:
     system: str
     user_template: str
     examples: list[Example] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)  # a chain's steps, in order
 
     def content_hash(self) -> str:
-        payload = {
+        payload: dict[str, Any] = {
             "system": self.system,
             "user_template": self.user_template,
             "examples": [
                 {"input": e.input, "output": e.output, "enabled": e.enabled} for e in self.examples
             ],
         }
+        if self.steps:  # only then, so every earlier version keeps its hash
+            payload["steps"] = [asdict(step) for step in self.steps]
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
         return hashlib.sha256(blob).hexdigest()
 
@@ -216,6 +233,7 @@ class Call:
     sample_index: int = 0
     cache_key: str | None = None
     cached: bool = False
+    step: str | None = None  # a chain's step this call made (its chain's call says the rest)
     started_at: str | None = None
     finished_at: str | None = None
     id: int | None = None

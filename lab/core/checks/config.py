@@ -85,6 +85,9 @@ CHECK_TYPES: dict[str, dict[str, Option]] = {
     },
 }
 
+# Every check but the judge may grade one step of a chain instead of its final output.
+STEP_OPTION = {"step": Option((str,), hint="the name of a chain's step, e.g. 'extract'")}
+
 # type names as a user writing TOML or filling a form would say them
 _KIND_WORDS = {
     str: "text", int: "a whole number", float: "a number", bool: "true/false", list: "a list",
@@ -119,6 +122,8 @@ def validate_check(check: Check) -> list[str]:
     options = CHECK_TYPES.get(check.type)
     if options is None:
         return [f"{p}: unknown check type '{check.type}'; use one of: {', '.join(CHECK_TYPES)}."]
+    if check.type != "judge":  # a judge grades the chain's answer; other checks may grade a step
+        options = {**options, **STEP_OPTION}
     errors = []
     cfg = check.config
     for key, opt in options.items():

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lab.core.experiment import cases as cases_file
+from lab.core.experiment.chains import read_steps, steps_data
 from lab.core.experiment.reader import ExperimentFileError, TableReader, locate
 from lab.core.experiment.retrieval import (
     documents_data,
@@ -40,7 +41,9 @@ PARAM_KEYS = {
 TOP_KEYS = {
     "name", "description", "samples", "providers", "documents", "variants", "cases", "checks",
 }
-VARIANT_KEYS = {"name", "model", "system", "examples", "params", "retrieval", *PARAM_KEYS}
+VARIANT_KEYS = {
+    "name", "model", "system", "examples", "params", "retrieval", "steps", *PARAM_KEYS,
+}
 EXAMPLE_KEYS = {"user", "assistant", "note", "enabled"}
 CASES_KEYS = {"user", "file", "rows"}
 PROVIDER_KEYS = {
@@ -212,6 +215,7 @@ def _read_variant(reader: TableReader, table: Any, where: str) -> Variant:
             )
         )
     retrieval = table.get("retrieval")
+    steps = read_steps(reader, table["steps"], where, PARAM_KEYS) if "steps" in table else []
     return Variant(
         name=reader.text(table, "name", where),
         model=model,
@@ -219,6 +223,7 @@ def _read_variant(reader: TableReader, table: Any, where: str) -> Variant:
         examples=examples,
         params=params,
         retrieval=None if retrieval is None else read_retrieval(reader, retrieval, where),
+        steps=steps,
     )
 
 
@@ -307,6 +312,8 @@ def _variant_table(variant: Variant) -> dict[str, Any]:
         table["examples"] = [_example_table(e) for e in variant.examples]
     if variant.retrieval is not None:
         table["retrieval"] = retrieval_data(variant.retrieval)
+    if variant.steps:
+        table["steps"] = steps_data(variant.steps, PARAM_KEYS)
     return table
 
 

@@ -166,7 +166,7 @@ def _selected_rows(store: Store, s: Selection) -> Iterable[dict[str, Any]]:
     sql = (
         f"SELECT {_COLUMNS} FROM calls c LEFT JOIN ratings r ON r.call_id = c.id"
         " LEFT JOIN experiments e ON e.id = c.experiment_id"
-        " WHERE c.status = 'ok' AND c.judged_call_id IS NULL"
+        " WHERE c.status = 'ok' AND c.judged_call_id IS NULL AND c.chain_call_id IS NULL"
         f" AND (({rules}) OR c.id IN (SELECT value FROM json_each(?)))"
         " AND c.id NOT IN (SELECT value FROM json_each(?)) ORDER BY c.id"
     )
@@ -260,7 +260,8 @@ def preference_pairs(
         versions = sorted({c.prompt_version_id for c in pool if c.prompt_version_id is not None})
         wanted |= {row[0] for row in store.db.execute(
             "SELECT c.id FROM calls c JOIN ratings r ON r.call_id = c.id WHERE c.status = 'ok'"
-            " AND c.judged_call_id IS NULL AND (r.score IS NOT NULL OR r.thumbs IS NOT NULL)"
+            " AND c.judged_call_id IS NULL AND c.chain_call_id IS NULL"
+            " AND (r.score IS NOT NULL OR r.thumbs IS NOT NULL)"
             " AND c.prompt_version_id IN (SELECT value FROM json_each(?))"
             " AND c.id NOT IN (SELECT value FROM json_each(?))",
             [json.dumps(versions), excluded],

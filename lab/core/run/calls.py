@@ -35,13 +35,19 @@ from lab.core.model import Call, Check
 from lab.core.providers import (
     AuthError,
     ChatRequest,
-    ChatResult,
     ModelNotFound,
     ProviderClient,
     ProviderError,
     QuotaExceeded,
 )
-from lab.core.providers.errors import cancelled
+from lab.core.run.call_records import (
+    failed,
+    from_cache,
+    started_call,
+    succeeded,
+    was_cancelled,
+)
+from lab.core.run.chains import run_chain
 from lab.core.run.events import (
     CallDelta,
     CallFinished,
@@ -59,7 +65,6 @@ from lab.core.run.plan import (
     wire_body,
 )
 from lab.core.workspace.call_writer import CallWriter
-from lab.core.workspace.rows import call_from_row, now_iso
 from lab.core.workspace.runs import CallRecord, CheckRecord, LoggedCheck
 
 T = TypeVar("T")
@@ -109,6 +114,7 @@ class CallMaker:
         self.counts = {"calls": 0, "errors": 0, "cached": 0}
         self.warnings: list[str] = []  # checks that could not run, one line each
         self._blocked: dict[tuple[str, str | None], ProviderError] = {}
+        self.clients: dict[str, ProviderClient] = {}  # every provider's, set by the runner
 
     # ----- matrix calls ------------------------------------------------------------------------
 
@@ -130,7 +136,40 @@ class CallMaker:
         if interrupted:
             raise asyncio.CancelledError
 
+    def started(self, **fields: Any) -> Call:
+        """A call of this run about to be sent."""
+        return started_call(run_id=self.run_id, experiment_id=self.experiment_id, **fields)
+
+    def answer_step_from_cache(self, call: Call, row: dict[str, Any]) -> None:
+        from_cache(call, row)
+        call.cached_from = row["id"]  # type: ignore[attr-defined] - read by the run log
+
+    async def _cached(self, key: str) -> dict[str, Any] | None:
+        """The log's answer to this exact request, asked on the writer's connection behind
+        everything queued (so an identical request made earlier in this run is found too)."""
+        return (await asyncio.wrap_future(
+            self.writer.submit(lambda store: store.cached_calls([key])))).get(key)
+
+    async def _chain_call(self, planned: PlannedCall) -> None:
+        chain = self.new_call(planned)
+        steps: list[Call] = []
+        try:
+            await run_chain(self, planned, chain, steps, self.clients, self._cached)
+        except asyncio.CancelledError:
+            self._matrix_done(planned, chain, [], steps=steps)
+            raise
+        results: list[CheckResult] = []
+        interrupted = False
+        if chain.status == "ok":
+            outputs = {s.step: s.response_text for s in steps if s.step}
+            results, interrupted = await self._checks(planned, chain, outputs)
+        self._matrix_done(planned, chain, results, steps=steps)
+        if interrupted:
+            raise asyncio.CancelledError
+
     async def matrix_call(self, planned: PlannedCall, client: ProviderClient) -> None:
+        if planned.steps:
+            return await self._chain_call(planned)
         call = self.new_call(planned)
         cell = planned.cell
         await self._send(call, client, planned.request,
@@ -147,11 +186,11 @@ class CallMaker:
             raise asyncio.CancelledError
 
     def _matrix_done(self, planned: PlannedCall, call: Call, results: list[CheckResult],
-                     cached_from: int | None = None) -> None:
+                     cached_from: int | None = None, steps: list[Call] | None = None) -> None:
         self.writer.save(CallRecord(
             call, case_index=planned.cell.case_index, cached_from_call_id=cached_from,
             checks=[LoggedCheck(r.check_name, r.passed, r.score, r.reason) for r in results],
-            chunks=planned.retrieved,
+            chunks=planned.retrieved, steps=list(steps or []),
         ))
         self._count(call)
         self.emit(CallFinished(planned.cell, call, results, cached=cached_from is not None))
@@ -159,14 +198,17 @@ class CallMaker:
             self.on_success(planned, call)
         self.on_cost(call.cost_usd)
 
-    async def _checks(self, planned: PlannedCall, call: Call) -> tuple[list[CheckResult], bool]:
+    async def _checks(self, planned: PlannedCall, call: Call,
+                      outputs: dict[str, str] | None = None) -> tuple[list[CheckResult], bool]:
         """The output's check results, and whether the task was cancelled while they ran (the
-        caller re-raises it once the results are saved)."""
+        caller re-raises it once the results are saved). `outputs`: a chain's step outputs,
+        for checks that grade one step."""
         if self._runs_code:  # grading awaits worker processes: it may be interrupted
-            return await _despite_cancel(self._grade(planned, call))
-        return await self._grade(planned, call), False  # never suspends: nothing to cancel
+            return await _despite_cancel(self._grade(planned, call, outputs or {}))
+        return await self._grade(planned, call, outputs or {}), False  # never suspends
 
-    async def _grade(self, planned: PlannedCall, call: Call) -> list[CheckResult]:
+    async def _grade(self, planned: PlannedCall, call: Call,
+                     outputs: dict[str, str]) -> list[CheckResult]:
         results = []
         for check, name in zip(self.plan.checks, self.plan.check_names):
             if check.type == "judge":
@@ -174,14 +216,20 @@ class CallMaker:
             if check.type == "retrieval-hit" and (planned.variant.retrieval is None
                                                    or not planned.variant.retrieval.on):
                 continue  # retrieval quality of a variant that does not retrieve: not its measure
+            output = call.response_text
+            step = check.config.get("step")
+            if step is not None:
+                if step not in outputs:
+                    continue  # grades a step this variant does not have (not a chain, or another)
+                output = outputs[step]
             code = runs_code(check)
             if code and not self.trusted:
                 self._warn(f"Check '{name}' did not run: a {check.type} check is code, and "
                            "this experiment's file is not trusted.")
                 continue
 
-            def grade(check: Check = check, name: str = name) -> CheckResult:
-                return run_check(check, call.response_text, planned.case, name=name,
+            def grade(check: Check = check, name: str = name, output: str = output) -> CheckResult:
+                return run_check(check, output, planned.case, name=name,
                                  expressions=self.expressions, call=call,
                                  retrieved=planned.retrieved)
 
@@ -244,6 +292,10 @@ class CallMaker:
         self.on_cost(call.cost_usd)
 
     # ----- sending -----------------------------------------------------------------------------
+
+    async def send(self, *args: Any, **kwargs: Any) -> None:
+        """Send one call (see `_send`); a chain sends its steps through it."""
+        await self._send(*args, **kwargs)
 
     async def _send(
         self,
@@ -308,68 +360,3 @@ async def _despite_cancel(work: Awaitable[T]) -> tuple[T, bool]:
             if task.cancelled():
                 raise
             interrupted = True
-
-
-# ----- what each outcome records -----------------------------------------------------------------
-
-
-def started_call(**fields: Any) -> Call:
-    """A call about to be sent (status pending), stamped with its start time."""
-    return Call(started_at=now_iso(), **fields)
-
-
-def succeeded(call: Call, result: ChatResult) -> None:
-    call.status = "ok"
-    call.response_text = result.text
-    call.finish_reason = result.finish_reason
-    call.usage = result.usage
-    call.raw_usage = result.raw_usage
-    call.latency_ms = result.latency_ms
-    call.ttft_ms = result.ttft_ms
-    call.cost_usd = result.cost_usd
-    call.request = result.request_body  # what was really sent, provider defaults included
-    call.finished_at = now_iso()
-
-
-def failed(call: Call, error: ProviderError, started: float | None = None, *,
-           not_sent: bool = False, free: bool = False) -> None:
-    """A typed provider error; `not_sent` when an earlier call's error made sending pointless,
-    `free` for a model on this machine."""
-    call.status = "error"
-    call.error_type = error.error_type
-    call.error_message = f"Not sent: {error.message}" if not_sent else error.message
-    call.response_text = "" if not_sent else error.partial_text
-    call.latency_ms = None if started is None else (time.monotonic() - started) * 1000
-    # Unknown, not free: a failed call may still have been billed (unless never sent, or local).
-    call.cost_usd = 0.0 if not_sent or free else None
-    call.finished_at = now_iso()
-
-
-def was_cancelled(call: Call, partial_text: str, started: float) -> None:
-    error = cancelled(call.provider, partial_text)
-    call.status = "cancelled"
-    call.error_type = error.error_type
-    call.error_message = error.message
-    call.response_text = partial_text
-    call.latency_ms = (time.monotonic() - started) * 1000
-    call.finished_at = now_iso()
-
-
-def from_cache(call: Call, row: dict[str, Any]) -> None:
-    """Answer `call` with a logged reply to the identical request.
-
-    Usage and latency describe the reply as it was made; the cost is 0 because nothing was spent
-    this time (the original call, linked by cached_from_call_id, carries what it cost).
-    """
-    logged = call_from_row(row)
-    call.status = "ok"
-    call.response_text = logged.response_text
-    call.finish_reason = logged.finish_reason
-    call.usage = logged.usage
-    call.raw_usage = logged.raw_usage
-    call.latency_ms = logged.latency_ms
-    call.ttft_ms = logged.ttft_ms
-    call.cost_usd = 0.0
-    call.request = logged.request
-    call.cached = True
-    call.finished_at = now_iso()

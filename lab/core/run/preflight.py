@@ -166,6 +166,13 @@ def estimate(
 
     judge_calls = list(judge_gaps)
     for call in to_call:
+        for step in call.steps:  # a chain: each step is a call of its own model
+            line = add(step.label, step.provider, step.variant.model_name, step.input_tokens,
+                       step.output_budget or ASSUMED_OUTPUT_TOKENS)
+            line.output_assumed |= step.output_budget is None
+        if call.steps:
+            judge_calls += [(judge_check, call) for judge_check in plan.judges]
+            continue
         budget = _max_tokens(call)
         line = add(call.variant.name, call.provider, call.variant.model_name, call.input_tokens,
                    budget or ASSUMED_OUTPUT_TOKENS)

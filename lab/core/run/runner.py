@@ -218,6 +218,7 @@ class Runner:
 
     async def _execute(self) -> None:
         clients = {name: self._client(c) for name, c in self.plan.providers.items()}
+        self._maker.clients = clients  # a chain's steps may go to other providers
         self._queues: dict[str, asyncio.Queue[Any]] = {name: asyncio.Queue() for name in clients}
         workers = [  # as many as the limit may grow to; the limiter holds back the rest
             asyncio.create_task(self._worker(self._queues[name], client))

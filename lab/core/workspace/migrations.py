@@ -349,6 +349,24 @@ def m004_documents(db: Database) -> None:
                             tokenize="porter")
 
 
+@migrations()
+def m005_chains(db: Database) -> None:
+    """Prompt chains: a variant's steps, and each step's call. A chain's cell is one call (the
+    last step's request and output, with the chain's totals: tokens, cost, latency); every step
+    is a call of its own too, named by `step` and pointing at its chain's call, so it is cached,
+    costed and inspectable like any call but never counted as a cell. Prompt versions keep the
+    steps, so a version of a chain is all of it."""
+    db.executescript(
+        """
+        ALTER TABLE variants ADD COLUMN steps_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE prompt_versions ADD COLUMN steps_json TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE calls ADD COLUMN step TEXT;
+        ALTER TABLE calls ADD COLUMN chain_call_id INTEGER REFERENCES calls(id) ON DELETE CASCADE;
+        CREATE INDEX idx_calls_chain ON calls(chain_call_id) WHERE chain_call_id IS NOT NULL;
+        """
+    )
+
+
 def migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

@@ -18,6 +18,7 @@ from lab.core.model import (
     Project,
     PromptVersion,
     Retrieval,
+    Step,
     TestCase,
     Variant,
 )
@@ -162,6 +163,7 @@ class Projects:
                 system=v["system"],
                 params=json.loads(v["params_json"]),
                 retrieval=Retrieval(**json.loads(v["retrieval_json"])) if v["retrieval_json"] else None,
+                steps=[Step(**step) for step in json.loads(v["steps_json"])],
             )
             variant.examples = [
                 Example(
@@ -247,14 +249,15 @@ class Projects:
                             for e in version.examples
                         ]
                     ),
+                    "steps_json": dumps([asdict(step) for step in version.steps]),
                     "created_at": now_iso(),
                 }
             ).last_pk
 
     def load_prompt_version(self, version_id: int) -> PromptVersion:
         row = self.db.execute(
-            "SELECT system, user_template, examples_json FROM prompt_versions WHERE id = ?",
-            [version_id],
+            "SELECT system, user_template, examples_json, steps_json FROM prompt_versions"
+            " WHERE id = ?", [version_id],
         ).fetchone()
         if row is None:
             raise WorkspaceError(f"No prompt version {version_id} in {self.path}.")
@@ -262,6 +265,7 @@ class Projects:
             system=row[0],
             user_template=row[1],
             examples=[Example(**e) for e in json.loads(row[2])],
+            steps=[Step(**step) for step in json.loads(row[3])],
         )
 
 
@@ -270,6 +274,7 @@ def _variant_row(variant: Variant) -> dict[str, Any]:
         "name": variant.name, "model": variant.model, "system": variant.system,
         "params_json": dumps(variant.params),
         "retrieval_json": dumps(asdict(variant.retrieval)) if variant.retrieval else None,
+        "steps_json": dumps([asdict(step) for step in variant.steps]),
     }
 
 

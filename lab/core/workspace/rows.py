@@ -51,6 +51,7 @@ def call_row(call: Call) -> dict[str, Any]:
         "error_message": call.error_message,
         "started_at": call.started_at,
         "finished_at": call.finished_at,
+        "step": call.step,
         "created_at": now_iso(),
     }
 

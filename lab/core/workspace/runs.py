@@ -50,6 +50,7 @@ class CallRecord:
     cached_from_call_id: int | None = None
     checks: list[LoggedCheck] = field(default_factory=list)
     chunks: list[RetrievedChunk] = field(default_factory=list)  # the passages it was given
+    steps: list[Call] = field(default_factory=list)  # a chain's step calls, in order
 
 
 @dataclass
@@ -88,6 +89,14 @@ class RunLog:
                         f"INSERT INTO calls ({columns}) VALUES ({marks})", list(row.values())
                     )
                     record.call.id = cursor.lastrowid
+                    for step in record.steps:
+                        step_row = {**call_row(step), "case_index": record.case_index,
+                                    "chain_call_id": record.call.id,
+                                    "cached_from_call_id": getattr(step, "cached_from", None)}
+                        cursor = conn.execute(
+                            f"INSERT INTO calls ({', '.join(step_row)}) VALUES"
+                            f" ({', '.join('?' * len(step_row))})", list(step_row.values()))
+                        step.id = cursor.lastrowid
                     conn.executemany(
                         "INSERT INTO call_chunks (call_id, chunk_id, rank, score, method,"
                         " citation) VALUES (?, ?, ?, ?, ?, ?)",
@@ -201,13 +210,18 @@ class RunLog:
 
     def run_totals(self, run_id: int) -> dict[str, Any]:
         """Every call of the run, judge calls and earlier attempts included: what it cost."""
+        # A chain's cell carries its steps' totals; its steps are the calls that were sent. So
+        # money is counted on the cells and calls on the steps, each once.
         row = self.db.execute(
-            "SELECT count(*), sum(cost_usd), count(cost_usd),"
+            "SELECT sum(NOT (step IS NOT NULL AND chain_call_id IS NULL)),"
+            " sum(CASE WHEN chain_call_id IS NULL THEN cost_usd END),"
+            " count(CASE WHEN chain_call_id IS NULL THEN cost_usd END),"
             " sum(cached_from_call_id IS NOT NULL), sum(judged_call_id IS NOT NULL)"
             " FROM calls WHERE run_id = ?",
             [run_id],
         ).fetchone()
         calls, cost, priced, cached, judge = row
+        calls = calls or 0
         return {
             "calls": calls,
             "cost_usd": cost if priced else (0.0 if calls == 0 else None),
@@ -219,7 +233,8 @@ class RunLog:
     def _latest_calls(self, run_id: int) -> list[dict[str, Any]]:
         return list(self.db.query(
             "SELECT * FROM calls WHERE id IN (SELECT max(id) FROM calls WHERE run_id = ?"
-            " AND judged_call_id IS NULL GROUP BY variant_name, case_index, sample_index)"
+            " AND judged_call_id IS NULL AND chain_call_id IS NULL"
+            " GROUP BY variant_name, case_index, sample_index)"
             " ORDER BY id",
             [run_id],
         ))
