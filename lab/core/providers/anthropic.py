@@ -68,12 +68,9 @@ def auth_headers(config: ProviderConfig, key: str | None) -> dict[str, str]:
     return headers
 
 
-def _json_instruction(fmt: dict[str, Any]) -> str:
-    # The Messages API has no JSON mode; the instruction is appended to the system prompt and is
-    # visible in the recorded request body.
-    if fmt.get("type") == "json_schema":
-        schema = json.dumps(fmt.get("schema", {}), ensure_ascii=False)
-        return f"Reply with one JSON object only, no prose, matching this JSON schema: {schema}"
+def _json_instruction() -> str:
+    # The Messages API has no plain JSON mode; the instruction is appended to the system prompt
+    # and is visible in the recorded request body. A schema goes natively (`output_config`).
     return "Reply with one JSON object only, no prose."
 
 
@@ -82,8 +79,12 @@ def build_body(config: ProviderConfig, request: ChatRequest) -> dict[str, Any]:
     max_tokens = params.get("max_tokens") or params.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
     body: dict[str, Any] = {"model": request.model, "max_tokens": int(max_tokens)}
     system = request.system_text()
-    if request.response_format and request.response_format.get("type") in ("json_object", "json_schema"):
-        system = "\n\n".join(p for p in (system, _json_instruction(request.response_format)) if p)
+    fmt = request.response_format or {}
+    if fmt.get("type") == "json_object":
+        system = "\n\n".join(p for p in (system, _json_instruction()) if p)
+    elif fmt.get("type") == "json_schema":
+        # Structured outputs, generally available: the reply is constrained to the schema.
+        body["output_config"] = {"format": {"type": "json_schema", "schema": fmt.get("schema", {})}}
     if system:
         body["system"] = system
     body["messages"] = [{"role": role, "content": text} for role, text in request.turns()]

@@ -109,10 +109,21 @@ def test_json_schema_output_is_requested_in_each_api_s_own_way(fake_provider: Fa
         assert body["response_format"]["json_schema"]["schema"] == schema
     elif kind == "gemini":
         assert body["generationConfig"]["responseMimeType"] == "application/json"
+        assert body["generationConfig"]["responseJsonSchema"] == schema
     elif kind == "ollama":
         assert body["format"] == schema
-    else:  # Anthropic has no JSON mode: the instruction goes into the system prompt, visibly
-        assert "JSON" in body["system"]
+    else:  # Anthropic's structured outputs, natively: no instruction added to the prompt
+        assert body["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
+        assert "JSON" not in body.get("system", "")
+    assert fake_provider.validation_failures == []
+
+
+def test_anthropic_json_mode_without_a_schema_asks_in_the_system_prompt(fake_provider: FakeProviderServer) -> None:
+    request = _request("anthropic", False, response_format={"type": "json_object"})
+    result, _ = asyncio.run(_complete(fake_provider, "anthropic", request))
+    body = fake_provider.chat_requests("anthropic")[-1].body
+    assert "Reply with one JSON object only" in body["system"] and "output_config" not in body
+    assert json.loads(result.text)
     assert fake_provider.validation_failures == []
 
 

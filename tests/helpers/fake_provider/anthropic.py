@@ -64,7 +64,9 @@ class Anthropic(Family):
         return headers.get("x-api-key")
 
     def wants_json(self, body: dict) -> bool:
-        return "JSON" in str(body.get("system", ""))  # the lab asks for JSON in the system prompt
+        # structured outputs (`output_config.format`), or JSON asked for in the system prompt
+        fmt = (body.get("output_config") or {}).get("format") or {}
+        return fmt.get("type") == "json_schema" or "JSON" in str(body.get("system", ""))
 
     # ----- replies -----
     def usage(self, c: Call, output: int) -> dict:
