@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import lru_cache
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from lab.core.experiment.template import estimate_tokens
+from lab.core.experiment.template import estimate_tokens as _estimate
 from lab.core.retrieval.reading import Block
 
 DEFAULT_SIZE = 400
@@ -44,7 +45,7 @@ def check_sizes(size: int, overlap: int) -> None:
                          f" here), not {overlap!r}")
 
 
-def _pieces(text: str, size: int) -> list[str]:
+def _pieces(text: str, size: int, estimate_tokens=_estimate) -> list[str]:
     """Sentences of `text`; any sentence over `size` tokens cut at word boundaries."""
     out = []
     for sentence in (s.strip() for s in _SENTENCE_END.split(text)):
@@ -79,6 +80,9 @@ def chunk_blocks(blocks: Iterable[Block], size: int = DEFAULT_SIZE,
                  overlap: int = DEFAULT_OVERLAP) -> list[Chunk]:
     check_sizes(size, overlap)
     chunks: list[Chunk] = []
+    # Every paragraph and sentence is measured more than once (packing, then the overlap):
+    # measure each text once.
+    estimate_tokens = lru_cache(maxsize=4096)(_estimate)
 
     def emit(heading: str, parts: list[str]) -> None:
         text = "\n\n".join(parts).strip()
@@ -90,12 +94,12 @@ def chunk_blocks(blocks: Iterable[Block], size: int = DEFAULT_SIZE,
         used = 0
         for block in section:
             cost = estimate_tokens(block.text)
-            units = [block.text] if cost <= size else _pieces(block.text, size)
+            units = [block.text] if cost <= size else _pieces(block.text, size, estimate_tokens)
             for i, unit in enumerate(units):
                 unit_tokens = estimate_tokens(unit)
                 if parts and used + unit_tokens > size:
                     emit(heading, parts)
-                    parts = _tail(parts, overlap)
+                    parts = _tail(parts, overlap, estimate_tokens)
                     used = sum(estimate_tokens(p) for p in parts)
                 if i and parts:  # the next sentence of the same paragraph: same line
                     parts[-1] = f"{parts[-1]} {unit}"
@@ -106,11 +110,11 @@ def chunk_blocks(blocks: Iterable[Block], size: int = DEFAULT_SIZE,
     return chunks
 
 
-def _tail(parts: list[str], overlap: int) -> list[str]:
+def _tail(parts: list[str], overlap: int, estimate_tokens=_estimate) -> list[str]:
     """The last sentences of a chunk, up to `overlap` tokens, to begin the next one with."""
     if overlap <= 0:
         return []
-    sentences = _pieces("\n".join(parts), overlap)
+    sentences = _pieces("\n".join(parts), overlap, estimate_tokens)
     kept: list[str] = []
     used = 0
     for sentence in reversed(sentences):

@@ -43,13 +43,35 @@ class ChunkHit:
     rank: int  # 1-based
 
 
-def fts_terms(text: str, limit: int = 32) -> str:
-    """An FTS5 query matching any word of `text` (OR), each quoted so no word is an operator."""
-    seen: list[str] = []
-    for word in _WORD.findall(text.lower()):
-        if len(word) > 1 and word not in seen:
-            seen.append(word)
-    return " OR ".join(f'"{w}"' for w in seen[:limit])
+# Words that carry no topic: matching them costs time (nearly every chunk has them) and adds
+# nothing BM25 would rank by. A question keeps its content words.
+STOP_WORDS = frozenset("""a about above after again against all am an and any are as at be because
+been before being below between both but by can could did do does doing down during each few for
+from further had has have having he her here hers herself him himself his how i if in into is it
+its itself just me more most my myself no nor not now of off on once only or other our ours
+ourselves out over own same she should so some such than that the their theirs them themselves
+then there these they this those through to too under until up very was we were what when where
+which while who whom why will with would you your yours yourself yourselves""".split())
+
+
+def query_words(text: str, limit: int = 32) -> list[str]:
+    """The content words of `text`, in order, without repeats; a text of nothing but stop
+    words keeps them, rather than match nothing."""
+    words = [w for w in _WORD.findall(text.lower()) if len(w) > 1]
+    content = [w for w in words if w not in STOP_WORDS] or words
+    return list(dict.fromkeys(content))[:limit]
+
+
+def fts_terms(text: str | list[str], limit: int = 32) -> str:
+    """An FTS5 query matching any of the words (OR), each quoted so no word is an operator."""
+    words = query_words(text, limit) if isinstance(text, str) else text
+    return " OR ".join(f'"{w}"' for w in words)
+
+
+# A word in more than this share of the chunks says little about which chunk answers a
+# question (its BM25 weight is small) and costs the most to rank (every chunk it is in must be
+# scored): a query with rarer words leaves it out.
+COMMON_SHARE = 0.1
 
 
 class Documents:
@@ -117,18 +139,20 @@ class Documents:
                     "SELECT id, content_hash FROM chunks WHERE document_id = ? AND chunking = ?"
                     " ORDER BY position", [document_id, chunking]):
                 existing.setdefault(digest, []).append(chunk_id)
-            kept = added = 0
-            table = self.db["chunks"]
+            moved: list[tuple[int, int]] = []
+            new: list[tuple[Any, ...]] = []
             for position, text, heading, tokens, digest in chunks:
                 ids = existing.get(digest)
                 if ids:
-                    table.update(ids.pop(0), {"position": position})
-                    kept += 1
+                    moved.append((position, ids.pop(0)))
                 else:
-                    table.insert({"document_id": document_id, "chunking": chunking,
-                                  "position": position, "text": text, "heading": heading,
-                                  "tokens": tokens, "content_hash": digest})
-                    added += 1
+                    new.append((document_id, chunking, position, text, heading, tokens, digest))
+            conn = self.db.conn
+            conn.executemany("UPDATE chunks SET position = ? WHERE id = ?", moved)
+            conn.executemany(
+                "INSERT INTO chunks (document_id, chunking, position, text, heading, tokens,"
+                " content_hash) VALUES (?, ?, ?, ?, ?, ?, ?)", new)
+            kept, added = len(moved), len(new)
             stale = [i for ids in existing.values() for i in ids]
             for start in range(0, len(stale), _CHUNK):
                 part = stale[start:start + _CHUNK]
@@ -158,19 +182,43 @@ class Documents:
                       k: int) -> list[ChunkHit]:
         """The `k` chunks that best match `query` by BM25 (SQLite FTS5), best first, among the
         chunks of `chunking` (None: each document's own)."""
-        terms = fts_terms(query)
-        if not terms or k < 1:
+        words = self._rare_words(query_words(query))
+        if not words or k < 1:
             return []
-        rows = self.db.execute(
-            "SELECT c.id, c.document_id, d.name, c.position, c.heading, c.text, c.tokens,"
-            " bm25(chunks_fts) AS score"
-            " FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid"
-            " JOIN documents d ON d.id = c.document_id"
-            " WHERE chunks_fts MATCH ? AND d.project_id = ? AND c.chunking = coalesce(?, d.chunking)"
-            " ORDER BY score LIMIT ?", [terms, project_id, chunking, k]).fetchall()
+        terms = fts_terms(words)
+        # FTS5 ranks its matches fastest alone; the best few hundred are then narrowed to this
+        # project's chunks at this chunking. Only when too few survive (a workspace of many
+        # projects or chunkings) is every match joined and filtered.
+        rows: list[Any] = []
+        for pool in (max(200, 32 * k), None):
+            ranked = ("SELECT rowid, rank FROM chunks_fts WHERE chunks_fts MATCH ? ORDER BY rank"
+                      + (" LIMIT ?" if pool else ""))
+            rows = self.db.execute(
+                "SELECT c.id, c.document_id, d.name, c.position, c.heading, c.text, c.tokens,"
+                f" m.rank FROM ({ranked}) m JOIN chunks c ON c.id = m.rowid"
+                " JOIN documents d ON d.id = c.document_id"
+                " WHERE d.project_id = ? AND c.chunking = coalesce(?, d.chunking)"
+                " ORDER BY m.rank LIMIT ?",
+                [terms, *([pool] if pool else []), project_id, chunking, k]).fetchall()
+            if len(rows) >= k or pool is None:
+                break
         # bm25() is lower-is-better and negative; flip it so every method's score reads the same
         return [ChunkHit(StoredChunk(*row[:7]), -row[7], rank)
                 for rank, row in enumerate(rows, start=1)]
+
+    def _rare_words(self, words: list[str]) -> list[str]:
+        """`words` without those in more than COMMON_SHARE of the chunks, unless none is rarer.
+        Counting stops at the limit, so a common word costs a bounded scan."""
+        if len(words) < 2:
+            return words
+        total = self.db.execute("SELECT max(id) FROM chunks").fetchone()[0] or 0
+        cap = int(total * COMMON_SHARE)
+        if cap < 50:
+            return words  # a small library: every search is quick
+        rare = [w for w in words if self.db.execute(
+            "SELECT count(*) FROM (SELECT rowid FROM chunks_fts WHERE chunks_fts MATCH ?"
+            " LIMIT ?)", [f'"{w}"', cap]).fetchone()[0] < cap]
+        return rare or words
 
     # ----- embeddings ----------------------------------------------------------------------
 
