@@ -102,7 +102,8 @@ def test_a_promptfoo_config_imports_checks_and_runs(server, db, tmp_path):
     assert estimate["cells"] == 4 and estimate["calls"] == 8  # 4 outputs, 4 judge calls
     assert server.chat_requests() == []  # checking sent nothing
     server.script(*[reply('{"score": 1, "reason": "answers it"}')] * 4, model=JUDGE_MODEL)
-    run = lab("run", str(out), "--db", str(db), "--json")
+    # the imported python checks are code from someone else's file: trusted explicitly
+    run = lab("run", str(out), "--db", str(db), "--json", "--trust")
     assert run.returncode == 0, run.stderr
     report = json.loads(run.stdout)
     assert [v["variant"] for v in report["variants"]] == ["openai:gpt-4o-mini", "big"]
@@ -124,7 +125,8 @@ def test_an_evals_registry_eval_imports_checks_and_runs(server, db, tmp_path):
                                                   "capitals.yaml"), "--out", str(out))
     assert imported.returncode == 6  # the sample ending with an assistant turn
     assert lab("check", str(out), "--db", str(db)).returncode == 0
-    run = lab("run", str(out), "--db", str(db), "--json")
+    # the imported python checks are code from someone else's file: trusted explicitly
+    run = lab("run", str(out), "--db", str(db), "--json", "--trust")
     assert run.returncode == 0, run.stderr
     # "You said: Capital of France?" does not start with "Paris": Match fails every sample
     passed = [r["passed"] for r in rows(db, "SELECT passed FROM check_results")]
