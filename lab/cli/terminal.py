@@ -38,17 +38,15 @@ def render(*items: RenderableType, color: bool = False, width: int | None = None
     buffer = io.StringIO()
     console = Console(file=buffer, width=width or PLAIN_WIDTH, force_terminal=color,
                       color_system="standard" if color else None, highlight=False,
-                      emoji=False, soft_wrap=False)
+                      emoji=False, markup=False, soft_wrap=False)
     for item in items:
         console.print(item)
     return [line.rstrip() for line in buffer.getvalue().rstrip("\n").split("\n")]
 
 
-def make_table(headers: Sequence[str], right: set[int] = frozenset(),
-               title: str | None = None) -> Table:
+def make_table(headers: Sequence[str], right: set[int] = frozenset()) -> Table:
     """A plain table: a rule under the header, no outer border; `right` columns are numbers."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=title,
-                  title_justify="left", title_style=None, header_style="bold")
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
     for i, header in enumerate(headers):
         table.add_column(header, justify="right" if i in right else "left", no_wrap=True)
     return table

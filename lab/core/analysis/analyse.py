@@ -15,6 +15,7 @@ selection). Plain dataclasses, no Qt; the aggregation runs in SQL (`AnalysisRows
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ from lab.core.analysis.scope import ResolvedScope, Scope, resolve
 from lab.core.analysis.techniques import techniques
 from lab.core.analysis.training_data import GoodBy, TrainingData, training_data
 from lab.core.analysis.tuning_prices import tuning_price
-from lab.core.model import Variant
+from lab.core.model import Example, Variant
 from lab.core.providers.pricing import ModelPrice, PriceTable
 from lab.core.workspace.store import Store
 
@@ -165,6 +166,18 @@ def _price(resolved: ResolvedScope, variant: Variant, options: AnalysisOptions
         if kind else None
 
 
+def _from_prompt(store: Store, figures: VariantFigures) -> Variant:
+    """A variant the stored experiment does not define, rebuilt from its logged prompt."""
+    system, examples_json = store.scope_prompts().get(figures.name, ("", "[]"))
+    try:
+        examples = [Example(str(e.get("input", "")), str(e.get("output", "")),
+                            enabled=bool(e.get("enabled", True)))
+                    for e in json.loads(examples_json or "[]") if isinstance(e, dict)]
+    except json.JSONDecodeError:
+        examples = []
+    return Variant(figures.name, figures.model, system=system, examples=examples)
+
+
 def analyse(store: Store, scope: Scope | None = None,
             options: AnalysisOptions | None = None) -> Analysis:
     """Everything the report shows, for one run (default: the newest) or every run of an
@@ -189,7 +202,7 @@ def analyse(store: Store, scope: Scope | None = None,
     definitions = {v.name: v for v in resolved.variants}
     money = None
     if best is not None:
-        variant = definitions.get(best.name) or Variant(best.name, best.model)
+        variant = definitions.get(best.name) or _from_prompt(store, best)
         price, tuning = _price(resolved, variant, options)
         money = economics(variant, price, tuning, calls_per_month=options.calls_per_month,
                           mean_input=best.mean_input_tokens, mean_output=best.mean_output_tokens,

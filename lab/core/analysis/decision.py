@@ -120,7 +120,8 @@ def _prompting_reasons(e: Evidence) -> tuple[list[Reason], list[str]]:
     core = [t for t in e.techniques if t.key in CORE_TECHNIQUES]
     untried = [t.name for t in core if not t.tried]
     tried = [f"{t.name} ({', '.join(t.variants)})" for t in e.techniques if t.tried]
-    text = f"Techniques tried: {', '.join(tried) or 'none'}"
+    text = (f"{len(core) - len(untried)} of the {len(core)} core prompting techniques tried: "
+            f"{', '.join(tried) or 'none'}")
     text += f"; not tried: {', '.join(untried)}." if untried else "."
     reasons.append(Reason(text, {"tried": len(tried), "untried": untried}))
     if untried:

@@ -153,6 +153,13 @@ class AnalysisRows:
             f"SELECT s.variant, c.provider, c.model FROM {SCOPE} s JOIN calls c ON c.id = s.id"
             f" WHERE s.id IN (SELECT max(id) FROM {SCOPE} GROUP BY variant)")}
 
+    def scope_prompts(self) -> dict[str, tuple[str, str]]:
+        """Each variant's (system prompt, examples JSON) from its newest call's prompt version."""
+        return {v: (system, examples) for v, system, examples in self.db.execute(
+            f"SELECT s.variant, p.system, p.examples_json FROM {SCOPE} s JOIN calls c"
+            " ON c.id = s.id JOIN prompt_versions p ON p.id = c.prompt_version_id"
+            f" WHERE s.id IN (SELECT max(id) FROM {SCOPE} GROUP BY variant)")}
+
     # ----------------------------------------------------------------- samples of one case
 
     def scope_cell_calls(self) -> dict[tuple[str, Any], list[int]]:
