@@ -185,7 +185,7 @@ def analyse(store: Store, scope: Scope | None = None,
     options = options or AnalysisOptions()
     conf = options.confidence
     resolved = resolve(store, scope)
-    table, totals = read_cases(store)
+    table, totals = read_cases(store, resolved.check_names)
     order = variant_order(resolved, table)
     figures = variant_figures(store, resolved, table, totals, conf)
     judgements, placed = store.scope_pairwise()
@@ -193,7 +193,8 @@ def analyse(store: Store, scope: Scope | None = None,
     consistency = consistency_report(store, table, order, resolved.case_labels, conf)
     judges = judge_agreement(store, resolved.judge_scales, conf)
     outputs = {name: sum(c.ok for c in table[name].values()) for name in order}
-    failures = failure_modes(store, order, outputs, options.knowledge_words)
+    failures = failure_modes(store, order, outputs, resolved.check_names,
+                             options.knowledge_words)
     data: TrainingData = training_data(store, options.good_by)
 
     ranked = sorted(figures, key=_rank, reverse=True)

@@ -40,9 +40,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from statistics import fmean, variance
+from statistics import fmean
 
-from lab.core.analysis.intervals import MeanInterval, mean_ci, wilson_interval
+from lab.core.analysis.intervals import MeanInterval, mean_ci, sample_sd, wilson_interval
 
 WILSON = "Wilson over cases"
 WILSON_EFFECTIVE_N = "Wilson with the effective sample size (Kish design effect)"
@@ -95,7 +95,7 @@ def case_proportion(
     if k == 1 or value <= 0 or value >= 1:
         deff = total / k  # no between-case information: count cases, not outputs
     else:
-        between = variance(fractions) / k
+        between = sample_sd(fractions, value) ** 2 / k
         independent = value * (1 - value) / total
         deff = max(1.0, between / independent)
     effective = total / deff

@@ -69,11 +69,12 @@ class VariantFailures:
 
 
 def failure_modes(store: Store, order: Iterable[str], outputs: dict[str, int],
+                  check_names: Sequence[str],
                   knowledge_words: Sequence[str] = KNOWLEDGE_WORDS) -> list[VariantFailures]:
     """Tags and failed checks per variant; ``outputs``: successful outputs per variant."""
     found: dict[str, list[FailureMode]] = {}
     rows = [("tag", *r) for r in store.scope_tags()] + \
-           [("check", *r) for r in store.scope_failed_checks()]
+           [("check", *r) for r in store.scope_failed_checks(check_names)]
     for source, variant, name, ids in rows:
         total = outputs.get(variant, 0)
         what = f"outputs of {variant} tagged {name}" if source == "tag" else \

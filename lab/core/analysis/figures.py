@@ -61,7 +61,7 @@ class VariantFigures:
     mean_output_tokens: float | None = None
 
 
-def read_cases(store: Store) -> tuple[CaseTable, dict[str, dict[str, Any]]]:
+def read_cases(store: Store, check_names: list[str]) -> tuple[CaseTable, dict[str, dict[str, Any]]]:
     """The per-case table and per-variant totals (calls, errors, cost, tokens)."""
     table: CaseTable = {}
     totals: dict[str, dict[str, Any]] = {}
@@ -79,7 +79,7 @@ def read_cases(store: Store) -> tuple[CaseTable, dict[str, dict[str, Any]]]:
         t["priced"] += row["priced"] or 0
         for key in ("tokens", "input_tokens", "output_tokens", "usage_calls"):
             t[key] += row[key] or 0
-    for variant, case, check, graded, passed in store.scope_check_figures():
+    for variant, case, check, graded, passed in store.scope_check_figures(check_names):
         table[variant][case].checks[check] = (passed, graded)
     return table, totals
 
@@ -93,8 +93,8 @@ def variant_order(resolved: ResolvedScope, table: CaseTable) -> list[str]:
 def variant_figures(store: Store, resolved: ResolvedScope, table: CaseTable,
                     totals: dict[str, dict[str, Any]], confidence: float = 0.95
                     ) -> list[VariantFigures]:
-    latency = store.scope_percentiles("latency_ms", LATENCY_PERCENTILES)
-    ttft = store.scope_percentiles("ttft_ms", (50,))
+    latency = store.scope_percentiles("latency", LATENCY_PERCENTILES)
+    ttft = store.scope_percentiles("ttft", (50,))
     models = {**store.scope_models(), **{v.name: v.model for v in resolved.variants}}
     out = []
     for name in variant_order(resolved, table):

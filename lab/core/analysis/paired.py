@@ -24,10 +24,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import NormalDist, fmean, stdev
+from statistics import NormalDist, fmean
 
 from lab.core.analysis.distributions import t_cdf
-from lab.core.analysis.intervals import mean_ci
+from lab.core.analysis.intervals import mean_ci, sample_sd
 from lab.core.analysis.significance import (
     ALPHA,
     POWER,
@@ -133,7 +133,8 @@ def paired_t_p(diffs: Sequence[float]) -> float:
     n = len(diffs)
     if n < 2:
         return 1.0
-    mean, sd = fmean(diffs), stdev(diffs)
+    mean = fmean(diffs)
+    sd = sample_sd(diffs, mean)
     if sd == 0:
         return 1.0 if mean == 0 else 0.0
     t = mean / (sd / math.sqrt(n))
@@ -143,7 +144,7 @@ def paired_t_p(diffs: Sequence[float]) -> float:
 def _score_cases_needed(diffs: Sequence[float], alpha: float = ALPHA, power: float = POWER) -> int:
     """Cases a paired t-test needs for the observed effect (standardised, clamped to 0.2–0.8 so a
     lucky or unlucky start does not decide), by the normal approximation, minus those done."""
-    sd = stdev(diffs) if len(diffs) > 1 else 0.0
+    sd = sample_sd(diffs) if len(diffs) > 1 else 0.0
     effect = abs(fmean(diffs)) / sd if sd > 0 else 0.2
     effect = min(0.8, max(0.2, effect))
     za, zb = NormalDist().inv_cdf(1 - alpha / 2), NormalDist().inv_cdf(power)

@@ -94,8 +94,7 @@ def consistency_report(store: Store, table: CaseTable, order: list[str],
     """None when no case of any variant has two successful samples."""
     if not any(c.ok >= 2 for cases in table.values() for c in cases.values()):
         return None
-    exact = store.scope_text_agreement(normalised=False)
-    normal = store.scope_text_agreement(normalised=True)
+    texts = store.scope_text_agreement()
     checks = store.scope_check_agreement()
     json_counts, json_fields = store.scope_json_fields()
     calls = store.scope_cell_calls()
@@ -107,7 +106,8 @@ def consistency_report(store: Store, table: CaseTable, order: list[str],
         agreeing = pairs + missing * (missing - 1)
         rate = _rate(agreeing, n)
         fields.setdefault(variant, {}).setdefault(name, []).append((rate, agreeing == n * (n - 1)))
-        field_seen.setdefault(variant, {})[name] = field_seen[variant].get(name, 0) + present
+        seen = field_seen.setdefault(variant, {})
+        seen[name] = seen.get(name, 0) + present
 
     variants, cells = [], []
     for variant in order:
@@ -115,8 +115,7 @@ def consistency_report(store: Store, table: CaseTable, order: list[str],
         per_exact, per_normal, per_checks = [], [], []
         for case, values in cases.items():
             n = values.ok
-            e_pairs, e_distinct = exact.get((variant, case), (0, 0))
-            n_pairs, n_distinct = normal.get((variant, case), (0, 0))
+            e_pairs, e_distinct, n_pairs, n_distinct = texts.get((variant, case), (0, 0, 0, 0))
             c_pairs, c_distinct = checks.get((variant, case), (0, 0))
             e, nm = _rate(e_pairs, n), _rate(n_pairs, n)
             ck = _rate(c_pairs, values.graded) if (variant, case) in checks else None

@@ -40,6 +40,7 @@ class ResolvedScope:
     judge_scales: dict[str, str]  # judge check name -> "1-5" or "0-1"
     calls: int = 0
     case_labels: dict[Any, str] = field(default_factory=dict)
+    check_names: list[str] = field(default_factory=list)  # the scope table's bit order
 
     @property
     def run_ids(self) -> list[int]:
@@ -90,6 +91,13 @@ def _label_of(values_json: str, fallback: str) -> str:
     return (text[:60] + "…" if len(text) > 60 else text) or fallback
 
 
+def _check_names(configs: Any) -> list[str]:
+    """The check names experiment configs define, in order (a check's name, else its type)."""
+    names = [str(c.get("name") or c.get("type") or "") for config in configs
+             for c in config.get("checks") or [] if isinstance(c, dict)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
 def resolve(store: Store, scope: Scope | None = None) -> ResolvedScope:
     """The runs in scope and what they ran; raises ScopeError when there are none."""
     scope = scope or Scope()
@@ -119,7 +127,9 @@ def resolve(store: Store, scope: Scope | None = None) -> ResolvedScope:
     else:
         label = f"project {scope.project_id} ({len(runs)} runs)"
     resolved = ResolvedScope(scope, runs, label, variants, tables, scales)
-    resolved.calls = store.load_analysis_scope(resolved.run_ids, resolved.by_case_values)
+    resolved.calls, resolved.check_names = store.load_analysis_scope(
+        resolved.run_ids, resolved.by_case_values,
+        _check_names(r["config"] for r in runs))
     rows = (config.get("cases") or {}).get("rows") or []
     for key, values in store.scope_case_values().items():
         fallback = f"case {key + 1}" if isinstance(key, int) else "case"

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 SCOPE = "temp.lab_analysis_scope"
 _OK = "s.status = 'ok'"
+# every check the output has passed (and every one of them is known by name)
+_ALL_PASSED = "(s.checks > 0 AND s.present = s.passed AND s.bit_count = s.checks)"
+# a human's good: rated 4 or more, or a thumbs up when not rated 1-5
+_GOOD = "(s.score >= 4 OR (s.score IS NULL AND s.thumbs = 1))"
 
 
 def _ids(text: str | None) -> list[int]:
@@ -61,19 +65,64 @@ class AnalysisRows:
     def experiment_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT DISTINCT name FROM experiments ORDER BY 1")]
 
-    def load_analysis_scope(self, run_ids: Sequence[int], by_case_values: bool) -> int:
-        """Gather the calls that count for these runs into the scope table; returns how many."""
+    def load_analysis_scope(self, run_ids: Sequence[int], by_case_values: bool,
+                            check_names: Sequence[str] = ()) -> tuple[int, list[str]]:
+        """Gather the calls that count for these runs, with what every figure needs of them
+        (usage, latency, the check outcomes as bit masks, the judge score, the rating), into the
+        scope table, in one pass over the calls. ``check_names``: the checks the experiments
+        define (others found in the log are added). Returns (calls, check names in bit order:
+        bit i of `present`/`passed` is check i)."""
+        names = list(dict.fromkeys(check_names))[:62]
+        count = self._load_scope(run_ids, by_case_values, names)
+        if count and len(names) < 62 and self.db.execute(
+                f"SELECT 1 FROM {SCOPE} WHERE checks > bit_count LIMIT 1").fetchone():
+            # a check the experiments do not name: learn every name, then load again
+            names += [n for (n,) in self.db.execute(
+                "SELECT DISTINCT check_name FROM check_results WHERE call_id IN"
+                f" (SELECT id FROM {SCOPE}) ORDER BY 1") if n not in names]
+            names = names[:62]
+            count = self._load_scope(run_ids, by_case_values, names)
+        return count, names
+
+    def _load_scope(self, run_ids: Sequence[int], by_case_values: bool, names: list[str]) -> int:
         conn = self.db.conn
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {SCOPE.split('.')[1]} (id INTEGER PRIMARY"
-                     " KEY, variant TEXT, case_key, sample INTEGER, status TEXT, run_id INTEGER)")
-        conn.execute(f"DELETE FROM {SCOPE}")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute(f"DROP TABLE IF EXISTS {SCOPE}")
+        # Keyed by (variant, case, id): every GROUP BY variant, case reads it in order, unsorted.
+        conn.execute(
+            f"CREATE TEMP TABLE {SCOPE.split('.')[1]} (id INTEGER NOT NULL, variant TEXT NOT NULL,"
+            " case_key, sample INTEGER, status TEXT, latency REAL, ttft REAL, cost REAL,"
+            " input_tokens INTEGER, output_tokens INTEGER, checks INTEGER, bit_count INTEGER,"
+            " present INTEGER, passed INTEGER, judge REAL, score INTEGER, thumbs INTEGER,"
+            " looks_json INTEGER, PRIMARY KEY (variant, case_key, id)) WITHOUT ROWID")
         case = "c.case_vars_json" if by_case_values else "c.case_index"
+        bit = ("CASE cr.check_name " + " ".join(f"WHEN ? THEN {1 << i}" for i in range(len(names)))
+               + " ELSE 0 END") if names else "0"
         marks = ",".join("?" * len(run_ids))
+        # idx_calls_cells holds exactly the cells' calls (no judge calls): an index-only scan
+        newest = (f"SELECT max(id) FROM calls WHERE run_id IN ({marks}) AND judged_call_id IS NULL"
+                  " GROUP BY run_id, variant_name, case_index, sample_index")
+        conn.execute("DROP TABLE IF EXISTS temp.lab_analysis_newest")
+        conn.execute("CREATE TEMP TABLE lab_analysis_newest (id INTEGER PRIMARY KEY)")
+        conn.execute(f"INSERT INTO temp.lab_analysis_newest {newest}", list(run_ids))
+        newest = "SELECT id FROM temp.lab_analysis_newest"
         conn.execute(
             f"INSERT INTO {SCOPE} SELECT c.id, coalesce(c.variant_name, ''), {case},"
-            " c.sample_index, c.status, c.run_id FROM calls c WHERE c.id IN (SELECT max(id) FROM"
-            f" calls WHERE run_id IN ({marks}) AND judged_call_id IS NULL"
-            " GROUP BY run_id, variant_name, case_index, sample_index)", list(run_ids))
+            " c.sample_index, c.status, c.latency_ms, c.ttft_ms, c.cost_usd, c.input_tokens,"
+            " c.output_tokens, coalesce(ck.n, 0), coalesce(ck.bits, 0), coalesce(ck.present, 0),"
+            " coalesce(ck.passed, 0), ck.judge, r.score, r.thumbs,"
+            " substr(ltrim(c.response_text), 1, 1) IN ('{', '`')"
+            " FROM calls c LEFT JOIN (SELECT cr.call_id, count(*) AS n,"
+            f" count(CASE WHEN ({bit}) > 0 THEN 1 END) AS bits, sum({bit}) AS present,"
+            f" sum(CASE WHEN cr.passed THEN {bit} ELSE 0 END) AS passed,"
+            " avg(CASE WHEN cr.judge_call_id IS NOT NULL THEN cr.score END) AS judge"
+            f" FROM check_results cr WHERE cr.call_id IN ({newest}) GROUP BY cr.call_id) ck"
+            " ON ck.call_id = c.id LEFT JOIN ratings r ON r.call_id = c.id"
+            f" WHERE c.id IN ({newest})", [*names, *names, *names])
+        conn.execute(f"CREATE INDEX temp.lab_analysis_latency ON {SCOPE.split('.')[1]}"
+                     "(variant, latency) WHERE status = 'ok' AND latency IS NOT NULL")
+        conn.execute(f"CREATE INDEX temp.lab_analysis_ttft ON {SCOPE.split('.')[1]}"
+                     "(variant, ttft) WHERE status = 'ok' AND ttft IS NOT NULL")
         conn.commit()  # ends the implicit transaction, so no read snapshot is held open
         return conn.execute(f"SELECT count(*) FROM {SCOPE}").fetchone()[0]
 
@@ -85,66 +134,59 @@ class AnalysisRows:
         human-good outputs (score >= 4, or thumbs up when unscored), cost and tokens of every
         call, and input and output tokens of successful calls with usage."""
         sql = f"""
-            WITH ck AS (
-                SELECT cr.call_id, count(*) AS n, sum(cr.passed) AS passed,
-                       avg(CASE WHEN cr.judge_call_id IS NOT NULL THEN cr.score END) AS judge
-                FROM check_results cr WHERE cr.call_id IN (SELECT id FROM {SCOPE})
-                GROUP BY cr.call_id)
             SELECT s.variant, s.case_key, count(*), sum({_OK}), sum(s.status = 'error'),
-                   sum({_OK} AND ck.n > 0), sum({_OK} AND ck.n > 0 AND ck.passed = ck.n),
-                   avg(CASE WHEN {_OK} THEN ck.judge END),
-                   avg(CASE WHEN {_OK} THEN r.score END),
-                   sum({_OK} AND (r.score IS NOT NULL OR r.thumbs IS NOT NULL)),
-                   sum({_OK} AND (r.score >= 4 OR (r.score IS NULL AND r.thumbs = 1))),
-                   sum(c.cost_usd), count(c.cost_usd),
-                   sum(coalesce(c.input_tokens, 0) + coalesce(c.output_tokens, 0)),
-                   sum(CASE WHEN {_OK} THEN c.input_tokens END),
-                   sum(CASE WHEN {_OK} THEN c.output_tokens END),
-                   sum({_OK} AND c.input_tokens IS NOT NULL)
-            FROM {SCOPE} s JOIN calls c ON c.id = s.id
-            LEFT JOIN ck ON ck.call_id = s.id
-            LEFT JOIN ratings r ON r.call_id = s.id
-            GROUP BY s.variant, s.case_key"""
+                   sum({_OK} AND s.checks > 0), sum({_OK} AND {_ALL_PASSED}),
+                   avg(CASE WHEN {_OK} THEN s.judge END),
+                   avg(CASE WHEN {_OK} THEN s.score END),
+                   sum({_OK} AND (s.score IS NOT NULL OR s.thumbs IS NOT NULL)),
+                   sum({_OK} AND {_GOOD}),
+                   sum(s.cost), count(s.cost),
+                   sum(coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)),
+                   sum(CASE WHEN {_OK} THEN s.input_tokens END),
+                   sum(CASE WHEN {_OK} THEN s.output_tokens END),
+                   sum({_OK} AND s.input_tokens IS NOT NULL)
+            FROM {SCOPE} s GROUP BY s.variant, s.case_key"""
         keys = ("variant", "case", "calls", "ok", "errors", "graded", "passed", "judge_mean",
                 "human_mean", "rated", "good", "cost", "priced", "tokens", "input_tokens",
                 "output_tokens", "usage_calls")
         return [dict(zip(keys, row)) for row in self.db.execute(sql)]
 
-    def scope_check_figures(self) -> list[tuple[str, Any, str, int, int]]:
-        """(variant, case, check, outputs graded, outputs passed) for successful outputs."""
-        return self.db.execute(
-            f"SELECT s.variant, s.case_key, cr.check_name, count(*), sum(cr.passed)"
-            f" FROM {SCOPE} s JOIN check_results cr ON cr.call_id = s.id WHERE {_OK}"
-            " GROUP BY s.variant, s.case_key, cr.check_name").fetchall()
+    def scope_check_figures(self, names: Sequence[str]) -> list[tuple[str, Any, str, int, int]]:
+        """(variant, case, check, outputs graded, outputs passed) for successful outputs;
+        ``names`` in the scope's bit order (`load_analysis_scope`)."""
+        if not names:
+            return []
+        columns = ", ".join(f"sum((s.present >> {i}) & 1), sum((s.passed >> {i}) & 1)"
+                            for i in range(len(names)))
+        out = []
+        for row in self.db.execute(f"SELECT s.variant, s.case_key, {columns} FROM {SCOPE} s"
+                                   f" WHERE {_OK} AND s.checks > 0 GROUP BY s.variant, s.case_key"):
+            for i, name in enumerate(names):
+                graded, passed = row[2 + 2 * i], row[3 + 2 * i]
+                if graded:
+                    out.append((row[0], row[1], name, graded, passed))
+        return out
 
     def scope_percentiles(self, column: str, ps: Sequence[float]) -> dict[str, dict[float, float]]:
-        """Percentiles of a per-call column (latency_ms, ttft_ms) of successful outputs per
-        variant, by linear interpolation between closest ranks (Hyndman & Fan definition 7, as
-        `intervals.percentiles`); the sorting and ranking happen in SQL."""
-        if column not in ("latency_ms", "ttft_ms"):
+        """Percentiles of ``latency`` or ``ttft`` (ms) of successful outputs per variant, by
+        linear interpolation between closest ranks (Hyndman & Fan definition 7, as
+        `intervals.percentiles`), read from an index on the scope: two values per percentile."""
+        if column not in ("latency", "ttft"):
             raise ValueError(f"no percentiles of {column}")
-        ranks = " OR ".join(f"rn - 1 = CAST((cnt - 1) * {p / 100!r} AS INTEGER)"
-                            f" OR rn - 2 = CAST((cnt - 1) * {p / 100!r} AS INTEGER)" for p in ps)
-        rows = self.db.execute(
-            f"SELECT variant, rn, cnt, v FROM (SELECT s.variant, c.{column} AS v,"
-            f" row_number() OVER (PARTITION BY s.variant ORDER BY c.{column}) AS rn,"
-            " count(*) OVER (PARTITION BY s.variant) AS cnt"
-            f" FROM {SCOPE} s JOIN calls c ON c.id = s.id WHERE {_OK} AND c.{column} IS NOT NULL)"
-            f" WHERE {ranks}").fetchall()
-        ranked: dict[str, dict[int, float]] = {}
-        counts: dict[str, int] = {}
-        for variant, rn, cnt, value in rows:
-            ranked.setdefault(variant, {})[rn - 1] = value
-            counts[variant] = cnt
+        where = f"status = 'ok' AND {column} IS NOT NULL"
+        counts = self.db.execute(f"SELECT variant, count(*) FROM {SCOPE} INDEXED BY"
+                                 f" lab_analysis_{column} WHERE {where} GROUP BY variant").fetchall()
         out: dict[str, dict[float, float]] = {}
-        for variant, values in ranked.items():
-            n = counts[variant]
+        for variant, n in counts:
             found = out.setdefault(variant, {})
             for p in ps:
                 h = (n - 1) * p / 100
                 i = int(h)
-                j = min(i + 1, n - 1)
-                found[p] = values[i] + (h - i) * (values[j] - values[i])
+                values = [r[0] for r in self.db.execute(
+                    f"SELECT {column} FROM {SCOPE} INDEXED BY lab_analysis_{column} WHERE"
+                    f" variant = ? AND {where} ORDER BY {column} LIMIT 2 OFFSET ?", [variant, i])]
+                found[p] = values[0] + (h - i) * ((values[-1] if len(values) > 1 else values[0])
+                                                  - values[0])
         return out
 
     def scope_models(self) -> dict[str, str]:
@@ -174,38 +216,32 @@ class AnalysisRows:
             f"SELECT s.case_key, c.case_vars_json FROM {SCOPE} s JOIN calls c ON c.id = s.id"
             " WHERE s.id IN (SELECT min(id) FROM " + SCOPE + " GROUP BY case_key)").fetchall())
 
-    def scope_text_agreement(self, normalised: bool) -> dict[tuple[str, Any], tuple[int, int]]:
+    def scope_text_agreement(self) -> dict[tuple[str, Any], tuple[int, int, int, int]]:
         """Per (variant, case) of successful outputs: (agreeing ordered pairs Σ c(c − 1) over
-        groups of identical outputs, distinct outputs). ``normalised``: runs of whitespace count
-        as one space and the ends are trimmed (tabs and line breaks are whitespace)."""
+        groups of identical texts, distinct texts, the same two with whitespace normalised),
+        in one pass over the texts. Normalised: runs of spaces, tabs and line breaks count as
+        one space and the ends are trimmed."""
         text = "c.response_text"
-        if normalised:
-            for ch in ("char(13)", "char(10)", "char(9)"):
-                text = f"replace({text}, {ch}, ' ')"
-            for _ in range(6):  # each pass halves every run of spaces: runs up to 64 collapse
-                text = f"replace({text}, '  ', ' ')"
-            text = f"trim({text})"
-        return {(v, c): (pairs, distinct) for v, c, pairs, distinct in self.db.execute(
-            f"SELECT variant, case_key, sum(k * (k - 1)), count(*) FROM (SELECT s.variant,"
-            f" s.case_key, count(*) AS k FROM {SCOPE} s JOIN calls c ON c.id = s.id WHERE {_OK}"
-            f" GROUP BY s.variant, s.case_key, {text}) GROUP BY variant, case_key")}
+        for ch in ("char(13)", "char(10)", "char(9)"):
+            text = f"replace({text}, {ch}, ' ')"
+        for _ in range(6):  # each pass halves every run of spaces: runs up to 64 collapse
+            text = f"replace({text}, '  ', ' ')"
+        return {(v, c): (ep, ed, np, nd) for v, c, ep, ed, np, nd in self.db.execute(
+            "SELECT variant, case_key, sum(pairs), sum(texts), sum(k * (k - 1)), count(*)"
+            " FROM (SELECT variant, case_key, sum(e * (e - 1)) AS pairs, count(*) AS texts,"
+            " sum(e) AS k FROM (SELECT s.variant, s.case_key, count(*) AS e,"
+            f" trim({text}) AS norm FROM {SCOPE} s JOIN calls c ON c.id = s.id WHERE {_OK}"
+            " GROUP BY s.variant, s.case_key, c.response_text)"
+            " GROUP BY variant, case_key, norm) GROUP BY variant, case_key")}
 
     def scope_check_agreement(self) -> dict[tuple[str, Any], tuple[int, int]]:
         """Per (variant, case): (agreeing ordered pairs, distinct outcomes) where two outputs
         agree when the same checks passed and failed (outputs without checks left out)."""
-        names = [r[0] for r in self.db.execute(
-            f"SELECT DISTINCT cr.check_name FROM check_results cr JOIN {SCOPE} s"
-            " ON s.id = cr.call_id ORDER BY 1")]
-        if not names:
-            return {}
-        bits = " ".join(f"WHEN ? THEN {1 << (i % 62)}" for i in range(len(names)))
         return {(v, c): (pairs, distinct) for v, c, pairs, distinct in self.db.execute(
-            "SELECT variant, case_key, sum(k * (k - 1)), count(*) FROM (SELECT variant, case_key,"
-            " count(*) AS k FROM (SELECT s.id, s.variant, s.case_key, count(*) AS n,"
-            f" sum(CASE WHEN cr.passed = 0 THEN CASE cr.check_name {bits} END ELSE 0 END) AS failed"
-            f" FROM {SCOPE} s JOIN check_results cr ON cr.call_id = s.id WHERE {_OK}"
-            " GROUP BY s.id) GROUP BY variant, case_key, n, failed) GROUP BY variant, case_key",
-            names)}
+            "SELECT variant, case_key, sum(k * (k - 1)), count(*) FROM (SELECT s.variant,"
+            f" s.case_key, count(*) AS k FROM {SCOPE} s WHERE {_OK} AND s.checks > 0"
+            " GROUP BY s.variant, s.case_key, s.checks, s.present, s.passed)"
+            " GROUP BY variant, case_key")}
 
     def scope_json_fields(self) -> tuple[dict[tuple[str, Any], int],
                                          list[tuple[str, Any, str, int, int]]]:
@@ -218,8 +254,8 @@ class AnalysisRows:
                 f" WHEN ltrim(c.response_text) LIKE '```%' AND json_valid({fence}) THEN {fence}"
                 " END")
         objects = (f"SELECT s.id, s.variant, s.case_key, {body} AS j FROM {SCOPE} s"
-                   f" JOIN calls c ON c.id = s.id WHERE {_OK}")
-        self.db.execute(f"CREATE TEMP TABLE IF NOT EXISTS lab_analysis_json (id INTEGER PRIMARY"
+                   f" JOIN calls c ON c.id = s.id WHERE {_OK} AND s.looks_json")
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS lab_analysis_json (id INTEGER PRIMARY"
                         " KEY, variant TEXT, case_key, j TEXT)")
         self.db.execute("DELETE FROM temp.lab_analysis_json")
         self.db.execute(f"INSERT INTO temp.lab_analysis_json SELECT id, variant, case_key, j FROM"
@@ -239,12 +275,15 @@ class AnalysisRows:
 
     # ----------------------------------------------------------------- failure modes
 
-    def scope_failed_checks(self) -> list[tuple[str, str, list[int]]]:
-        """(variant, check, ids of successful outputs that failed it)."""
-        return [(v, name, _ids(ids)) for v, name, ids in self.db.execute(
-            f"SELECT s.variant, cr.check_name, group_concat(DISTINCT s.id) FROM {SCOPE} s"
-            f" JOIN check_results cr ON cr.call_id = s.id WHERE {_OK} AND cr.passed = 0"
-            " GROUP BY s.variant, cr.check_name")]
+    def scope_failed_checks(self, names: Sequence[str]) -> list[tuple[str, str, list[int]]]:
+        """(variant, check, ids of successful outputs that failed it); ``names`` in the scope's
+        bit order."""
+        out = []
+        for i, name in enumerate(names):
+            out += [(v, name, _ids(ids)) for v, ids in self.db.execute(
+                f"SELECT s.variant, group_concat(s.id) FROM {SCOPE} s WHERE {_OK}"
+                f" AND (s.present >> {i}) & 1 AND NOT (s.passed >> {i}) & 1 GROUP BY s.variant")]
+        return out
 
     def scope_tags(self) -> list[tuple[str, str, list[int]]]:
         """(variant, tag, ids of the outputs that carry it): failure-mode tags on outputs not
@@ -252,8 +291,7 @@ class AnalysisRows:
         return [(v, tag, _ids(ids)) for v, tag, ids in self.db.execute(
             f"SELECT s.variant, t.name, group_concat(s.id) FROM {SCOPE} s"
             " JOIN call_tags ct ON ct.call_id = s.id JOIN tags t ON t.id = ct.tag_id"
-            " WHERE t.kind = 'failure-mode' AND s.id NOT IN (SELECT call_id FROM ratings"
-            " WHERE score >= 4 OR (score IS NULL AND thumbs = 1))"
+            f" WHERE t.kind = 'failure-mode' AND NOT coalesce({_GOOD}, 0)"
             " GROUP BY s.variant, t.name")]
 
     # ----------------------------------------------------------------- judges and humans
@@ -262,10 +300,10 @@ class AnalysisRows:
         """Every LLM-judge verdict on an output a human also rated (score or thumbs)."""
         keys = ("call_id", "variant", "check", "passed", "judge_score", "human_score", "thumbs")
         return [dict(zip(keys, row)) for row in self.db.execute(
-            f"SELECT s.id, s.variant, cr.check_name, cr.passed, cr.score, r.score, r.thumbs"
+            f"SELECT s.id, s.variant, cr.check_name, cr.passed, cr.score, s.score, s.thumbs"
             f" FROM {SCOPE} s JOIN check_results cr ON cr.call_id = s.id"
-            " AND cr.judge_call_id IS NOT NULL JOIN ratings r ON r.call_id = s.id"
-            f" WHERE {_OK} AND (r.score IS NOT NULL OR r.thumbs IS NOT NULL) ORDER BY s.id")]
+            " AND cr.judge_call_id IS NOT NULL"
+            f" WHERE {_OK} AND (s.score IS NOT NULL OR s.thumbs IS NOT NULL) ORDER BY s.id")]
 
     def scope_pairwise(self) -> tuple[list[tuple[int, int, str]], dict[int, tuple[str, Any]]]:
         """Blind judgements between two outputs in scope, and each such output's (variant,
@@ -292,11 +330,9 @@ class AnalysisRows:
         scored) or "checks" (every check passed). (call id, variant, prompt version id, test
         case values as logged, output), oldest first."""
         if by == "rating":
-            good = ("s.id IN (SELECT call_id FROM ratings WHERE score >= 4"
-                    " OR (score IS NULL AND thumbs = 1))")
+            good = _GOOD
         elif by == "checks":
-            good = ("s.id IN (SELECT call_id FROM check_results GROUP BY call_id"
-                    " HAVING min(passed) = 1)")
+            good = _ALL_PASSED
         else:
             raise ValueError(f"good outputs by 'rating' or 'checks', not {by!r}")
         params: list[Any] = []
