@@ -169,7 +169,8 @@ def test_quadratic_weighted_kappa_equals_the_moment_formula():
         "Only 10 output(s) have both ratings; fewer than 30 are too few to trust this agreement.",)
     noisy = cohen_kappa(_pairs([[10, 5], [5, 10]], (True, False)), (True, False))
     assert noisy.n == 30 and noisy.value == approx(1 / 3)
-    assert noisy.warnings and "wider than ±0.2" in noisy.warnings[0]
+    assert noisy.warnings == ("The interval is ±0.34 wide (more than ±0.2): rate more outputs "
+                              "to pin the agreement down.",)
 
 
 def test_kappa_edge_cases():
