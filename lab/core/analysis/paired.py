@@ -15,8 +15,9 @@ differences between the variants remain (the case's difficulty cancels out):
 
 Each result carries a verdict a user reads: "B passes more often than A: +18 points (95% CI +6
 to +30), p = 0.004", or "No detectable difference (p = 0.41); about 40 more test cases would
-settle it" (the "more" hint of `significance`: the sample size for 80% power at the observed
-effect, pulled towards a modest one so a lucky start promises nothing).
+settle it" (the sample size for 80% power at the observed effect, pulled towards a modest one so
+a lucky start promises nothing, as `significance` does), or, when the cases done would already
+have shown a modest effect, "with 1,000 cases any real difference is small (95% CI −1 to +2)".
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from lab.core.analysis.significance import (
     ALPHA,
     POWER,
     _about,
-    _more_needed,
+    decisive_needed,
     format_p,
     sign_test,
 )
@@ -95,6 +96,23 @@ def _undecided(p: float, more: int | None, note: str = "") -> str:
     return text
 
 
+def _small(k: int, low: float | None, high: float | None, points: bool) -> str:
+    """The verdict's note when the cases already suffice to detect a modest effect."""
+    where = _interval(low, high, points, False).strip(" ()")
+    return f"with {k:,} cases any real difference is small ({where})" if where else \
+        f"with {k:,} cases any real difference is small"
+
+
+def _pass_cases_needed(b_higher: int, a_higher: int, k: int) -> int | None:
+    """More test cases for 80% power at the observed split of the decisive cases (pulled into
+    60/40–90/10, as `significance`), or None when the cases done already suffice."""
+    seen = b_higher + a_higher
+    rate = b_higher / seen
+    rate = 0.6 if abs(rate - 0.5) < 0.02 else min(0.9, max(0.1, rate))
+    needed = decisive_needed(rate) / max(seen / k, 0.01)
+    return _about(needed - k) if needed > k else None
+
+
 def compare_pass(
     pairs: Sequence[tuple[float, float]], *, a: str = "A", b: str = "B", single_sample: bool = True,
     alpha: float = ALPHA, confidence: float = 0.95,
@@ -121,8 +139,10 @@ def compare_pass(
         verdict, more = (f"No detectable difference: {a} and {b} did equally well on each of the "
                          f"{k} cases"), None
     else:
-        more, _ = _more_needed(b_higher, a_higher, (b_higher + a_higher) / k)
+        more = _pass_cases_needed(b_higher, a_higher, k)
         split = f"{b_higher} case(s) favour {b}, {a_higher} favour {a}"
+        if more is None:
+            split += "; " + _small(k, ci.low, ci.high, True)
         verdict = _undecided(p, more, split)
     return PairedDifference("pass rate", a, b, k, a_value, b_value, diff, ci.low, ci.high, p,
                             test, b_higher, ties, a_higher, significant, verdict, more)
@@ -141,15 +161,17 @@ def paired_t_p(diffs: Sequence[float]) -> float:
     return min(1.0, 2 * (1 - t_cdf(abs(t), n - 1)))
 
 
-def _score_cases_needed(diffs: Sequence[float], alpha: float = ALPHA, power: float = POWER) -> int:
+def _score_cases_needed(diffs: Sequence[float], alpha: float = ALPHA,
+                        power: float = POWER) -> int | None:
     """Cases a paired t-test needs for the observed effect (standardised, clamped to 0.2–0.8 so a
-    lucky or unlucky start does not decide), by the normal approximation, minus those done."""
+    lucky or unlucky start does not decide), by the normal approximation, minus those done;
+    None when the cases done already suffice."""
     sd = sample_sd(diffs) if len(diffs) > 1 else 0.0
     effect = abs(fmean(diffs)) / sd if sd > 0 else 0.2
     effect = min(0.8, max(0.2, effect))
     za, zb = NormalDist().inv_cdf(1 - alpha / 2), NormalDist().inv_cdf(power)
     needed = ((za + zb) / effect) ** 2 + za * za / 2
-    return _about(max(1.0, needed - len(diffs)))
+    return _about(needed - len(diffs)) if needed > len(diffs) else None
 
 
 def compare_scores(
@@ -173,7 +195,10 @@ def compare_scores(
         verdict, more = _verdict(measure, a, b, ci.mean, ci.low, ci.high, p, False), None
     else:
         more = _score_cases_needed(diffs)
-        verdict = _undecided(p, more, "" if k >= 2 else "only one case scored for both")
+        note = "" if k >= 2 else "only one case scored for both"
+        if more is None:
+            note = _small(k, ci.low, ci.high, False)
+        verdict = _undecided(p, more, note)
     return PairedDifference(measure, a, b, k, a_value, b_value, ci.mean, ci.low, ci.high, p,
                             PAIRED_T, b_higher, k - b_higher - a_higher, a_higher, significant,
                             verdict, more)

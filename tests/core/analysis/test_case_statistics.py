@@ -181,3 +181,11 @@ def test_kappa_edge_cases():
     assert cohen_kappa([], (1, 2)).n == 0
     with pytest.raises(ValueError):
         cohen_kappa([(7, 1)], range(1, 6))
+
+
+def test_enough_cases_and_no_difference_says_the_difference_is_small():
+    d = compare_pass([(0.0, 1.0)] * 100 + [(1.0, 0.0)] * 100 + [(1.0, 1.0)] * 800)
+    assert d.more_needed is None and d.p_value == 1.0
+    assert d.verdict.endswith("with 1,000 cases any real difference is small (95% CI -3 to +3)")
+    s = compare_scores([(3.0, 3.1), (3.0, 2.9)] * 500, "judge score")
+    assert s.more_needed is None and "any real difference is small" in s.verdict
