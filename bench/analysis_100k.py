@@ -130,7 +130,7 @@ def main() -> int:
             wall, cpu = bare(path)
             bare_times.append(wall)
             bare_cpu.append(cpu)
-    med = lambda xs: statistics.median(xs) * 1000  # noqa: E731
+    med = lambda xs: statistics.median(xs) * 1000
     lab_ms, bare_ms = med(lab_times), med(bare_times)
     print(f"analysis (everything `lab report` shows): median wall {lab_ms:7.1f} ms, CPU "
           f"{med(lab_cpu):7.1f} ms (wall min {min(lab_times) * 1000:.1f}, max "

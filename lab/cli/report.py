@@ -20,7 +20,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UserError(MATPLOTLIB_MISSING)
     from lab.core.analysis.analyse import AnalysisOptions, analyse
     from lab.core.analysis.scope import Scope, ScopeError
-    from lab.core.providers.pricing import PriceTable, PriceTableError, default_prices_path
+    from lab.core.providers.pricing import (
+        PriceTable,
+        PriceTableError,
+        default_prices_path,
+    )
     from lab.core.workspace.location import lab_home, open_default_workspace
 
     user_prices = lab_home() / "prices.toml"

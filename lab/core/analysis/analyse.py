@@ -24,15 +24,24 @@ from typing import Any
 from lab.core.analysis.clustered import CaseProportion
 from lab.core.analysis.comparisons import (
     Comparison,
-    pass_fraction,
-    paired_values,
     blind_tallies,
     compare_all,
+    paired_values,
+    pass_fraction,
 )
 from lab.core.analysis.decision import Decision, Evidence, decide
 from lab.core.analysis.economics import DEFAULT_CALLS_PER_MONTH, economics
-from lab.core.analysis.failure_modes import KNOWLEDGE_WORDS, VariantFailures, failure_modes
-from lab.core.analysis.figures import VariantFigures, read_cases, variant_figures, variant_order
+from lab.core.analysis.failure_modes import (
+    KNOWLEDGE_WORDS,
+    VariantFailures,
+    failure_modes,
+)
+from lab.core.analysis.figures import (
+    VariantFigures,
+    read_cases,
+    variant_figures,
+    variant_order,
+)
 from lab.core.analysis.intervals import MeanInterval
 from lab.core.analysis.judge_agreement import JudgeAgreement, judge_agreement
 from lab.core.analysis.links import Link
@@ -219,7 +228,7 @@ def analyse(store: Store, scope: Scope | None = None,
                          None) if consistency else None,
         scope_link=Link.select(f"every output of {resolved.label}", **resolved.selection()),
     )
-    notes = ["Intervals are 95% and treat the test case as the unit: several samples of one case "
-             "are not counted as independent outputs."]
+    notes = [("Intervals are 95% and treat the test case as the unit: several samples of one "
+              "case are not counted as independent outputs.")]
     return Analysis(resolved.label, resolved.run_ids, resolved.calls, figures, comparisons,
                     consistency, judges, failures, decide(evidence), resolved.case_labels, notes)

@@ -42,7 +42,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
-from lab.core.analysis.intervals import MeanInterval, mean_ci, sample_sd, wilson_interval
+from lab.core.analysis.intervals import (
+    MeanInterval,
+    mean_ci,
+    sample_sd,
+    wilson_interval,
+)
 
 WILSON = "Wilson over cases"
 WILSON_EFFECTIVE_N = "Wilson with the effective sample size (Kish design effect)"

@@ -74,7 +74,7 @@ def _confusion(k: Kappa, title: str) -> str:
 
 def html_report(a: Analysis) -> str:
     """The whole report as one HTML document."""
-    money = lambda v: "unknown" if v is None else f"${v:,.4f}"  # noqa: E731
+    money = lambda v: "unknown" if v is None else f"${v:,.4f}"
     d = a.decision
     parts = [f"<h1>Prompt Lab report: {escape(a.scope)}</h1>",
              f"<p class=note>{a.calls:,} calls · runs {', '.join(map(str, a.runs))}</p>",

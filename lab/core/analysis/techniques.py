@@ -29,11 +29,11 @@ from lab.core.model import Variant
 _COT = re.compile(
     r"step[- ]by[- ]step|think (it |this )?through|chain[- ]of[- ]thought|let'?s think|"
     r"reason(ing)? (first|before|carefully)|show (your )?(work|reasoning)|"
-    r"explain your reasoning|work (it )?out (the|your) reasoning", re.I)
+    r"explain your reasoning|work (it )?out (the|your) reasoning", re.IGNORECASE)
 _FORMAT = re.compile(
     r"\bjson\b|\bschema\b|\bxml\b|\byaml\b|\bcsv\b|exactly these keys|bullet(ed)?[- ]?(points?|"
     r"list)|numbered list|markdown table|(in|use|following|this) (the )?(following )?format|"
-    r"\btemplate\b|output format|reply format|respond (only )?with (a|one|the)", re.I)
+    r"\btemplate\b|output format|reply format|respond (only )?with (a|one|the)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

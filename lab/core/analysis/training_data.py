@@ -19,7 +19,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lab.core.analysis.links import Link
-from lab.core.experiment.template import MESSAGE_OVERHEAD_TOKENS, REPLY_PRIMING_TOKENS, estimate_tokens
+from lab.core.experiment.template import (
+    MESSAGE_OVERHEAD_TOKENS,
+    REPLY_PRIMING_TOKENS,
+    estimate_tokens,
+)
 from lab.core.export.prompt_handling import TrainingExample
 from lab.core.export.quality import deduplicate
 from lab.core.workspace.store import Store

@@ -50,7 +50,7 @@ def test_clustered_interval_is_wider_when_samples_of_a_case_agree():
     agree = case_proportion([(3, 3)] * 8 + [(0, 3)] * 4)  # samples of a case agree
     mixed = case_proportion([(2, 3)] * 12)  # every case passes 2 of 3
     naive = wilson_interval(24, 36)  # what counting outputs as independent would claim
-    width = lambda p: p.high - p.low  # noqa: E731
+    width = lambda p: p.high - p.low
     assert agree.value == mixed.value == approx(2 / 3)
     # fractions 0/1: deff = 3k/(k-1) = 36/11, so the interval counts 11, not 36
     assert agree.design_effect == approx(36 / 11) and agree.effective_n == approx(11)
@@ -169,8 +169,8 @@ def test_quadratic_weighted_kappa_equals_the_moment_formula():
         "Only 10 output(s) have both ratings; fewer than 30 are too few to trust this agreement.",)
     noisy = cohen_kappa(_pairs([[10, 5], [5, 10]], (True, False)), (True, False))
     assert noisy.n == 30 and noisy.value == approx(1 / 3)
-    assert noisy.warnings == ("The interval is ±0.34 wide (more than ±0.2): rate more outputs "
-                              "to pin the agreement down.",)
+    assert noisy.warnings == (("The interval is ±0.34 wide (more than ±0.2): rate more outputs "
+                               "to pin the agreement down."),)
 
 
 def test_kappa_edge_cases():
