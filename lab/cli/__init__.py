@@ -2,10 +2,11 @@
 
 With no arguments it opens the app. `parser` declares every command and option (argparse only);
 each command lives in a module of its own (`app`, `workspace`, `keys`, `run`, `check`, `log`,
-`export`, `importing`; `run` and `check` share `preflight`),
-imported only once its command was chosen, so `lab --help` and a mistyped option answer at once,
-without loading the workspace or network stacks. `terminal` draws progress and tables. User
-errors end with one clear line on stderr and a non-zero exit status, never a traceback.
+`export`, `importing`, `report`; `run` and `check` share `preflight`), imported only once its
+command was chosen, so `lab --help` and a mistyped option answer at once, without loading the
+workspace or network stacks (or rich). `terminal` draws progress and tables with rich,
+`report_view` the report. User errors end with one clear line on stderr and a non-zero exit
+status, never a traceback.
 """
 
 from __future__ import annotations

@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_import(sub)
     _add_log(sub)
     _add_export(sub)
+    _add_report(sub)
     return parser
 
 
@@ -319,3 +320,30 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     export.add_argument("--force", action="store_true", help="write even if rules are broken")
     export.add_argument("--json", action="store_true", help="print one JSON document")
     export.set_defaults(handler="export:cmd_export")
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    report = sub.add_parser(
+        "report", help="what a run means: statistics, A/B verdicts and the next step",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Analyse a run (default: the newest) or every run of an experiment: pass "
+        "rates and scores with 95%% intervals that treat the test case as the unit, an A/B "
+        "verdict for every pair of variants, consistency across samples, how well the LLM judge "
+        "agrees with human ratings, failure modes, and a recommendation: keep prompting, add "
+        "retrieval, collect examples or fine-tune, each reason with its numbers.\n\n"
+        "--html needs matplotlib for its charts: pip install 'prompt-lab[report]'.")
+    _add_db(report)
+    which = report.add_mutually_exclusive_group()
+    which.add_argument("--run", type=_positive_int, metavar="ID", help="the run to analyse")
+    which.add_argument("--experiment", metavar="NAME",
+                       help="every run of the experiment with this name")
+    report.add_argument("--json", action="store_true", help="print one JSON document")
+    report.add_argument("--html", metavar="FILE",
+                        help="also write a self-contained HTML report with charts")
+    report.add_argument("--calls-per-month", type=_positive_int, default=100_000, metavar="N",
+                        help="the calls a month you expect in production, for whether a "
+                        "fine-tune pays (default 100,000)")
+    report.add_argument("--good", choices=["rating", "checks"], default="rating",
+                        help="what makes an output good training data: rated 4+ or thumbs up "
+                        "(default), or every check passed")
+    report.set_defaults(handler="report:cmd_report")

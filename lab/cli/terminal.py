@@ -1,14 +1,21 @@
 """What the `lab` command shows on a terminal: the progress bar, the pre-flight estimate, the
-summary table at the end of a run and the call log. Plain text, no colours, so it reads the
-same in a CI log.
+summary table at the end of a run and the call log, drawn with rich. Plain text, no colours when
+the output is not a terminal, so it reads the same in a CI log; wide enough that a table never
+wraps in a log file.
 """
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any, TextIO
+
+from rich import box
+from rich.console import Console, RenderableType
+from rich.progress_bar import ProgressBar as RichBar
+from rich.table import Table
 
 from lab.core.analysis.summary import PassRate
 from lab.core.run.events import (
@@ -20,6 +27,29 @@ from lab.core.run.events import (
 )
 from lab.core.run.preflight import Estimate
 from lab.core.run.report import RunReport
+
+PLAIN_WIDTH = 240  # off a terminal: wide enough that tables never wrap
+CASE_NOTE = "Intervals are 95% and treat the test case as the unit (samples of one case are not " \
+            "independent)."
+
+
+def render(*items: RenderableType, color: bool = False, width: int | None = None) -> list[str]:
+    """Rich renderables as lines of text (trailing spaces trimmed)."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width or PLAIN_WIDTH, force_terminal=color,
+                      color_system="standard" if color else None, highlight=False,
+                      emoji=False, markup=False, soft_wrap=False)
+    for item in items:
+        console.print(item)
+    return [line.rstrip() for line in buffer.getvalue().rstrip("\n").split("\n")]
+
+
+def make_table(headers: Sequence[str], right: set[int] = frozenset()) -> Table:
+    """A plain table: a rule under the header, no outer border; `right` columns are numbers."""
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
+    for i, header in enumerate(headers):
+        table.add_column(header, justify="right" if i in right else "left", no_wrap=True)
+    return table
 
 
 def money(value: float | None) -> str:
@@ -33,13 +63,11 @@ def money(value: float | None) -> str:
 
 
 def table(rows: Sequence[Sequence[str]], right: set[int] = frozenset()) -> list[str]:
-    """Columns padded to their widest cell; columns in `right` are right-aligned (numbers)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return [
-        "  ".join(cell.rjust(w) if i in right else cell.ljust(w)
-                  for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
-        for row in rows
-    ]
+    """The first row as the header, the rest as rows, drawn by rich; `right`: number columns."""
+    t = make_table(rows[0], right)
+    for row in rows[1:]:
+        t.add_row(*row)
+    return render(t)
 
 
 class ProgressBar:
@@ -52,6 +80,7 @@ class ProgressBar:
         self.spent = 0.0
         self.limits: dict[str, int] = {}  # provider -> calls allowed in flight now
         self._drawn = 0.0
+        self._color = bool(getattr(self.stream, "isatty", lambda: False)())
 
     def on_event(self, event: Any) -> None:
         if isinstance(event, RunStarted):
@@ -78,7 +107,7 @@ class ProgressBar:
     def _draw(self) -> None:
         self._drawn = time.monotonic()
         width = 24
-        filled = width * self.done // self.total if self.total else width
+        bar = RichBar(total=self.total or 1, completed=self.done if self.total else 1, width=width)
         parts = [f"{self.done}/{self.total} calls"]
         if self.errors:
             parts.append(f"{self.errors} error{'s' if self.errors != 1 else ''}")
@@ -89,7 +118,8 @@ class ProgressBar:
         parts.append(money(self.spent))
         if self.limits:  # a rate-limited provider shows here as its limit drops
             parts.append("in flight ≤ " + ", ".join(f"{name} {n}" for name, n in self.limits.items()))
-        line = f"[{'#' * filled}{'.' * (width - filled)}] " + " · ".join(parts)
+        drawn = render(bar, color=self._color, width=width)[0]
+        line = (drawn if self._color else drawn.ljust(width)) + " " + " · ".join(parts)
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()
 
@@ -149,6 +179,8 @@ def summary_lines(report: RunReport) -> list[str]:
         for name in report.check_names:
             rows.append([name, *(_rate(v.checks.get(name)) for v in report.variants)])
         lines += ["", *table(rows)]
+    if any(v.overall or v.score or v.checks for v in report.variants):
+        lines += ["", CASE_NOTE]
     problems = [f"{variant}: {n} × {kind}" for variant, kinds in report.errors_by_type.items()
                 for kind, n in kinds.items()]
     if problems:

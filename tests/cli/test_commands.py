@@ -97,9 +97,11 @@ def test_help_and_usage_errors_load_no_workspace_or_network_code():
     probe = ("import sys\nfrom lab.cli import main\n"
              "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
              "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-             "('sqlite_utils', 'httpx', 'keyring', 'PySide6') or m.startswith('lab.core.workspace'))\n"
+             "('sqlite_utils', 'httpx', 'keyring', 'PySide6', 'rich', 'matplotlib')"
+             " or m.startswith('lab.core.workspace'))\n"
              "print('LOADED', heavy, file=sys.stderr)\n")
-    for args in (["--help"], ["run", "--help"], ["run"], ["export", "--bogus"]):
+    for args in (["--help"], ["run", "--help"], ["run"], ["export", "--bogus"],
+                 ["report", "--help"], ["report", "--good", "vibes"]):
         result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
                                 text=True, timeout=60)
         assert "LOADED []" in result.stderr, (args, result.stderr)
@@ -128,3 +130,18 @@ def test_newer_workspace_is_one_clear_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "newer version of Prompt Lab" in result.stderr
+
+
+def test_report_html_without_matplotlib_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from lab.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    assert main(["report", "--db", str(tmp_path / "w.db"), "--html", "r.html"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("lab: --html draws its charts with matplotlib, which is not installed. Install "
+                   "it with: pip install 'prompt-lab[report]' (or: pip install matplotlib)")
+    assert not (tmp_path / "w.db").exists() and not (tmp_path / "r.html").exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from lab.cli.terminal import ProgressBar, estimate_lines, money
+from lab.cli.terminal import ProgressBar, estimate_lines, money, summary_lines
 from lab.core.model import Call
 from lab.core.run.events import CallFinished, ProviderLimit, RunFinished, RunStarted
 from lab.core.run.plan import Cell
@@ -21,7 +21,8 @@ def test_progress_bar_counts_calls_errors_cache_and_money():
         bar.on_event(CallFinished(Cell("A", i, 0), call, cached=False))
     bar.on_event(RunFinished(1, "done", calls=2, errors=1, cached=0, spent_usd=0.25))
     last = out.getvalue().split("\r")[-1]
-    assert last.startswith("[############............] 2/4 calls · 1 error · $0.2500")
+    # rich draws the bar: half of its 24 cells filled, the rest blank without colour
+    assert last.startswith("━" * 12 + " " * 12 + " 2/4 calls · 1 error · $0.2500")
     assert last.endswith("\n")
 
 
@@ -55,6 +56,22 @@ def test_estimate_says_what_is_unknown_and_assumed():
     assert "5,120 (assumed)" in text and "unknown" in text
     assert "$0.0012 + unknown (no price for local/x)" in text
     assert text.endswith("Budget: the run stops once it has spent $0.5000.")
+
+
+def test_summary_table_says_intervals_treat_the_case_as_the_unit():
+    from lab.core.analysis.summary import variant_summary
+    from lab.core.run.report import RunReport
+
+    records = [{"variant": v, "case_index": i // 3, "checks": {"ok": (i + (v == "B")) % 2 == 0},
+                "latency_ms": 100.0} for v in "AB" for i in range(12)]
+    report = RunReport(1, "tone", "done", 24, 24, 24, 0, 0, 0.5,
+                       variants=variant_summary(records), check_names=["ok"])
+    lines = summary_lines(report)
+    assert lines[2].split()[:4] == ["variant", "calls", "errors", "pass"]
+    assert set(lines[3]) == {"─"}  # rich's rule under the header
+    assert lines[4].split()[:3] == ["A", "12", "0"] and lines[5].split()[0] == "B"
+    assert "treat the test case as the unit" in "\n".join(lines)
+    assert all("\033" not in line for line in lines)  # no colour in a log
 
 
 def test_money():

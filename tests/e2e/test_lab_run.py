@@ -72,14 +72,16 @@ def test_summary_table_and_the_log(server, db, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Run 1 · tone · done · 6/6 cells done · 6 calls")
     assert lines[2].split()[:3] == ["variant", "calls", "errors"]
-    assert lines[3].split()[:3] == ["A", "3", "0"] and lines[4].split()[:3] == ["B", "3", "0"]
+    # rich draws a rule under the header
+    assert lines[4].split()[:3] == ["A", "3", "0"] and lines[5].split()[:3] == ["B", "3", "0"]
     log = lab("log", "--db", str(db), "--search", "Question 2", "--json")
     assert log.returncode == 0
     found = json.loads(log.stdout)
     assert len(found) == 2 and {r["variant_name"] for r in found} == {"A", "B"}
     assert all(r["run_id"] == 1 for r in found)
     text = lab("log", "--db", str(db), "--limit", "3")
-    assert text.returncode == 0 and len(text.stdout.splitlines()) == 4
+    # header, rich's rule under it, three calls
+    assert text.returncode == 0 and len(text.stdout.splitlines()) == 5
 
 
 def test_a_second_identical_run_makes_no_http_calls_and_no_cache_does(server, db, tmp_path):
