@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lab.core.experiment import file as experiment_file
+from lab.core.experiment.params import PARAM_KEYS
 from lab.core.model import Example, Variant
 from lab.core.workspace.store import Store
 
@@ -65,7 +66,7 @@ def _lenient_variants(config: dict[str, Any]) -> list[Variant]:
         if not isinstance(table, dict):
             continue
         params = dict(table.get("params") or {})
-        params.update({k: table[k] for k in experiment_file.PARAM_KEYS if k in table})
+        params.update({k: table[k] for k in PARAM_KEYS if k in table})
         examples = [Example(str(e.get("user", "")), str(e.get("assistant", "")),
                             enabled=bool(e.get("enabled", True)))
                     for e in table.get("examples") or [] if isinstance(e, dict)]

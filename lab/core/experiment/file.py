@@ -18,6 +18,7 @@ from typing import Any
 
 from lab.core.experiment import cases as cases_file
 from lab.core.experiment.chains import read_steps, steps_data
+from lab.core.experiment.params import PARAM_KEYS, read_params, write_params
 from lab.core.experiment.reader import ExperimentFileError, TableReader, locate
 from lab.core.experiment.retrieval import (
     documents_data,
@@ -27,17 +28,6 @@ from lab.core.experiment.retrieval import (
 )
 from lab.core.model import Check, Example, Project, TestCase, Variant
 
-# Parameters that may be written directly on a variant, as a shorthand for `params = {...}`.
-PARAM_KEYS = {
-    "temperature": (int, float),
-    "top_p": (int, float),
-    "max_tokens": (int,),
-    "seed": (int,),
-    "stop": (str, list),
-    "presence_penalty": (int, float),
-    "frequency_penalty": (int, float),
-    "response_format": (str, dict),
-}
 TOP_KEYS = {
     "name", "description", "samples", "providers", "documents", "variants", "cases", "checks",
 }
@@ -184,16 +174,7 @@ def _read_variant(reader: TableReader, table: Any, where: str) -> Variant:
         raise reader.fail(
             f"{where}.model", f"'{model}' needs a provider in front, like 'openai/{model}'"
         )
-    params = table.get("params", {})
-    if not isinstance(params, dict):
-        raise reader.fail(f"{where}.params", "must be a table, e.g. params = { temperature = 0.2 }")
-    params = dict(params)
-    for key, types in PARAM_KEYS.items():
-        if key in table:
-            value = table[key]
-            if isinstance(value, bool) or not isinstance(value, types):
-                raise reader.fail(f"{where}.{key}", f"has the wrong type ({type(value).__name__})")
-            params[key] = value
+    params = read_params(reader, table, where)
     examples = []
     raw_examples = table.get("examples", [])
     if not isinstance(raw_examples, list):
@@ -215,7 +196,7 @@ def _read_variant(reader: TableReader, table: Any, where: str) -> Variant:
             )
         )
     retrieval = table.get("retrieval")
-    steps = read_steps(reader, table["steps"], where, PARAM_KEYS) if "steps" in table else []
+    steps = read_steps(reader, table["steps"], where) if "steps" in table else []
     return Variant(
         name=reader.text(table, "name", where),
         model=model,
@@ -297,23 +278,13 @@ def _variant_table(variant: Variant) -> dict[str, Any]:
     table: dict[str, Any] = {"name": variant.name, "model": variant.model}
     if variant.system:
         table["system"] = variant.system
-    extra: dict[str, Any] = {}
-    for key, value in _without_none(variant.params).items():
-        types = PARAM_KEYS.get(key)
-        # The shorthand (`temperature = 0.2` on the variant) reads best; anything the reader
-        # would not accept there goes into `params = {...}` instead.
-        if types and isinstance(value, types) and not isinstance(value, bool):
-            table[key] = value
-        else:
-            extra[key] = value
-    if extra:
-        table["params"] = extra
+    write_params(table, _without_none(variant.params))
     if variant.examples:
         table["examples"] = [_example_table(e) for e in variant.examples]
     if variant.retrieval is not None:
         table["retrieval"] = retrieval_data(variant.retrieval)
     if variant.steps:
-        table["steps"] = steps_data(variant.steps, PARAM_KEYS)
+        table["steps"] = steps_data(variant.steps)
     return table
 
 

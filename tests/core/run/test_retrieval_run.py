@@ -24,6 +24,15 @@ Orders ship within 2 business days. Express delivery costs 9 euros.
 """
 
 
+def write_docs(tmp_path):
+    """A folder with the two policy documents."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "policy.md").write_text(POLICY)
+    (docs / "shipping.md").write_text(SHIPPING)
+    return docs
+
+
 @pytest.fixture
 def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
     return fake_server_checked
@@ -43,10 +52,7 @@ def retrieval_experiment(server: FakeProviderServer, folder) -> str:
 
 
 def test_a_variant_with_retrieval_gets_the_best_passage_and_it_is_logged(server, tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "policy.md").write_text(POLICY)
-    (docs / "shipping.md").write_text(SHIPPING)
+    docs = write_docs(tmp_path)
     db = tmp_path / "w.db"
     text = retrieval_experiment(server, docs)
     assert loads(text).project.variants[1].retrieval.k == 1
@@ -71,10 +77,7 @@ def test_a_variant_with_retrieval_gets_the_best_passage_and_it_is_logged(server,
 
 
 def test_rerun_is_cached_and_a_changed_file_updates_only_its_chunks(server, tmp_path):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "policy.md").write_text(POLICY)
-    (docs / "shipping.md").write_text(SHIPPING)
+    docs = write_docs(tmp_path)
     db = tmp_path / "w.db"
     text = retrieval_experiment(server, docs)
     run_experiment(text, db)
@@ -113,10 +116,7 @@ def test_retrieval_without_documents_or_without_context_is_refused_before_sendin
 
 @pytest.mark.parametrize("mode", ["embeddings", "hybrid"])
 def test_embeddings_and_hybrid_find_the_passage_and_embed_each_text_once(server, tmp_path, mode):
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "policy.md").write_text(POLICY)
-    (docs / "shipping.md").write_text(SHIPPING)
+    docs = write_docs(tmp_path)
     db = tmp_path / "w.db"
     text = retrieval_experiment(server, docs).replace(
         'retrieval = { mode = "lexical", k = 1 }',
@@ -144,10 +144,7 @@ def test_embeddings_and_hybrid_find_the_passage_and_embed_each_text_once(server,
 def test_citation_and_retrieval_hit_checks_measure_grounding_and_retrieval(server, tmp_path):
     from tests.helpers.fake_provider import reply
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "policy.md").write_text(POLICY)
-    (docs / "shipping.md").write_text(SHIPPING)
+    docs = write_docs(tmp_path)
     db = tmp_path / "w.db"
     text = retrieval_experiment(server, docs).replace(
         'rows = [{ question = "My kettle arrived damaged, what now?" },'
