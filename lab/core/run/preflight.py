@@ -27,7 +27,7 @@ from lab.core.checks import judge
 from lab.core.experiment.template import estimate_messages_tokens
 from lab.core.model import Usage
 from lab.core.providers import NetworkError, ProviderClient, ProviderConfig, ProviderError
-from lab.core.providers.pricing import _VERSION_SUFFIX as VERSION_SUFFIX
+from lab.core.providers.pricing import VERSION_SUFFIX
 from lab.core.providers.pricing import PriceTable
 from lab.core.run.plan import JUDGE_LABEL, JudgeCheck, PlannedCall, RunPlan
 from lab.core.workspace.location import user_prices_path
