@@ -104,7 +104,8 @@ def _case_of(record: Any) -> Any:
     return ("case", case) if case is not None else ("record", id(record))  # alone: its own case
 
 
-def variant_summary(records: Iterable[Any], confidence: float = 0.95) -> list[VariantSummary]:
+def variant_summary(records: Iterable[Any], confidence: float = 0.95,
+                    apart: Iterable[str] = ()) -> list[VariantSummary]:
     """Summarise per-call records by variant, in order of first appearance.
 
     A record is a dict or an object with: ``variant`` (or ``variant_name``), ``case_index`` (or
@@ -113,8 +114,11 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95) -> list[Va
     ``tokens`` (or ``input_tokens``/``output_tokens``, or a ``usage``), ``cost`` (or ``cost_usd``),
     ``latency_ms``, ``ttft_ms``. Pass rates, scores and latencies use successful calls only (a
     failed call has no output to grade, and its latency is the error's); errors are counted
-    separately, and cost and tokens include them because they may be billed.
+    separately, and cost and tokens include them because they may be billed. Checks named in
+    ``apart`` (retrieval-hit: how well retrieval worked) have their own pass rates but are left
+    out of the overall one, which is about the answer.
     """
+    measured_apart = set(apart)
     groups: dict[str, list[Any]] = {}
     for record in records:
         groups.setdefault(str(_get(record, "variant", "variant_name") or ""), []).append(record)
@@ -132,9 +136,10 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95) -> list[Va
                 tally = tallies.setdefault(name, {}).setdefault(case, [0, 0])
                 tally[0] += passed
                 tally[1] += 1
-            if outcomes:
+            answer = {k: v for k, v in outcomes.items() if k not in measured_apart}
+            if answer:
                 tally = overall.setdefault(case, [0, 0])
-                tally[0] += all(outcomes.values())
+                tally[0] += all(answer.values())
                 tally[1] += 1
             if (score := _get(r, "score")) is not None:
                 scores.append((case, float(score)))

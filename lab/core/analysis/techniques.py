@@ -10,9 +10,8 @@ tried. Each is recognised from what a variant holds:
 * **output format**: a ``response_format`` parameter (JSON mode or a JSON schema), or explicit
   format instructions in the system prompt (JSON, a schema, exact keys, XML, YAML, CSV, a
   bulleted list, a given format or template);
-* **retrieval** (context retrieved per case) and **chaining** (several steps): read from the
-  variant's ``retrieval`` and ``steps`` when the lab's variants have them; otherwise "not tried"
-  (this version cannot express them yet).
+* **retrieval** (context retrieved per case; a variant's ``retrieval`` with a mode other than
+  "off") and **chaining** (a variant of several ``steps``).
 """
 
 from __future__ import annotations
@@ -90,7 +89,10 @@ def _attribute(v: Variant, raw: Mapping[str, Any], name: str) -> Any:
 
 def _retrieval(v: Variant, raw: Mapping[str, Any]) -> str | None:
     value = _attribute(v, raw, "retrieval")
-    return "retrieved context per case" if value else None
+    mode = value.get("mode", "lexical") if isinstance(value, Mapping) else getattr(value, "mode", None)
+    if not value or mode == "off":
+        return None
+    return f"{mode} retrieval of context per case"
 
 
 def _chaining(v: Variant, raw: Mapping[str, Any]) -> str | None:

@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lab.core.analysis.summary import VariantSummary, variant_summary
+from lab.core.checks.config import check_names
+from lab.core.model import Check
 from lab.core.workspace.store import Store
 
 
@@ -71,8 +73,18 @@ def run_report(store: Store, run_id: int) -> RunReport:
         cached_calls=totals["cached_calls"],
         judge_calls=totals["judge_calls"],
         cost_usd=totals["cost_usd"],
-        variants=sorted(variant_summary(calls), key=lambda v: order.get(v.variant, len(order))),
+        variants=sorted(variant_summary(calls, apart=_retrieval_checks(run)),
+                        key=lambda v: order.get(v.variant, len(order))),
         errors_by_type={k: dict(v) for k, v in errors.items()},
         error_examples=examples,
         check_names=names,
     )
+
+
+def _retrieval_checks(run: dict) -> list[str]:
+    """The names of the run's retrieval-hit checks: retrieval quality, measured apart from the
+    answer's."""
+    checks = [Check(c.get("type", ""), name=c.get("name", ""))
+              for c in run["experiment_config"].get("checks", []) if isinstance(c, dict)]
+    return [name for check, name in zip(checks, check_names(checks))
+            if check.type == "retrieval-hit"]

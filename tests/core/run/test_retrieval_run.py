@@ -171,3 +171,24 @@ def test_citation_and_retrieval_hit_checks_measure_grounding_and_retrieval(serve
     assert hit["passed"] and hit["score"] == 1.0
     miss = results[("B", 1)]["found the source"]
     assert not miss["passed"] and miss["score"] == 0.0 and "faq.md was not retrieved" in miss["reason"]
+
+
+def test_the_summary_counts_retrieval_hits_apart_from_the_answer(server, tmp_path):
+    from lab.core.run.report import run_report
+
+    docs = write_docs(tmp_path)
+    text = retrieval_experiment(server, docs).replace(
+        'rows = [{ question = "My kettle arrived damaged, what now?" },'
+        ' { question = "How much does express delivery cost?" }]',
+        'rows = [{ question = "My kettle arrived damaged, what now?", expected_source = "faq.md" },'
+        ' { question = "How much does express delivery cost?", expected_source = "faq.md" }]')
+    text += '\n[[checks]]\ntype = "retrieval-hit"\nname = "found the source"\n'
+    from tests.helpers.fake_provider import reply
+
+    server.default = reply("Your order is on its way.")  # every answer passes "mentions order"
+    finished = run_experiment(text, tmp_path / "w.db")
+    with open_workspace(tmp_path / "w.db") as store:
+        report = run_report(store, finished.run_id)
+    b = next(v for v in report.variants if v.variant == "B")
+    assert b.checks["found the source"].rate == 0.0  # retrieval missed every time
+    assert b.overall.rate == 1.0  # but every answer passed its answer checks
