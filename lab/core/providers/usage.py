@@ -9,6 +9,11 @@ The rules (reference, section 8) in one place:
   part written for one hour (priced above the default five-minute writes).
 - OpenAI reports cache writes (billed on GPT-5.6 and later) as
   `prompt_tokens_details.cache_write_tokens`, inside `prompt_tokens` like cached tokens.
+- Anthropic's thinking is inside `output_tokens`; recent API versions break it out as
+  `output_tokens_details.thinking_tokens` (the lab's reasoning tokens).
+- Gemini bills the results of its built-in tools (Google Search) as prompt tokens but reports them
+  apart from `promptTokenCount`, as `toolUsePromptTokenCount`: they are input here, so input +
+  output is the API's own `totalTokenCount`.
 """
 
 from __future__ import annotations
@@ -50,6 +55,7 @@ def normalise(kind: str, raw: dict[str, Any]) -> TokenCounts:
                 input_tokens=uncached + written + read,
                 output_tokens=_int(raw, "output_tokens"),
                 cached_tokens=read,
+                reasoning_tokens=_int(raw, "output_tokens_details", "thinking_tokens"),
                 cache_write_tokens=written,
                 cache_write_1h_tokens=written_1h,
             ),
@@ -59,7 +65,7 @@ def normalise(kind: str, raw: dict[str, Any]) -> TokenCounts:
         thoughts = _int(raw, "thoughtsTokenCount")
         return TokenCounts(
             Usage(
-                input_tokens=_int(raw, "promptTokenCount"),
+                input_tokens=_int(raw, "promptTokenCount") + _int(raw, "toolUsePromptTokenCount"),
                 output_tokens=_int(raw, "candidatesTokenCount") + thoughts,
                 cached_tokens=_int(raw, "cachedContentTokenCount"),
                 reasoning_tokens=thoughts,

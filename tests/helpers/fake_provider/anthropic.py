@@ -67,10 +67,20 @@ class Anthropic(Family):
         return "JSON" in str(body.get("system", ""))  # the lab asks for JSON in the system prompt
 
     # ----- replies -----
-    def usage(self, c: Call, output: int) -> dict:
+    def usage(self, c: Call, output: int, *, final: bool = True) -> dict:
         cached = c.behaviour.cached_tokens
         return {"input_tokens": c.input_tokens - cached, "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": cached, "output_tokens": output}
+                "cache_read_input_tokens": cached,
+                **(self._output(c, output) if final else {"output_tokens": output})}
+
+    @staticmethod
+    def _output(c: Call, output: int) -> dict:
+        """output_tokens includes thinking; recent API versions break it down (as the recorded
+        pause_turn stream does: `"output_tokens_details": {"thinking_tokens": 261}`)."""
+        thinking = c.behaviour.thinking_tokens
+        if not thinking:
+            return {"output_tokens": output}
+        return {"output_tokens": output + thinking, "output_tokens_details": {"thinking_tokens": thinking}}
 
     def _message(self, c: Call, content: list[dict], stop_reason: str | None, usage: dict) -> dict:
         return {"id": ID, "type": "message", "role": "assistant", "model": c.model, "content": content,
@@ -85,7 +95,7 @@ class Anthropic(Family):
         return sse(data, data["type"])  # the event is named after its type; the SDK skips unnamed ones
 
     def preamble(self, c: Call) -> list[bytes]:
-        return [self._event({"type": "message_start", "message": self._message(c, [], None, self.usage(c, 1))}),
+        return [self._event({"type": "message_start", "message": self._message(c, [], None, self.usage(c, 1, final=False))}),
                 self._event({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
                 self._event({"type": "ping"})]
 
@@ -97,7 +107,7 @@ class Anthropic(Family):
         return [self._event({"type": "content_block_stop", "index": 0}),
                 self._event({"type": "message_delta", "delta": {"stop_reason": self.finish[c.behaviour.finish],
                                                                 "stop_sequence": None},
-                             "usage": {"output_tokens": c.output_tokens}}),
+                             "usage": self._output(c, c.output_tokens)}),
                 self._event({"type": "message_stop"})]
 
     def error_event(self, c: Call) -> bytes:

@@ -29,8 +29,9 @@ class Behaviour:
     error_after: int | None = None  # stream: an error event after N text chunks
     bad_json: bool = False
     comments: bool = False  # SSE keep-alive comments (and extra Anthropic pings)
-    thinking_tokens: int = 0
+    thinking_tokens: int = 0  # reasoning tokens, reported inside the output count
     cached_tokens: int = 0
+    tool_use_prompt_tokens: int = 0  # Gemini: prompt tokens of built-in tool results (search)
 
 
 def reply(text: str | None = None, **kw: Any) -> Behaviour:

@@ -61,11 +61,15 @@ class Gemini(Family):
     # ----- replies: every chunk is a whole response holding the next piece -----
     def usage(self, c: Call, output: int | None) -> dict:
         b = c.behaviour
+        tools = b.tool_use_prompt_tokens
         usage = {"promptTokenCount": c.input_tokens,
-                 "totalTokenCount": c.input_tokens + (output or 0) + b.thinking_tokens,
+                 "totalTokenCount": c.input_tokens + tools + (output or 0) + b.thinking_tokens,
                  "promptTokensDetails": [{"modality": "TEXT", "tokenCount": c.input_tokens}]}
         if output is not None:  # absent while only thoughts have been produced
             usage["candidatesTokenCount"] = output
+        if tools:  # built-in tools' results (Google Search), outside promptTokenCount but billed as input
+            usage["toolUsePromptTokenCount"] = tools
+            usage["toolUsePromptTokensDetails"] = [{"modality": "TEXT", "tokenCount": tools}]
         if b.thinking_tokens:
             usage["thoughtsTokenCount"] = b.thinking_tokens
         if b.cached_tokens:
