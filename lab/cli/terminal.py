@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from lab.core.analysis.summary import PassRate
+from lab.core.model import REFUSAL
 from lab.core.run.events import (
     CallFinished,
     JudgeFinished,
@@ -157,16 +158,37 @@ def summary_lines(report: RunReport) -> list[str]:
     return lines
 
 
+UNKNOWN = "—"  # a figure the provider did not report (not zero)
+
+
+def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
+    """"1,200 → 34", or "—" when the provider reported no usage (a failed call, a stream
+    without a usage chunk): unknown is not zero."""
+    if input_tokens is None and output_tokens is None:
+        return UNKNOWN
+    def count(n: int | None) -> str:
+        return UNKNOWN if n is None else f"{n:,}"
+    return f"{count(input_tokens)} → {count(output_tokens)}"
+
+
+def call_status(row: dict[str, Any]) -> str:
+    """The status a reader needs: a reply in which the model declined shows as "refused"."""
+    if row["status"] == "ok" and row.get("finish_reason") == REFUSAL:
+        return "refused"
+    return row["status"]
+
+
 def log_lines(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return ["No calls logged yet."]
-    table_rows = [["id", "when", "run", "variant", "model", "status", "ms", "cost", "output"]]
+    table_rows = [["id", "when", "run", "variant", "model", "status", "tokens", "ms", "cost", "output"]]
     for r in rows:
         preview = " ".join((r["response_preview"] or r.get("error_type") or "").split())
         table_rows.append([
             str(r["id"]), (r["created_at"] or "")[:19].replace("T", " "),
-            str(r["run_id"] or "-"), r["variant_name"] or "", f"{r['provider']}/{r['model']}", r["status"],
+            str(r["run_id"] or "-"), r["variant_name"] or "", f"{r['provider']}/{r['model']}",
+            call_status(r), tokens(r.get("input_tokens"), r.get("output_tokens")),
             f"{r['latency_ms']:,.0f}" if r["latency_ms"] is not None else "-",
             money(r["cost_usd"]), preview[:60] + ("…" if len(preview) > 60 else ""),
         ])
-    return table(table_rows, right={0, 2, 6})
+    return table(table_rows, right={0, 2, 6, 7})

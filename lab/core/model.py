@@ -186,6 +186,9 @@ class Usage:
 
 
 CallStatus = Literal["ok", "error", "cancelled", "pending"]
+# The finish reason of a reply in which the model declined to answer: an "ok" call (it came back,
+# and was billed) whose response_text is the refusal, which checks grade like any output.
+REFUSAL = "refusal"
 
 
 @dataclass
@@ -219,6 +222,11 @@ class Call:
     started_at: str | None = None
     finished_at: str | None = None
     id: int | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The model declined: response_text is its refusal (see REFUSAL)."""
+        return self.finish_reason == REFUSAL
 
 
 @dataclass

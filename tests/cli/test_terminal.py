@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from lab.cli.terminal import ProgressBar, estimate_lines, money
+from lab.cli.terminal import ProgressBar, estimate_lines, log_lines, money
 from lab.core.model import Call
 from lab.core.run.events import CallFinished, ProviderLimit, RunFinished, RunStarted
 from lab.core.run.plan import Cell
@@ -60,3 +60,24 @@ def test_estimate_says_what_is_unknown_and_assumed():
 def test_money():
     assert [money(v) for v in (None, 0.0, 0.00001, 0.0123, 12.5)] == [
         "unknown", "$0", "<$0.0001", "$0.0123", "$12.50"]
+
+
+def _logged(**values):
+    row = {"id": 7, "created_at": "2026-01-02T03:04:05.000+00:00", "run_id": 1, "variant_name": "A",
+           "provider": "openai", "model": "gpt-4o", "status": "ok", "finish_reason": "stop",
+           "latency_ms": 812.0, "cost_usd": 0.0012, "input_tokens": 1200, "output_tokens": 34,
+           "response_preview": "Sure.", "error_type": None}
+    return {**row, **values}
+
+
+def test_the_log_marks_a_refusal_and_shows_unknown_tokens_as_a_dash():
+    head, refused, unreported, failed = log_lines([
+        _logged(finish_reason="refusal", response_preview="I'm sorry, I can't assist with that."),
+        _logged(id=6, input_tokens=None, output_tokens=None, cost_usd=None),
+        _logged(id=5, status="error", input_tokens=None, output_tokens=None, cost_usd=None,
+                latency_ms=None, response_preview="", error_type="QuotaExceeded"),
+    ])
+    assert "tokens" in head.split()
+    assert " refused " in refused and "1,200 → 34" in refused and "I'm sorry" in refused
+    assert " ok " in unreported and " — " in unreported and "0 → 0" not in unreported
+    assert " error " in failed and " — " in failed and "QuotaExceeded" in failed

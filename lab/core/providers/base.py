@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from lab.core.model import Message, Usage
+from lab.core.model import REFUSAL, Message, Usage
 from lab.core.providers.errors import (  # noqa: F401  (re-exported for callers)
     AuthError,
     BadRequest,
@@ -55,6 +55,9 @@ class Timeouts:
 
 
 DEFAULT_CONCURRENCY = 4  # calls in flight when neither the provider nor the run says
+
+# REFUSAL (lab.core.model) is the finish reason of a reply in which the model declined: OpenAI's
+# `refusal` field (content null), Anthropic's `refusal` stop reason. Family modules set it.
 
 
 @dataclass
@@ -204,6 +207,11 @@ class ChatResult:
     provider: str = ""
     retries: int = 0  # attempts that failed before this one succeeded
     warning: str | None = None  # e.g. "Gemini blocked the prompt (SAFETY)"
+
+    @property
+    def refused(self) -> bool:
+        """The model declined; `text` is what it said instead."""
+        return self.finish_reason == REFUSAL
 
 
 @dataclass

@@ -10,7 +10,7 @@ from lab.core.model import Message
 from lab.core.providers import ChatRequest
 
 from tests.core.providers.conftest import make_client
-from tests.helpers.fake_provider import FakeProviderServer, reply
+from tests.helpers.fake_provider import FakeProviderServer, refusal, reply
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",
           "ollama": "llama3.2"}
@@ -48,3 +48,23 @@ def test_gemini_tool_use_prompt_tokens_count_as_input(fake_provider: FakeProvide
     assert result.usage.input_tokens == raw["promptTokenCount"] + 102
     assert result.usage.input_tokens + result.usage.output_tokens == raw["totalTokenCount"]
     assert result.usage.reasoning_tokens == 412
+
+
+# ----- refusals ----------------------------------------------------------------------------
+
+@STREAMS
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+def test_a_refusal_is_the_reply_text_and_marked_refused(fake_provider: FakeProviderServer, kind: str,
+                                                       stream: bool) -> None:
+    said = "I'm sorry, I can't assist with that request."
+    fake_provider.script(refusal(said))
+    deltas: list[str] = []
+
+    async def go():
+        async with make_client(fake_provider, kind) as client:
+            return await client.complete(_request(kind, stream), on_delta=deltas.append)
+
+    result = asyncio.run(go())
+    assert result.text == said and "".join(deltas) == said  # shown as it streams, kept as the output
+    assert result.finish_reason == "refusal" and result.refused
+    assert result.usage.output_tokens > 0 and result.cost_usd is not None  # a refusal is billed

@@ -27,6 +27,7 @@ ID = "msg_fake0001"
 class Anthropic(Family):
     name = "anthropic"
     finish = {"stop": "end_turn", "length": "max_tokens"}
+    refusals = True  # stop_reason "refusal"; the text so far is kept
     request_id_header = "request-id"
 
     # ----- requests -----
@@ -87,7 +88,7 @@ class Anthropic(Family):
                 "stop_reason": stop_reason, "stop_sequence": None, "usage": usage}
 
     def whole(self, c: Call) -> dict:
-        return self._message(c, [{"type": "text", "text": c.text}], self.finish[c.behaviour.finish],
+        return self._message(c, [{"type": "text", "text": c.text}], self._stop_reason(c),
                              {**self.usage(c, c.output_tokens), "service_tier": "standard"})
 
     @staticmethod
@@ -105,10 +106,13 @@ class Anthropic(Family):
 
     def ending(self, c: Call) -> list[bytes]:
         return [self._event({"type": "content_block_stop", "index": 0}),
-                self._event({"type": "message_delta", "delta": {"stop_reason": self.finish[c.behaviour.finish],
+                self._event({"type": "message_delta", "delta": {"stop_reason": self._stop_reason(c),
                                                                 "stop_sequence": None},
                              "usage": self._output(c, c.output_tokens)}),
                 self._event({"type": "message_stop"})]
+
+    def _stop_reason(self, c: Call) -> str:
+        return "refusal" if c.behaviour.refusal else self.finish[c.behaviour.finish]
 
     def error_event(self, c: Call) -> bytes:
         return self._event({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})

@@ -32,10 +32,17 @@ class Behaviour:
     thinking_tokens: int = 0  # reasoning tokens, reported inside the output count
     cached_tokens: int = 0
     tool_use_prompt_tokens: int = 0  # Gemini: prompt tokens of built-in tool results (search)
+    refusal: bool = False  # the model declines: `text` is its refusal, in the API's refusal shape
 
 
 def reply(text: str | None = None, **kw: Any) -> Behaviour:
     return Behaviour(text=text, **kw)
+
+
+def refusal(text: str = "I'm sorry, I can't assist with that request.", **kw: Any) -> Behaviour:
+    """The model declines. OpenAI: the text only in `message.refusal` / `delta.refusal`, content
+    null (as recorded from gpt-4o); Anthropic: `stop_reason: "refusal"`."""
+    return Behaviour(text=text, refusal=True, **kw)
 
 
 def http_error(status: int, *, type: str | None = None, code: str | None = None,

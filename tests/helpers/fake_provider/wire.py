@@ -88,6 +88,7 @@ class Family:
     content_type = "text/event-stream"
     finish: dict[str, str]  # the lab's "stop"/"length" as this API spells it
     request_id_header: str | None = None
+    refusals = False  # whether this API has a shape for a model declining (see `refusal()`)
 
     # ----- requests -----
     def validate(self, body: dict, headers: dict[str, str], query: dict, stream: bool = False,
@@ -116,6 +117,8 @@ class Family:
         raise NotImplementedError
 
     def make_call(self, body: dict, model: str, stream: bool, behaviour: Behaviour) -> Call:
+        if behaviour.refusal and not self.refusals:
+            raise ValueError(f"the fake's {self.name} API has no refusal shape")
         texts = self.prompt_texts(body)
         last_user = next((t for role, t in reversed(texts) if role == "user"), "")
         text = behaviour.text
