@@ -122,6 +122,33 @@ def estimate_lines(estimate: Estimate, budget: float | None = None) -> list[str]
     return lines
 
 
+UNKNOWN = "—"  # a figure the provider did not report (not zero)
+
+
+def token_sum(known: int | None, unknown_calls: int = 0) -> str:
+    """A sum of token counts: "—" when none was reported, "≥1,234" when some calls' were not."""
+    if known is None:
+        return UNKNOWN
+    return f"≥{known:,}" if unknown_calls else f"{known:,}"
+
+
+def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
+    """"1,200 → 34", or "—" when the provider reported no usage (a failed call, a stream
+    without a usage chunk): unknown is not zero."""
+    if input_tokens is None and output_tokens is None:
+        return UNKNOWN
+    def count(n: int | None) -> str:
+        return UNKNOWN if n is None else f"{n:,}"
+    return f"{count(input_tokens)} → {count(output_tokens)}"
+
+
+def call_status(row: dict[str, Any]) -> str:
+    """The status a reader needs: a reply in which the model declined shows as "refused"."""
+    if row["status"] == "ok" and row.get("finish_reason") == REFUSAL:
+        return "refused"
+    return row["status"]
+
+
 def _rate(rate: PassRate | None) -> str:
     if rate is None:
         return "-"
@@ -140,7 +167,8 @@ def summary_lines(report: RunReport) -> list[str]:
     for v in report.variants:
         rows.append([
             v.variant, str(v.calls), str(v.errors), _rate(v.overall),
-            f"{v.score.mean:.2f}" if v.score else "-", f"{v.tokens:,}", money(v.cost_usd),
+            f"{v.score.mean:.2f}" if v.score else "-", token_sum(v.tokens, v.tokens_unknown),
+            money(v.cost_usd),
             *(f"{x:,.0f}" if x is not None else "-"
               for x in (v.latency_p50_ms, v.latency_p95_ms, v.ttft_p50_ms)),
         ])
@@ -156,26 +184,6 @@ def summary_lines(report: RunReport) -> list[str]:
         lines += ["", "Not ok: " + "; ".join(problems) + " (details: `lab log`)"]
         lines += [f"  {kind}: {message}" for kind, message in report.error_examples.items()]
     return lines
-
-
-UNKNOWN = "—"  # a figure the provider did not report (not zero)
-
-
-def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
-    """"1,200 → 34", or "—" when the provider reported no usage (a failed call, a stream
-    without a usage chunk): unknown is not zero."""
-    if input_tokens is None and output_tokens is None:
-        return UNKNOWN
-    def count(n: int | None) -> str:
-        return UNKNOWN if n is None else f"{n:,}"
-    return f"{count(input_tokens)} → {count(output_tokens)}"
-
-
-def call_status(row: dict[str, Any]) -> str:
-    """The status a reader needs: a reply in which the model declined shows as "refused"."""
-    if row["status"] == "ok" and row.get("finish_reason") == REFUSAL:
-        return "refused"
-    return row["status"]
 
 
 def log_lines(rows: list[dict[str, Any]]) -> list[str]:

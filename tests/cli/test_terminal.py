@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from lab.cli.terminal import ProgressBar, estimate_lines, log_lines, money
 from lab.core.model import Call
@@ -81,3 +82,21 @@ def test_the_log_marks_a_refusal_and_shows_unknown_tokens_as_a_dash():
     assert " refused " in refused and "1,200 → 34" in refused and "I'm sorry" in refused
     assert " ok " in unreported and " — " in unreported and "0 → 0" not in unreported
     assert " error " in failed and " — " in failed and "QuotaExceeded" in failed
+
+
+def test_the_summary_shows_unknown_tokens_as_a_dash():
+    from lab.cli.terminal import summary_lines
+    from lab.core.analysis.summary import variant_summary
+    from lab.core.run.report import RunReport
+
+    variants = variant_summary([
+        {"variant": "A", "status": "ok", "input_tokens": 1200, "output_tokens": 34},
+        {"variant": "A", "status": "ok", "input_tokens": None, "output_tokens": None},
+        {"variant": "B", "status": "error"},
+    ])
+    report = RunReport(1, "tone", "done", cells=3, cells_done=2, calls=3, cached_calls=0, judge_calls=0,
+                       cost_usd=None, variants=variants)
+    head, a, b = (re.split(r"\s{2,}", line) for line in summary_lines(report)[2:5])
+    tokens = head.index("tokens")
+    assert a[tokens] == "≥1,234"  # what is known, and that some of it is not
+    assert b[tokens] == "—"  # none known: not 0

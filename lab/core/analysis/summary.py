@@ -43,11 +43,12 @@ class VariantSummary:
     checks: dict[str, PassRate]  # per check, over successful calls that ran it
     overall: PassRate | None  # a call passes overall when every check it ran passed
     score: MeanInterval | None
-    tokens: int
+    tokens: int | None  # over the calls whose usage was reported; None when none was
     cost_usd: float | None  # None when no call had a known price (unknown is not free)
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     ttft_p50_ms: float | None
+    tokens_unknown: int = 0  # calls whose usage nobody reported (left out of `tokens`)
 
 
 def _get(record: Any, *names: str) -> Any:
@@ -89,7 +90,8 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95) -> list[Va
     ``tokens`` (or ``input_tokens``/``output_tokens``, or a ``usage``), ``cost`` (or ``cost_usd``),
     ``latency_ms``, ``ttft_ms``. Pass rates, scores and latencies use successful calls only (a
     failed call has no output to grade, and its latency is the error's); errors are counted
-    separately, and cost and tokens include them because they may be billed.
+    separately, and cost and tokens include them because they may be billed. Token counts a
+    provider did not report (None) are left out of the sum and counted in ``tokens_unknown``.
     """
     groups: dict[str, list[Any]] = {}
     for record in records:
@@ -110,6 +112,8 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95) -> list[Va
                 overall[1] += 1
         scores = _floats(ok, "score")
         costs = _floats(rows, "cost", "cost_usd")
+        tokens = [_tokens(r) for r in rows]
+        known_tokens = [t for t in tokens if t is not None]
         latency = percentiles(_floats(ok, "latency_ms"), (50, 95))
         ttft = percentiles(_floats(ok, "ttft_ms"), (50,))
         summaries.append(
@@ -120,11 +124,12 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95) -> list[Va
                 checks={k: _pass_rate(p, n, confidence) for k, (p, n) in tallies.items()},
                 overall=_pass_rate(overall[0], overall[1], confidence) if overall[1] else None,
                 score=mean_ci(scores, confidence) if scores else None,
-                tokens=sum(t for r in rows if (t := _tokens(r)) is not None),
+                tokens=sum(known_tokens) if known_tokens else None,
                 cost_usd=sum(costs) if costs else None,
                 latency_p50_ms=latency.get(50),
                 latency_p95_ms=latency.get(95),
                 ttft_p50_ms=ttft.get(50),
+                tokens_unknown=len(tokens) - len(known_tokens),
             )
         )
     return summaries

@@ -56,7 +56,7 @@ def build_result(
     latency = time.monotonic() - progress.started
     counts = usage.normalise(config.kind, reply.raw_usage)
     cost = None
-    if reply.raw_usage or config.is_local:  # no usage reported: unknown, not free
+    if counts.usage.known or config.is_local:  # no usage reported: unknown, not free
         for model in (request.model, reply.model):
             cost = prices.cost(config.kind, model, counts.usage, local=config.is_local)
             if cost is not None or not model:
@@ -78,8 +78,9 @@ def build_result(
     )
 
 
-def tokens_per_second(output_tokens: int, reply: Reply, latency: float, ttft: float | None) -> float | None:
-    if output_tokens <= 0:
+def tokens_per_second(output_tokens: int | None, reply: Reply, latency: float,
+                      ttft: float | None) -> float | None:
+    if not output_tokens or output_tokens <= 0:
         return None
     if reply.generation_seconds:  # measured by the server itself (Ollama)
         return output_tokens / reply.generation_seconds

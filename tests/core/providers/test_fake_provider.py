@@ -129,6 +129,7 @@ SHAPES = {
     "400": http_error(400, code="unsupported_parameter", param="max_tokens", message="Unsupported"),
     "401": http_error(401), "404": http_error(404), "429": rate_limited(retry_after=1),
     "500": http_error(500), "503": overloaded(503), "529": overloaded(529), "refusal": refusal(),
+    "no-usage": reply(usage=False),
 }
 OWN_SHAPES = {"openai": {"quota": insufficient_quota()},
               "anthropic": {"billing": http_error(400, type="billing_error", message="Your credit balance is too low.")}}

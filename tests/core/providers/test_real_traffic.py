@@ -68,3 +68,27 @@ def test_a_refusal_is_the_reply_text_and_marked_refused(fake_provider: FakeProvi
     assert result.text == said and "".join(deltas) == said  # shown as it streams, kept as the output
     assert result.finish_reason == "refusal" and result.refused
     assert result.usage.output_tokens > 0 and result.cost_usd is not None  # a refusal is billed
+
+
+# ----- usage nobody reported -----------------------------------------------------------------
+
+@STREAMS
+@pytest.mark.parametrize("local", [False, True], ids=["hosted", "local"])
+def test_usage_a_server_did_not_report_is_unknown_not_zero(fake_provider: FakeProviderServer, stream: bool,
+                                                          local: bool) -> None:
+    fake_provider.script(reply("Hello! How are you today?", usage=False))  # Ollama's /v1, as recorded
+    result = _complete(fake_provider, "openai", stream, local=local)
+    assert result.text == "Hello! How are you today?" and result.raw_usage == {}
+    assert result.usage.input_tokens is None and result.usage.output_tokens is None
+    assert not result.usage.known
+    assert result.tokens_per_second is None
+    # Unknown usage, unknown cost; a model on this machine is free whatever it used.
+    assert result.cost_usd == (0.0 if local else None)
+
+
+def test_unknown_usage_has_an_unknown_price(prices) -> None:
+    from lab.core.model import Usage
+
+    assert prices.cost("openai", "gpt-4o-mini", Usage.unknown()) is None
+    assert prices.cost("openai", "gpt-4o-mini", Usage.unknown(), local=True) == 0.0
+    assert prices.cost("openai", "gpt-4o-mini", Usage(input_tokens=100, output_tokens=None)) is None

@@ -4,11 +4,13 @@ unreported usage, billing stops, a server that refuses stream_options, a rate-li
 from __future__ import annotations
 
 import pytest
+from lab.core.run.report import run_report
+from lab.core.run.setup import RunOptions
 from lab.core.workspace.rows import call_from_row
 from lab.core.workspace.store import open_workspace
 
 from tests.helpers.experiments import experiment_text, run_experiment
-from tests.helpers.fake_provider import FakeProviderServer, refusal, reply
+from tests.helpers.fake_provider import FakeProviderServer, http_error, refusal, reply
 
 
 @pytest.fixture
@@ -33,3 +35,24 @@ def test_a_refusal_is_logged_as_refused_with_its_text_and_graded(server, db):
     assert refused["output_tokens"] > 0  # billed like any reply
     assert refused["checks"] == {"mentions order": True}  # the checks read the refusal as the output
     assert call_from_row(refused).refused and not call_from_row(others[0]).refused
+
+
+def test_usage_nobody_reported_is_logged_as_unknown_and_left_out_of_the_sums(server, db):
+    # Case 0 of A gets no usage (Ollama's /v1 streams), case 0 of B fails; case 1 of both is normal.
+    server.script(reply(usage=False), http_error(400, message="bad temperature"), model="gpt-4o-mini")
+    finished = run_experiment(experiment_text(server, cases=2, concurrency=1), db, RunOptions(concurrency=1))
+    with open_workspace(db) as store:
+        logged = {(c["variant_name"], c["case_index"]): c for c in store.calls_for_run(finished.run_id)}
+        report = run_report(store, finished.run_id)
+    unreported, failed = logged["A", 0], logged["B", 0]
+    assert unreported["status"] == "ok" and failed["status"] == "error"
+    for row in (unreported, failed):
+        assert [row[k] for k in ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")] == [None] * 4
+        assert row["cost_usd"] is None
+        assert not call_from_row(row).usage.known
+    by_name = {v.variant: v for v in report.variants}
+    for variant in ("A", "B"):  # the sums hold what is known, and only that
+        known = logged[variant, 1]
+        assert known["input_tokens"] > 0
+        assert by_name[variant].tokens == known["input_tokens"] + known["output_tokens"]
+        assert by_name[variant].cost_usd == pytest.approx(known["cost_usd"])

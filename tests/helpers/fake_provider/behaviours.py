@@ -32,6 +32,8 @@ class Behaviour:
     thinking_tokens: int = 0  # reasoning tokens, reported inside the output count
     cached_tokens: int = 0
     tool_use_prompt_tokens: int = 0  # Gemini: prompt tokens of built-in tool results (search)
+    usage: bool = True  # OpenAI shape: False sends no usage at all, even when include_usage asked
+    # for it (Ollama's /v1 streams, recorded: no usage chunk before [DONE])
     refusal: bool = False  # the model declines: `text` is its refusal, in the API's refusal shape
 
 

@@ -71,7 +71,8 @@ class OpenAI(Family):
                                                      "refusal": c.text if c.behaviour.refusal else None,
                                                      "annotations": []},
                              "logprobs": None, "finish_reason": self.finish[c.behaviour.finish]}],
-                "usage": self.usage(c), "service_tier": "default", "system_fingerprint": "fp_fake"}
+                **({"usage": self.usage(c)} if c.behaviour.usage else {}),
+                "service_tier": "default", "system_fingerprint": "fp_fake"}
 
     def _chunk(self, c: Call, choices: list[dict], **extra: Any) -> bytes:
         return sse({"id": ID, "object": "chat.completion.chunk", "created": 1694268190, "model": c.model,
@@ -83,7 +84,7 @@ class OpenAI(Family):
         return self._chunk(c, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **usage)
 
     def _include_usage(self, c: Call) -> bool:
-        return bool((c.body.get("stream_options") or {}).get("include_usage"))
+        return c.behaviour.usage and bool((c.body.get("stream_options") or {}).get("include_usage"))
 
     def preamble(self, c: Call) -> list[bytes]:
         if c.behaviour.refusal:  # as recorded: content null, the refusal streams in its own field
