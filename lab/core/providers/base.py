@@ -20,6 +20,7 @@ from lab.core.providers.errors import (  # noqa: F401  (re-exported for callers)
     BadResponse,
     Cancelled,
     ErrorDetails,
+    GenerationFailed,
     ModelNotFound,
     NetworkError,
     ProviderDown,
@@ -226,6 +227,10 @@ class Reply:
     complete: bool = True  # False: a stream ended before its end marker
     generation_seconds: float | None = None  # server-measured time spent generating (Ollama)
     warning: str | None = None
+    # Set by a family when the reply ended in a way that leaves no usable output (Gemini's
+    # MALFORMED_FUNCTION_CALL): the sentence saying what happened and what to do. The client
+    # turns it into a GenerationFailed.
+    failed: str | None = None
 
 
 class StreamState(Protocol):

@@ -216,6 +216,8 @@ class ProviderClient:
                         progress.parts.append(reply.text)
                         if on_delta is not None and reply.text:
                             on_delta(reply.text)
+                    if reply.failed:
+                        raise self._failures.generation_failed(reply.failed, progress)
                     return reply, progress, request_id
         except StreamErrorEvent as event:
             raise self._failures.classified(event.status, event.details, event.raw, request.model, progress) from None

@@ -143,6 +143,12 @@ class BadResponse(ProviderError):
     """A 200 whose body could not be understood."""
 
 
+class GenerationFailed(ProviderError):
+    """A 200 whose reply the model itself botched, with no usable output (Gemini's
+    MALFORMED_FUNCTION_CALL). Not retried: it is the model's answer to this request, which the
+    lab reports rather than hides; partial_text holds any text that came before."""
+
+
 class Cancelled(ProviderError):
     """The user cancelled. The client lets asyncio.CancelledError propagate; the runner uses this
     type to record a cancelled call with the text that had streamed so far."""

@@ -26,8 +26,22 @@ FINISH_REASONS = {
     "BLOCKLIST": "content_filter",
     "PROHIBITED_CONTENT": "content_filter",
     "SPII": "content_filter",
+    "LANGUAGE": "content_filter",
     "IMAGE_SAFETY": "content_filter",
-    "MALFORMED_FUNCTION_CALL": "tool_calls",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+}
+# Finish reasons that leave no reply at all: the call failed (GenerationFailed), saying why.
+# (A filtered reply above is a reply: what came is graded, marked content_filter.)
+FAILURES = {
+    "MALFORMED_FUNCTION_CALL": "the model produced a malformed function call ({reason}), so there is no reply. "
+                               "Simplify the tool declarations or their arguments, or run it again.",
+    "UNEXPECTED_TOOL_CALL": "the model called a tool the request did not offer ({reason}), so there is no reply. "
+                            "Declare the tool, or tell the model not to call tools.",
+    "TOO_MANY_TOOL_CALLS": "the model made too many tool calls in a row ({reason}), so there is no reply.",
+    "MALFORMED_RESPONSE": "the model's reply was malformed ({reason}), so there is no reply. Run it again.",
+    "MISSING_THOUGHT_SIGNATURE": "the request lacks the thought signature the model needs to go on "
+                                 "with its earlier reasoning ({reason}), so there is no reply.",
 }
 
 # Lab parameter -> generationConfig field. Unknown names go through verbatim, so a user can
@@ -124,6 +138,8 @@ def _apply(chunk: dict[str, Any], reply: Reply) -> str:
         raw = first["finishReason"]
         reply.finish_reason = FINISH_REASONS.get(raw, raw.lower())
         reply.complete = True
+        if raw in FAILURES:
+            reply.failed = FAILURES[raw].format(reason=raw)
     return _text_of(first)
 
 

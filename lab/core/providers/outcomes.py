@@ -22,6 +22,7 @@ from lab.core.providers.base import ChatRequest, ChatResult, ProviderConfig, Rep
 from lab.core.providers.errors import (
     BadResponse,
     ErrorDetails,
+    GenerationFailed,
     NetworkError,
     ProviderError,
     ProviderTimeout,
@@ -139,6 +140,10 @@ class Failures:
             partial_text=progress.text,
             retryable=True,  # a lost connection is transient: the retry policy decides
         )
+
+    def generation_failed(self, what: str, progress: Progress) -> GenerationFailed:
+        return GenerationFailed(f"{self.name}: {what}", provider=self.name, partial_text=progress.text,
+                                retryable=False)
 
     def bad_response(self, what: str, raw: str) -> BadResponse:
         return BadResponse(

@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 from lab.core.model import Message
-from lab.core.providers import ChatRequest
+from lab.core.providers import ChatRequest, GenerationFailed
 
 from tests.core.providers.conftest import make_client
 from tests.helpers.fake_provider import FakeProviderServer, refusal, reply
@@ -92,3 +92,27 @@ def test_unknown_usage_has_an_unknown_price(prices) -> None:
     assert prices.cost("openai", "gpt-4o-mini", Usage.unknown()) is None
     assert prices.cost("openai", "gpt-4o-mini", Usage.unknown(), local=True) == 0.0
     assert prices.cost("openai", "gpt-4o-mini", Usage(input_tokens=100, output_tokens=None)) is None
+
+
+# ----- Gemini finish reasons -------------------------------------------------------------------
+
+@STREAMS
+@pytest.mark.parametrize("reason", ["MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS"])
+def test_a_botched_tool_call_is_a_failure_not_a_reply(fake_provider: FakeProviderServer, stream: bool,
+                                                      reason: str) -> None:
+    fake_provider.script(reply("", finish=reason))
+    with pytest.raises(GenerationFailed) as caught:
+        _complete(fake_provider, "gemini", stream)
+    assert reason in str(caught.value) and "gemini" in str(caught.value)
+    assert caught.value.partial_text == ""
+    assert len(fake_provider.chat_requests("gemini")) == 1  # the model's outcome, not a fault to retry
+
+
+@STREAMS
+@pytest.mark.parametrize("reason", ["SAFETY", "RECITATION", "PROHIBITED_CONTENT"])
+def test_a_filtered_gemini_reply_comes_back_marked_content_filter(fake_provider: FakeProviderServer,
+                                                                  stream: bool, reason: str) -> None:
+    # What the filter let through is the reply, as with OpenAI's content_filter: checks grade it.
+    fake_provider.script(reply("The first line of the song", finish=reason))
+    result = _complete(fake_provider, "gemini", stream)
+    assert result.finish_reason == "content_filter" and result.text == "The first line of the song"

@@ -16,7 +16,8 @@ class Behaviour:
 
     status: int = 200
     text: str | None = None  # None: derived from the request
-    finish: str = "stop"  # "stop" or "length", spelled per API
+    finish: str = "stop"  # "stop" or "length", spelled per API; anything else is sent as written
+    # (Gemini's "MALFORMED_FUNCTION_CALL", "SAFETY")
     error_type: str | None = None
     error_code: str | None = None
     error_message: str | None = None

@@ -78,9 +78,12 @@ class Gemini(Family):
 
     def _chunk(self, c: Call, text: str, output: int | None, last: bool, thought: bool = False) -> dict:
         part: dict = {"text": text, "thought": True} if thought else {"text": text}
-        cand: dict = {"content": {"parts": [part], "role": "model"}, "index": 0}
+        # A candidate that ends with nothing to say (MALFORMED_FUNCTION_CALL, a SAFETY stop
+        # before any text) has no content at all, only its finish reason.
+        cand: dict = {"content": {"parts": [part], "role": "model"}, "index": 0} if text or not last else {}
+        cand["index"] = 0
         if last:
-            cand["finishReason"] = self.finish[c.behaviour.finish]
+            cand["finishReason"] = self.finish.get(c.behaviour.finish, c.behaviour.finish)
         return {"candidates": [cand], "usageMetadata": self.usage(c, output),
                 "modelVersion": c.model, "responseId": "fakeResponse0001"}
 
