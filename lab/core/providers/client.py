@@ -9,6 +9,10 @@ Retries repeat the whole request, but only while nothing has reached the caller:
 delivered text, a failure is raised (StreamCut or the typed error) with the partial text, because
 a silent retry would show the user a reply that changes under their eyes.
 
+A refused key or a billing stop (QuotaExceeded: no credit, a used-up daily quota) would refuse
+every later call too: once one comes back, the client sends nothing more, and each later call
+(those waiting for a slot or a retry included) fails at once with that error, marked not sent.
+
 Cancelling the task that awaits `complete` closes the response (its connection is dropped, not
 returned to the pool) and lets `asyncio.CancelledError` propagate. A client belongs to one event
 loop; the runner makes one per provider.
@@ -79,6 +83,8 @@ class ProviderClient:
         self._key_loaded = False
         self._key_lock = asyncio.Lock()
         self._prices = prices
+        # The error that made sending pointless (see the module's docstring), once there is one.
+        self.stopped: ProviderError | None = None
         t = config.timeouts
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -172,6 +178,8 @@ class ProviderClient:
                 if not use_limiter:
                     return await attempt(), tries
                 async with self.limiter.slot() as slot:
+                    if self.stopped is not None:  # it came while this call waited: do not send
+                        raise self.stopped.not_sent()
                     began = time.monotonic()
                     try:
                         outcome = await attempt()
@@ -181,6 +189,8 @@ class ProviderClient:
                     slot.succeeded(time.monotonic() - began)
                     return outcome, tries
             except ProviderError as error:
+                if error.stops_provider and error.sent and self.stopped is None:
+                    self.stopped = error
                 delay = retry.delay_before_retry(error, tries, self.config.max_retries, self.retry_policy)
                 if delay is None:
                     raise

@@ -13,6 +13,7 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from lab.core.providers import retry
 from lab.core.providers.base import ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
@@ -177,11 +178,18 @@ def error_details(data: Any) -> ErrorDetails:
     err = data.get("error", data)
     if not isinstance(err, dict):
         return ErrorDetails(message=str(err)[:500])
-    reason = next(
-        (d.get("reason") for d in err.get("details") or [] if isinstance(d, dict) and d.get("reason")),
-        None,
+    details = [d for d in err.get("details") or [] if isinstance(d, dict)]
+    # google.rpc details: ErrorInfo has a `reason` (API_KEY_INVALID, BILLING_DISABLED), RetryInfo
+    # a `retryDelay` ("37s"), QuotaFailure the `violations` naming each quota that ran out.
+    reason = next((d["reason"] for d in details if d.get("reason")), None)
+    delay = next((retry.parse_duration(d["retryDelay"]) for d in details if d.get("retryDelay")), None)
+    quotas = tuple(
+        str(name)
+        for d in details for v in d.get("violations") or [] if isinstance(v, dict)
+        for name in (v.get("quotaId"), v.get("quotaMetric")) if name
     )
-    return ErrorDetails(message=str(err.get("message") or ""), type=err.get("status"), code=reason)
+    return ErrorDetails(message=str(err.get("message") or ""), type=err.get("status"), code=reason,
+                        retry_after=delay, quotas=quotas)
 
 
 def models_url(config: ProviderConfig, page_token: str | None) -> str:

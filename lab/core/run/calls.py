@@ -6,9 +6,10 @@ way; the runner around it only schedules. The functions at the end decide what e
 records. Nothing here holds a key: request bodies come from the family modules, which put keys in
 headers, and provider errors are scrubbed by the provider layer.
 
-A provider that refuses the key or has no credit would refuse every call: after the first such
-error, its remaining calls are logged as "Not sent" with that error instead of being sent (the
-same for a model the provider does not have).
+A provider that refuses the key or has no credit (a billing stop, a used-up daily quota) would
+refuse every call: after the first such error, its remaining calls are logged as "Not sent" with
+that error instead of being sent (the same for a model the provider does not have). The provider
+client stops too, so calls already waiting inside it for a slot or a retry are not sent either.
 
 Grading. Most checks are quick and run on the loop. A python check runs in the run's
 `ExpressionPool` (a worker process it can stop), waited for from a grading thread so the loop
@@ -33,13 +34,11 @@ from lab.core.checks.result import CheckConfigError, CheckResult
 from lab.core.checks.workers import EvaluationStopped
 from lab.core.model import Call, Check
 from lab.core.providers import (
-    AuthError,
     ChatRequest,
     ChatResult,
     ModelNotFound,
     ProviderClient,
     ProviderError,
-    QuotaExceeded,
 )
 from lab.core.providers.errors import cancelled
 from lab.core.run.events import (
@@ -278,8 +277,8 @@ class CallMaker:
             on_cancel()
             raise
         except ProviderError as error:
-            failed(call, error, began, free=client.config.is_local)
-            if isinstance(error, (AuthError, QuotaExceeded)):
+            failed(call, error, began, not_sent=not error.sent, free=client.config.is_local)
+            if error.stops_provider:
                 self._blocked.setdefault((call.provider, None), error)
             elif isinstance(error, ModelNotFound):
                 self._blocked.setdefault((call.provider, call.model), error)
@@ -327,15 +326,19 @@ def succeeded(call: Call, result: ChatResult) -> None:
     call.finished_at = now_iso()
 
 
+NOT_SENT = "Not sent: "  # how a call that never reached its provider begins its error message
+
+
 def failed(call: Call, error: ProviderError, started: float | None = None, *,
            not_sent: bool = False, free: bool = False) -> None:
-    """A typed provider error; `not_sent` when an earlier call's error made sending pointless,
-    `free` for a model on this machine."""
+    """A typed provider error; `not_sent` when the call never reached the provider (an earlier
+    call's error made sending pointless, or there is no key), `free` for a model on this machine.
+    Its usage stays unknown: a failed call's tokens were never reported."""
     call.status = "error"
     call.error_type = error.error_type
-    call.error_message = f"Not sent: {error.message}" if not_sent else error.message
+    call.error_message = f"{NOT_SENT}{error.message}" if not_sent else error.message
     call.response_text = "" if not_sent else error.partial_text
-    call.latency_ms = None if started is None else (time.monotonic() - started) * 1000
+    call.latency_ms = None if started is None or not_sent else (time.monotonic() - started) * 1000
     # Unknown, not free: a failed call may still have been billed (unless never sent, or local).
     call.cost_usd = 0.0 if not_sent or free else None
     call.finished_at = now_iso()

@@ -4,13 +4,21 @@ traffic"), each sent by the fake server in the provider's own wire format."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 from lab.core.model import Message
-from lab.core.providers import ChatRequest, GenerationFailed
+from lab.core.providers import AuthError, ChatRequest, GenerationFailed, QuotaExceeded, RateLimited, retry
 
 from tests.core.providers.conftest import make_client
-from tests.helpers.fake_provider import FakeProviderServer, refusal, reply
+from tests.helpers.fake_provider import (
+    FakeProviderServer,
+    gemini_quota,
+    http_error,
+    insufficient_quota,
+    refusal,
+    reply,
+)
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",
           "ollama": "llama3.2"}
@@ -116,3 +124,102 @@ def test_a_filtered_gemini_reply_comes_back_marked_content_filter(fake_provider:
     fake_provider.script(reply("The first line of the song", finish=reason))
     result = _complete(fake_provider, "gemini", stream)
     assert result.finish_reason == "content_filter" and result.text == "The first line of the song"
+
+
+# ----- waits and stops a provider asks for in the body -------------------------------------------
+
+def test_gemini_429_waits_as_long_as_its_body_says(fake_provider: FakeProviderServer) -> None:
+    fake_provider.script(gemini_quota("minute", retry_delay="0.4s"))  # no retry-after header
+    started = time.monotonic()
+    result = _complete(fake_provider, "gemini")
+    assert result.retries == 1 and time.monotonic() - started >= 0.38  # not the 10 ms backoff
+
+
+def test_gemini_429_asking_for_longer_than_the_cap_is_not_retried(fake_provider: FakeProviderServer) -> None:
+    fake_provider.script(gemini_quota("minute", retry_delay="37s"))  # the tests' cap is 5 s
+    with pytest.raises(RateLimited, match="37 s"):
+        _complete(fake_provider, "gemini")
+    assert len(fake_provider.chat_requests("gemini")) == 1
+
+
+def test_the_body_delay_goes_through_the_retry_policy() -> None:
+    from lab.core.providers.errors import ErrorDetails, error_from_status
+
+    said = ErrorDetails(message="Rate limit reached. Please try again in 1.5s.")
+    body = ErrorDetails(message="Resource exhausted.", retry_after=37.0)
+    assert error_from_status("p", 429, said).retry_after == 1.5
+    assert error_from_status("p", 429, body).retry_after == 37.0
+    assert error_from_status("p", 429, body, headers={"retry-after": "2"}).retry_after == 2.0  # headers first
+    assert retry.delay_before_retry(error_from_status("p", 429, body), 0, 4, retry.RetryPolicy()) == 37.0
+    assert retry.delay_before_retry(error_from_status("p", 429, body), 0, 4,
+                                    retry.RetryPolicy(max_server_delay=30)) is None
+    assert retry.parse_duration("37s") == 37.0 and retry.parse_duration("1.5s") == 1.5
+    assert retry.parse_duration("900ms") == 0.9 and retry.parse_duration("soon") is None
+
+
+@pytest.mark.parametrize("retry_delay", ["37s", None])
+def test_a_daily_quota_429_stops_the_provider_instead_of_retrying(fake_provider: FakeProviderServer,
+                                                                  retry_delay: str | None) -> None:
+    fake_provider.script(gemini_quota("day", retry_delay=retry_delay))
+    with pytest.raises(QuotaExceeded) as caught:
+        _complete(fake_provider, "gemini")
+    assert "daily quota" in str(caught.value) and not caught.value.retryable
+    assert len(fake_provider.chat_requests("gemini")) == 1
+
+
+BILLING_STOPS = {
+    "openai-insufficient-quota": ("openai", insufficient_quota()),
+    "openai-billing-not-active": ("openai", http_error(429, type="insufficient_quota", code="billing_not_active",
+                                                      message="Your account is not active, please check your billing details on our website.")),
+    "anthropic-credit-balance": ("anthropic", http_error(
+        400, type="invalid_request_error",
+        message="Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to "
+                "upgrade or purchase credits.")),
+    "anthropic-billing-error": ("anthropic", http_error(402, type="billing_error", message="Billing issue.")),
+    "gemini-credits-depleted": ("gemini", http_error(
+        429, message="Your prepayment credits are depleted. Please go to AI Studio at https://ai.studio/projects "
+                     "to manage your project and billing.")),
+    "gemini-billing-not-enabled": ("gemini", http_error(
+        400, type="FAILED_PRECONDITION",
+        message="Gemini API free tier is not available in your country. Please enable billing on your project "
+                "in Google AI Studio.")),
+    "gemini-billing-disabled": ("gemini", http_error(
+        403, type="PERMISSION_DENIED", code="BILLING_DISABLED",
+        message="This API method requires billing to be enabled. Please enable billing on project #1.")),
+}
+
+
+@pytest.mark.parametrize("case", BILLING_STOPS)
+def test_billing_stops_of_every_family_are_quota_exceeded(fake_provider: FakeProviderServer, case: str) -> None:
+    kind, behaviour = BILLING_STOPS[case]
+    fake_provider.script(behaviour)
+    with pytest.raises(QuotaExceeded) as caught:
+        _complete(fake_provider, kind)
+    message = str(caught.value)
+    assert message.startswith(f"{kind}: ") and "billing" in message and "None" not in message
+    assert len(fake_provider.chat_requests(kind)) == 1  # never retried
+
+
+def test_a_plain_rate_limit_with_billing_words_is_still_a_rate_limit(fake_provider: FakeProviderServer) -> None:
+    # Gemini says "exceeded your current quota, please check your plan and billing details" for
+    # its per-minute limits too: that is a wait, not a stop.
+    fake_provider.script(gemini_quota("minute", retry_delay="0.05s"))
+    assert _complete(fake_provider, "gemini").retries == 1
+
+
+@pytest.mark.parametrize("first", ["quota", "key"])
+def test_a_client_sends_nothing_more_after_a_billing_stop_or_a_refused_key(fake_provider: FakeProviderServer,
+                                                                          first: str) -> None:
+    fake_provider.script(insufficient_quota() if first == "quota"
+                         else http_error(401, code="invalid_api_key", message="Incorrect API key"))
+
+    async def go():  # one at a time: the two others wait for a slot while the first fails
+        async with make_client(fake_provider, "openai", concurrency=1) as client:
+            return await asyncio.gather(*(client.complete(_request("openai")) for _ in range(3)),
+                                        return_exceptions=True)
+
+    first_error, *later = asyncio.run(go())
+    assert isinstance(first_error, QuotaExceeded if first == "quota" else AuthError) and first_error.sent
+    assert len(fake_provider.chat_requests()) == 1  # the other two were never sent
+    for error in later:
+        assert type(error) is type(first_error) and not error.sent and error.message == first_error.message

@@ -56,3 +56,27 @@ def test_usage_nobody_reported_is_logged_as_unknown_and_left_out_of_the_sums(ser
         assert known["input_tokens"] > 0
         assert by_name[variant].tokens == known["input_tokens"] + known["output_tokens"]
         assert by_name[variant].cost_usd == pytest.approx(known["cost_usd"])
+
+
+CREDIT = ("Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to "
+          "upgrade or purchase credits.")
+
+
+def test_a_billing_stop_stops_the_provider_for_the_run(server, db):
+    server.latency = 0.1  # the first calls are all in flight when the first answer comes
+    server.default = http_error(400, type="invalid_request_error", message=CREDIT)
+    finished = run_experiment(experiment_text(server, cases=6, concurrency=2), db, RunOptions(concurrency=2))
+    assert (finished.status, finished.errors) == ("done", 12)
+    sent = len(server.chat_requests())
+    assert sent <= 2  # the calls in flight when it came; nothing after
+    with open_workspace(db) as store:
+        logged = store.calls_for_run(finished.run_id)
+        report = run_report(store, finished.run_id)
+    assert {c["error_type"] for c in logged} == {"QuotaExceeded"}
+    not_sent = [c for c in logged if c["error_message"].startswith("Not sent: ")]
+    assert len(not_sent) == 12 - sent and report.not_sent == 12 - sent
+    for call in not_sent:
+        assert call["cost_usd"] == 0 and call["latency_ms"] is None and call["input_tokens"] is None
+        assert "credit balance is too low" in call["error_message"]
+    # The report quotes the provider's answer once, as it was (not as "Not sent: ...").
+    assert report.error_examples["QuotaExceeded"].startswith("fake: out of credit or quota")

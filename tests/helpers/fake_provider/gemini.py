@@ -104,9 +104,13 @@ class Gemini(Family):
     # ----- errors and model lists -----
     def error_body(self, status: int, message: str, type_: str | None = None,
                    code: str | None = None, param: str | None = None) -> dict:
-        reason = {"type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": code} if code else None
+        reason = ({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": code, "domain": "googleapis.com",
+                   "metadata": {"service": "generativelanguage.googleapis.com"}} if code else None)
         return {"error": {"code": status, "message": message, "status": type_ or STATUS.get(status, "UNKNOWN"),
                           "details": [reason] if reason else []}}
+
+    def with_details(self, error: dict, details: list[dict]) -> dict:
+        return {"error": {**error["error"], "details": [*error["error"]["details"], *details]}}
 
     def auth_error(self, message: str) -> tuple[int, dict]:
         # Gemini answers a bad key with 400 API_KEY_INVALID, not a 401.

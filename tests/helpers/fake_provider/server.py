@@ -259,6 +259,8 @@ class FakeProviderServer:
                                           500: "The server had an error while processing your request."}.get(
                 b.status, f"Error {b.status}")
             error = family.error_body(b.status, message, b.error_type, b.error_code, b.error_param)
+            if b.error_details:
+                error = family.with_details(error, b.error_details)
             return self._send(h, family, "error", b.status, error, {**headers, **b.headers})
         call = family.make_call(body, model, stream, b)
         if not stream:

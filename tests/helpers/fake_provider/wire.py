@@ -158,6 +158,10 @@ class Family:
         """An error in the API's own shape (reference: each API's "Errors" paragraph)."""
         raise NotImplementedError
 
+    def with_details(self, error: dict, details: list[dict]) -> dict:
+        """An error body with the API's structured details added (only Gemini has them)."""
+        raise ValueError(f"the fake's {self.name} API has no structured error details")
+
     def auth_error(self, message: str) -> tuple[int, dict]:
         return 401, self.error_body(401, message, code="invalid_api_key")
 
