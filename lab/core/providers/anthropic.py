@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 from lab.core.providers.base import REFUSAL, ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
+OPTIONAL_FIELDS: dict[str, str] = {}  # the body holds nothing the API could do without
 STREAM_FORMAT = "sse"
 API_VERSION = "2023-06-01"
 # Required by the API; 4096 is within every current model's output limit.

@@ -82,6 +82,10 @@ class ProviderConfig:
     local: bool | None = None
     # OpenAI family only: "max_tokens" or "max_completion_tokens"; None = by base_url.
     max_tokens_field: str | None = None
+    # OpenAI family only: ask for token counts in streams (stream_options.include_usage). Some
+    # compatible servers refuse the field with a 400; the client then learns to leave it out
+    # (and their streamed calls have unknown usage).
+    stream_usage: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -245,6 +249,9 @@ class Family(Protocol):
     """The functions each family module (openai_chat, anthropic, gemini, ollama) defines."""
 
     STREAM_FORMAT: Literal["sse", "ndjson"]
+    # Fields the family adds to a body on its own, each with the ProviderConfig setting that
+    # leaves it out: a server that refuses one (a 400 naming it) is asked again without it.
+    OPTIONAL_FIELDS: dict[str, str]
 
     def chat_url(self, config: ProviderConfig, request: ChatRequest) -> str: ...
 

@@ -5,6 +5,10 @@ the key lookup, the adaptive concurrency limit, timeouts (connect, first token, 
 streaming, latency and time-to-first-token; `outcomes` turns what came back into a normalised,
 priced result or a typed error. The family module only builds the request and reads the reply.
 
+A server that refuses a field the lab adds on its own (`stream_options`, with a 400 naming it) is
+asked again at once without it, and the client leaves it out from then on (`config` changes;
+`on_learned` hears of it so the setting can be kept).
+
 Retries repeat the whole request, but only while nothing has reached the caller: once a stream has
 delivered text, a failure is raised (StreamCut or the typed error) with the partial text, because
 a silent retry would show the user a reply that changes under their eyes.
@@ -41,6 +45,7 @@ from lab.core.providers.base import (
     Reply,
 )
 from lab.core.providers.errors import (
+    BadRequest,
     ProviderError,
     ProviderOverloaded,
     RateLimited,
@@ -85,6 +90,9 @@ class ProviderClient:
         self._prices = prices
         # The error that made sending pointless (see the module's docstring), once there is one.
         self.stopped: ProviderError | None = None
+        # Told of a setting the client learned about its server (a field it refuses, so
+        # {"stream_usage": False}), for whoever keeps the provider's settings.
+        self.on_learned: Callable[[dict[str, Any]], None] | None = None
         t = config.timeouts
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -130,6 +138,7 @@ class ProviderClient:
         url = self._family.chat_url(self.config, request)
 
         shown = False
+        refused = 0  # requests a server refused for a field the lab had added on its own
 
         def delta(text: str) -> None:
             nonlocal shown
@@ -138,17 +147,25 @@ class ProviderClient:
                 on_delta(text)
 
         async def attempt() -> tuple[Reply, Progress, str | None]:
-            nonlocal shown
+            nonlocal shown, body, content, refused
             if shown and on_restart is not None:
                 on_restart()
             shown = False
-            return await self._chat_attempt(url, headers, content, request, delta)
+            while True:
+                try:
+                    return await self._chat_attempt(url, headers, content, request, delta)
+                except BadRequest as error:
+                    if not self._leave_out_refused_field(error, body):
+                        raise
+                refused += 1  # asked again at once, without it (same slot: nothing was done)
+                body = self._family.build_body(self.config, request)
+                content = json.dumps(body, ensure_ascii=False).encode("utf-8")
 
         (reply, progress, request_id), retries = await self._with_retries(attempt, use_limiter=True)
         if self._prices is None:
             self._prices = PriceTable.load()
         result = build_result(self.config, self._prices, request, reply, progress, json.loads(content), request_id)
-        result.retries = retries
+        result.retries = retries + refused
         return result
 
     async def list_models(self) -> list[str]:
@@ -168,6 +185,21 @@ class ProviderClient:
             if not token:
                 break
         return names
+
+    def _leave_out_refused_field(self, error: BadRequest, body: dict[str, Any]) -> bool:
+        """Whether `error` refuses a field the family added on its own (OPTIONAL_FIELDS) that
+        `body` has; if so the client leaves it out from now on and says so to `on_learned`."""
+        said = f"{error.param or ''} {error.message}"
+        for name, setting in self._family.OPTIONAL_FIELDS.items():
+            if name in body and getattr(self.config, setting):
+                nested = body[name] if isinstance(body[name], dict) else {}
+                if name in said or any(key in said for key in nested):
+                    log.info("%s refused %s; leaving it out from now on", self.config.name, name)
+                    self.config = replace(self.config, **{setting: False})
+                    if self.on_learned is not None:
+                        self.on_learned({setting: False})
+                    return True
+        return False
 
     # ----- retries and limits -------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from lab.core.providers import retry
 from lab.core.providers.base import ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
+OPTIONAL_FIELDS: dict[str, str] = {}  # the body holds nothing the API could do without
 STREAM_FORMAT = "sse"
 
 FINISH_REASONS = {

@@ -16,6 +16,8 @@ from lab.core.providers.base import REFUSAL, ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
 STREAM_FORMAT = "sse"
+# stream_options is the lab's own addition (for usage in streams); some compatible servers refuse it.
+OPTIONAL_FIELDS = {"stream_options": "stream_usage"}
 
 FINISH_REASONS = {
     "stop": "stop",
@@ -67,8 +69,8 @@ def build_body(config: ProviderConfig, request: ChatRequest) -> dict[str, Any]:
         body["response_format"] = _response_format(request.response_format)
     if request.stream:
         body["stream"] = True
-        # Without this the stream carries no token counts at all.
-        body["stream_options"] = {"include_usage": True}
+        if config.stream_usage:  # without it the stream carries no token counts at all
+            body["stream_options"] = {"include_usage": True}
     return body
 
 

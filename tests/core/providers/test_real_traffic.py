@@ -8,7 +8,15 @@ import time
 
 import pytest
 from lab.core.model import Message
-from lab.core.providers import AuthError, ChatRequest, GenerationFailed, QuotaExceeded, RateLimited, retry
+from lab.core.providers import (
+    AuthError,
+    BadRequest,
+    ChatRequest,
+    GenerationFailed,
+    QuotaExceeded,
+    RateLimited,
+    retry,
+)
 
 from tests.core.providers.conftest import make_client
 from tests.helpers.fake_provider import (
@@ -223,3 +231,43 @@ def test_a_client_sends_nothing_more_after_a_billing_stop_or_a_refused_key(fake_
     assert len(fake_provider.chat_requests()) == 1  # the other two were never sent
     for error in later:
         assert type(error) is type(first_error) and not error.sent and error.message == first_error.message
+
+
+# ----- servers that refuse stream_options ------------------------------------------------------
+
+def test_a_server_that_refuses_stream_options_is_asked_again_without_it(fake_provider: FakeProviderServer) -> None:
+    fake_provider.refused_fields = {"stream_options"}
+    learned: list[dict] = []
+
+    async def go():
+        async with make_client(fake_provider, "openai") as client:
+            client.on_learned = learned.append
+            first = await client.complete(_request("openai"))
+            second = await client.complete(_request("openai"))
+            return client, first, second
+
+    client, first, second = asyncio.run(go())
+    bodies = [r.body for r in fake_provider.chat_requests()]
+    assert len(bodies) == 3 and fake_provider.refused == 1  # refused once, then never asked again
+    assert "stream_options" in bodies[0] and "stream_options" not in bodies[1] and "stream_options" not in bodies[2]
+    for result in (first, second):
+        assert result.text == "You said: Name two pelicans."
+        assert not result.usage.known and result.cost_usd is None  # no usage in the stream: unknown
+        assert "stream_options" not in result.request_body  # what was really sent
+    assert first.retries == 1 and second.retries == 0
+    assert client.config.stream_usage is False and learned == [{"stream_usage": False}]
+
+
+def test_a_provider_set_to_stream_without_usage_never_asks_for_it() -> None:
+    from lab.core.providers import ProviderConfig, openai_chat
+
+    config = ProviderConfig("azure-old", "openai", base_url="https://x.example/v1", stream_usage=False)
+    assert "stream_options" not in openai_chat.build_body(config, _request("openai"))
+    assert "stream_options" in openai_chat.build_body(ProviderConfig("openai", "openai"), _request("openai"))
+
+
+def test_a_400_about_anything_else_is_not_retried(fake_provider: FakeProviderServer) -> None:
+    fake_provider.refused_fields = {"messages"}  # every request has it: no way around
+    with pytest.raises(BadRequest, match="messages"):
+        _complete(fake_provider, "openai")
+    assert fake_provider.refused == 1

@@ -3,13 +3,17 @@ unreported usage, billing stops, a server that refuses stream_options, a rate-li
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from lab.core.run.report import run_report
+from lab.core.run.runner import Runner
 from lab.core.run.setup import RunOptions
+from lab.core.workspace.providers import save_provider
 from lab.core.workspace.rows import call_from_row
 from lab.core.workspace.store import open_workspace
 
-from tests.helpers.experiments import experiment_text, run_experiment
+from tests.helpers.experiments import experiment_text, make_client, prepare, run_experiment
 from tests.helpers.fake_provider import FakeProviderServer, http_error, refusal, reply
 
 
@@ -80,3 +84,36 @@ def test_a_billing_stop_stops_the_provider_for_the_run(server, db):
         assert "credit balance is too low" in call["error_message"]
     # The report quotes the provider's answer once, as it was (not as "Not sent: ...").
     assert report.error_examples["QuotaExceeded"].startswith("fake: out of credit or quota")
+
+
+def _without_inline_provider(text: str) -> str:
+    """The experiment using the workspace's provider "fake" rather than defining its own."""
+    start = text.index("[providers.fake]")
+    return text[:start] + text[text.index("[[variants]]"):]
+
+
+def test_a_refused_stream_options_is_remembered_in_the_workspace_providers_settings(server, db):
+    server.refused_fields = {"stream_options"}
+    with open_workspace(db) as store:
+        save_provider(store, server.provider_config("openai", "fake", api_key_env="LAB_TEST_KEY"))
+    text = _without_inline_provider(experiment_text(server, cases=2, concurrency=1))
+    first = run_experiment(text, db, RunOptions(concurrency=1))
+    assert (first.status, first.errors) == ("done", 0) and server.refused == 1
+    with open_workspace(db) as store:
+        (saved,) = [p for p in store.list_providers() if p["name"] == "fake"]
+        assert saved["stream_usage"] is False
+        assert all(not call_from_row(c).usage.known for c in store.calls_for_run(first.run_id))
+    again = run_experiment(text, db, RunOptions(no_cache=True, concurrency=1))
+    assert again.errors == 0 and server.refused == 1  # the next run never asks again
+
+
+def test_a_refused_stream_options_of_a_file_s_own_provider_is_remembered_for_the_run(server, db):
+    server.refused_fields = {"stream_options"}
+    events: list = []
+    runner = Runner(db, prepare(experiment_text(server, cases=3, concurrency=1), db, RunOptions(concurrency=1)),
+                    on_event=events.append, client_factory=make_client)
+    finished = asyncio.run(runner.run())
+    assert (finished.status, finished.errors) == ("done", 0)
+    assert server.refused == 1  # one refusal, then six calls without it
+    (note,) = [w for w in runner.warnings if "stream_options" in w]
+    assert "stream_usage = false" in note  # what to write in the file to skip the refused first call

@@ -9,6 +9,10 @@ which tests assert is empty. Everything it sends back is read by the family's in
 
 Faults are scripted per test: `server.script(rate_limited(retry_after=0.2), reply())` answers the
 next calls in order (optionally only for one model); `server.latency` delays every answer.
+Server-wide quirks: `server.refused_fields` makes it a compatible server that refuses fields it
+does not know (a 400 naming the field, as Azure's older API versions did for stream_options);
+`server.max_concurrent_ok` makes it answer 429 (with retry-after) to calls beyond that many in
+flight, like a provider's concurrency limit.
 """
 
 from __future__ import annotations
@@ -62,6 +66,8 @@ class FakeProviderServer:
         self.sdk_checks = True
         self.wire_errors: list[str] = []  # what the fake sent that an official client could not read
         self.disconnects = 0
+        self.refused_fields: set[str] = set()  # OpenAI-compatible: a 400 for a body with any of them
+        self.refused = 0  # requests answered with that 400
         self.max_concurrent = 0
         self._in_flight = 0
         self._open: set[socket.socket] = set()
@@ -221,6 +227,12 @@ class FakeProviderServer:
                 record.validation_errors.append(str(e))
         if record.validation_errors:
             message = "Invalid request: " + "; ".join(record.validation_errors)
+            return self._send(h, family, "error", 400, family.error_body(400, message))
+        refused = sorted(f for f in self.refused_fields if name == "openai" and f in body)
+        if refused:  # a valid request this server does not support: not a client bug
+            with self._lock:
+                self.refused += 1
+            message = f"Unrecognized request argument supplied: {', '.join(refused)}"
             return self._send(h, family, "error", 400, family.error_body(400, message))
         with self._lock:
             self._in_flight += 1
