@@ -68,7 +68,12 @@ class FakeProviderServer:
         self.disconnects = 0
         self.refused_fields: set[str] = set()  # OpenAI-compatible: a 400 for a body with any of them
         self.refused = 0  # requests answered with that 400
-        self.max_concurrent = 0
+        # A provider's concurrency limit: chat calls beyond this many in flight get a 429 with
+        # retry-after (`ceiling_retry_after` seconds) at once; None: no limit.
+        self.max_concurrent_ok: int | None = None
+        self.ceiling_retry_after = 0.05
+        self.over_ceiling = 0  # calls answered with that 429
+        self.max_concurrent = 0  # the most chat calls in flight at once (answered, not refused)
         self._in_flight = 0
         self._open: set[socket.socket] = set()
         self._queues: dict[str | None, deque[Behaviour]] = {}
@@ -235,8 +240,19 @@ class FakeProviderServer:
             message = f"Unrecognized request argument supplied: {', '.join(refused)}"
             return self._send(h, family, "error", 400, family.error_body(400, message))
         with self._lock:
-            self._in_flight += 1
-            self.max_concurrent = max(self.max_concurrent, self._in_flight)
+            over = self.max_concurrent_ok is not None and self._in_flight >= self.max_concurrent_ok
+            if over:
+                self.over_ceiling += 1
+            else:
+                self._in_flight += 1
+                self.max_concurrent = max(self.max_concurrent, self._in_flight)
+        if over:
+            headers = {"retry-after": f"{self.ceiling_retry_after:g}"}
+            if family.request_id_header:
+                headers[family.request_id_header] = request_id
+            error = family.error_body(429, f"Rate limit reached: at most {self.max_concurrent_ok} "
+                                           "requests in flight. Please try again shortly.")
+            return self._send(h, family, "error", 429, error, headers)
         try:
             self._chat(h, family, model, stream, body, request_id)
         finally:
