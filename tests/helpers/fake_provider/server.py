@@ -256,6 +256,7 @@ class FakeProviderServer:
         try:
             self._chat(h, family, model, stream, body, request_id)
         finally:
+            record.answered_at = time.monotonic()
             with self._lock:
                 self._in_flight -= 1
 
