@@ -2,6 +2,11 @@
 
 Every error carries a single line saying which provider, what happened and what to do. Nothing
 here may ever contain a key: bodies are scrubbed with `keys.redact` before they are kept.
+
+A billing stop is recognised by code or by the provider's words, whatever the status (Anthropic's
+credit stop is a 400), and so is a 429 for a used-up daily quota: both are QuotaExceeded, never
+retried. A wait the server asks for comes from its headers, else its body (Gemini's RetryInfo),
+else its sentence ("Please retry in 53s"); the retry policy caps it.
 """
 
 from __future__ import annotations
@@ -104,7 +109,7 @@ class ProviderError(Exception):
     @property
     def stops_provider(self) -> bool:
         """Every later call to this provider would fail the same way (a refused key, no credit,
-        a used-up daily quota): send it nothing more for now."""
+        a used-up daily quota): send it nothing more (the client stops; see client)."""
         return isinstance(self, (AuthError, QuotaExceeded))
 
     def not_sent(self) -> ProviderError:
@@ -263,7 +268,7 @@ def error_from_status(
         "code": code,
     }
     markers = {details.code, details.type}
-    stop = f"the lab does not retry this and sends nothing more to {provider} for now"
+    stop = f"the lab does not retry this and sends nothing more to {provider} in this run"
     if is_billing_stop(status, details):
         what = f"HTTP {status}, {code}" if code else f"HTTP {status}"
         return QuotaExceeded(
