@@ -87,6 +87,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"lab: the budget of {terminal.money(args.budget)} was reached. Finish with: "
               f"{resume} --budget USD", file=sys.stderr)
         return EXIT_BUDGET
+    if report.not_sent:  # a provider stopped (no key, no credit): the summary says why, once
+        noun = "call was" if report.not_sent == 1 else "calls were"
+        print(f"lab: {report.not_sent} {noun} not sent (see above); once that is fixed, finish "
+              f"with: {resume}", file=sys.stderr)
     verdict = judge(report.variants, Gates(args.fail_under, args.max_errors, args.allow_errors))
     for line in verdict.errors + verdict.missed:
         print(f"lab: {line}.", file=sys.stderr)

@@ -18,6 +18,7 @@ from rich.progress_bar import ProgressBar as RichBar
 from rich.table import Table
 
 from lab.core.analysis.summary import PassRate
+from lab.core.model import REFUSAL
 from lab.core.run.events import (
     CallFinished,
     JudgeFinished,
@@ -151,6 +152,33 @@ def estimate_lines(estimate: Estimate, budget: float | None = None) -> list[str]
     return lines
 
 
+UNKNOWN = "—"  # a figure the provider did not report (not zero)
+
+
+def token_sum(known: int | None, unknown_calls: int = 0) -> str:
+    """A sum of token counts: "—" when none was reported, "≥1,234" when some calls' were not."""
+    if known is None:
+        return UNKNOWN
+    return f"≥{known:,}" if unknown_calls else f"{known:,}"
+
+
+def tokens(input_tokens: int | None, output_tokens: int | None) -> str:
+    """"1,200 → 34", or "—" when the provider reported no usage (a failed call, a stream
+    without a usage chunk): unknown is not zero."""
+    if input_tokens is None and output_tokens is None:
+        return UNKNOWN
+    def count(n: int | None) -> str:
+        return UNKNOWN if n is None else f"{n:,}"
+    return f"{count(input_tokens)} → {count(output_tokens)}"
+
+
+def call_status(row: dict[str, Any]) -> str:
+    """The status a reader needs: a reply in which the model declined shows as "refused"."""
+    if row["status"] == "ok" and row.get("finish_reason") == REFUSAL:
+        return "refused"
+    return row["status"]
+
+
 def _rate(rate: PassRate | None) -> str:
     if rate is None:
         return "-"
@@ -169,7 +197,8 @@ def summary_lines(report: RunReport) -> list[str]:
     for v in report.variants:
         rows.append([
             v.variant, str(v.calls), str(v.errors), _rate(v.overall),
-            f"{v.score.mean:.2f}" if v.score else "-", f"{v.tokens:,}", money(v.cost_usd),
+            f"{v.score.mean:.2f}" if v.score else "-", token_sum(v.tokens, v.tokens_unknown),
+            money(v.cost_usd),
             *(f"{x:,.0f}" if x is not None else "-"
               for x in (v.latency_p50_ms, v.latency_p95_ms, v.ttft_p50_ms)),
         ])
@@ -192,13 +221,14 @@ def summary_lines(report: RunReport) -> list[str]:
 def log_lines(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return ["No calls logged yet."]
-    table_rows = [["id", "when", "run", "variant", "model", "status", "ms", "cost", "output"]]
+    table_rows = [["id", "when", "run", "variant", "model", "status", "tokens", "ms", "cost", "output"]]
     for r in rows:
         preview = " ".join((r["response_preview"] or r.get("error_type") or "").split())
         table_rows.append([
             str(r["id"]), (r["created_at"] or "")[:19].replace("T", " "),
-            str(r["run_id"] or "-"), r["variant_name"] or "", f"{r['provider']}/{r['model']}", r["status"],
+            str(r["run_id"] or "-"), r["variant_name"] or "", f"{r['provider']}/{r['model']}",
+            call_status(r), tokens(r.get("input_tokens"), r.get("output_tokens")),
             f"{r['latency_ms']:,.0f}" if r["latency_ms"] is not None else "-",
             money(r["cost_usd"]), preview[:60] + ("…" if len(preview) > 60 else ""),
         ])
-    return table(table_rows, right={0, 2, 6})
+    return table(table_rows, right={0, 2, 6, 7})

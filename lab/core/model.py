@@ -189,20 +189,37 @@ class Usage:
     tokens written to a prompt cache, any duration) are parts of it. cache_write_1h_tokens is the
     part of the writes made with a one-hour life (Anthropic prices those higher than its
     five-minute writes).
+
+    A provider that reported no usage (a stream without a usage chunk, a failed call) leaves every
+    count None: unknown, which is not zero. Sums skip unknown counts and an unknown usage has an
+    unknown cost. Within a reported usage a detail the provider left out (cached, reasoning) is 0.
     """
 
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    reasoning_tokens: int = 0
-    cache_write_tokens: int = 0
-    cache_write_1h_tokens: int = 0
+    input_tokens: int | None = 0
+    output_tokens: int | None = 0
+    cached_tokens: int | None = 0
+    reasoning_tokens: int | None = 0
+    cache_write_tokens: int | None = 0
+    cache_write_1h_tokens: int | None = 0
 
-    def to_dict(self) -> dict[str, int]:
+    @classmethod
+    def unknown(cls) -> Usage:
+        """Usage nobody reported."""
+        return cls(None, None, None, None, None, None)
+
+    @property
+    def known(self) -> bool:
+        """Both the prompt and the reply were counted by the provider."""
+        return self.input_tokens is not None and self.output_tokens is not None
+
+    def to_dict(self) -> dict[str, int | None]:
         return asdict(self)
 
 
 CallStatus = Literal["ok", "error", "cancelled", "pending"]
+# The finish reason of a reply in which the model declined to answer: an "ok" call (it came back,
+# and was billed) whose response_text is the refusal, which checks grade like any output.
+REFUSAL = "refusal"
 
 
 @dataclass
@@ -215,7 +232,7 @@ class Call:
     status: CallStatus = "pending"
     response_text: str = ""
     finish_reason: str | None = None
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage = field(default_factory=Usage.unknown)  # unknown until a reply reports it
     raw_usage: dict[str, Any] | None = None
     latency_ms: float | None = None
     ttft_ms: float | None = None
@@ -237,6 +254,11 @@ class Call:
     started_at: str | None = None
     finished_at: str | None = None
     id: int | None = None
+
+    @property
+    def refused(self) -> bool:
+        """The model declined: response_text is its refusal (see REFUSAL)."""
+        return self.finish_reason == REFUSAL
 
 
 @dataclass

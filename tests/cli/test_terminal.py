@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import re
 
-from lab.cli.terminal import ProgressBar, estimate_lines, money, summary_lines
+from lab.cli.terminal import ProgressBar, estimate_lines, log_lines, money, summary_lines
 from lab.core.model import Call
 from lab.core.run.events import CallFinished, ProviderLimit, RunFinished, RunStarted
 from lab.core.run.plan import Cell
@@ -77,3 +78,42 @@ def test_summary_table_says_intervals_treat_the_case_as_the_unit():
 def test_money():
     assert [money(v) for v in (None, 0.0, 0.00001, 0.0123, 12.5)] == [
         "unknown", "$0", "<$0.0001", "$0.0123", "$12.50"]
+
+
+def _logged(**values):
+    row = {"id": 7, "created_at": "2026-01-02T03:04:05.000+00:00", "run_id": 1, "variant_name": "A",
+           "provider": "openai", "model": "gpt-4o", "status": "ok", "finish_reason": "stop",
+           "latency_ms": 812.0, "cost_usd": 0.0012, "input_tokens": 1200, "output_tokens": 34,
+           "response_preview": "Sure.", "error_type": None}
+    return {**row, **values}
+
+
+def test_the_log_marks_a_refusal_and_shows_unknown_tokens_as_a_dash():
+    head, refused, unreported, failed = log_lines([
+        _logged(finish_reason="refusal", response_preview="I'm sorry, I can't assist with that."),
+        _logged(id=6, input_tokens=None, output_tokens=None, cost_usd=None),
+        _logged(id=5, status="error", input_tokens=None, output_tokens=None, cost_usd=None,
+                latency_ms=None, response_preview="", error_type="QuotaExceeded"),
+    ])
+    assert "tokens" in head.split()
+    assert " refused " in refused and "1,200 → 34" in refused and "I'm sorry" in refused
+    assert " ok " in unreported and " — " in unreported and "0 → 0" not in unreported
+    assert " error " in failed and " — " in failed and "QuotaExceeded" in failed
+
+
+def test_the_summary_shows_unknown_tokens_as_a_dash():
+    from lab.cli.terminal import summary_lines
+    from lab.core.analysis.summary import variant_summary
+    from lab.core.run.report import RunReport
+
+    variants = variant_summary([
+        {"variant": "A", "status": "ok", "input_tokens": 1200, "output_tokens": 34},
+        {"variant": "A", "status": "ok", "input_tokens": None, "output_tokens": None},
+        {"variant": "B", "status": "error"},
+    ])
+    report = RunReport(1, "tone", "done", cells=3, cells_done=2, calls=3, cached_calls=0, judge_calls=0,
+                       cost_usd=None, variants=variants)
+    head, a, b = (re.split(r"\s{2,}", line) for line in summary_lines(report)[2:5])
+    tokens = head.index("tokens")
+    assert a[tokens] == "≥1,234"  # what is known, and that some of it is not
+    assert b[tokens] == "—"  # none known: not 0

@@ -61,11 +61,12 @@ class VariantSummary:
     checks: dict[str, PassRate]  # per check, over successful calls that ran it
     overall: PassRate | None  # a call passes overall when every check it ran passed
     score: MeanInterval | None  # mean of per-case mean judge scores; n = cases
-    tokens: int
+    tokens: int | None  # over the calls whose usage was reported; None when none was
     cost_usd: float | None  # None when no call had a known price (unknown is not free)
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     ttft_p50_ms: float | None
+    tokens_unknown: int = 0  # calls whose usage nobody reported (left out of `tokens`)
 
 
 def _get(record: Any, *names: str) -> Any:
@@ -116,7 +117,8 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95,
     failed call has no output to grade, and its latency is the error's); errors are counted
     separately, and cost and tokens include them because they may be billed. Checks named in
     ``apart`` (retrieval-hit: how well retrieval worked) have their own pass rates but are left
-    out of the overall one, which is about the answer.
+    out of the overall one, which is about the answer. Token counts a
+    provider did not report (None) are left out of the sum and counted in ``tokens_unknown``.
     """
     measured_apart = set(apart)
     groups: dict[str, list[Any]] = {}
@@ -144,6 +146,8 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95,
             if (score := _get(r, "score")) is not None:
                 scores.append((case, float(score)))
         costs = _floats(rows, "cost", "cost_usd")
+        tokens = [_tokens(r) for r in rows]
+        known_tokens = [t for t in tokens if t is not None]
         latency = percentiles(_floats(ok, "latency_ms"), (50, 95))
         ttft = percentiles(_floats(ok, "ttft_ms"), (50,))
         summaries.append(
@@ -154,11 +158,12 @@ def variant_summary(records: Iterable[Any], confidence: float = 0.95,
                 checks={k: pass_rate(cases.values(), confidence) for k, cases in tallies.items()},
                 overall=pass_rate(overall.values(), confidence),
                 score=case_mean(group_by_case(scores), confidence),
-                tokens=sum(t for r in rows if (t := _tokens(r)) is not None),
+                tokens=sum(known_tokens) if known_tokens else None,
                 cost_usd=sum(costs) if costs else None,
                 latency_p50_ms=latency.get(50),
                 latency_p95_ms=latency.get(95),
                 ttft_p50_ms=ttft.get(50),
+                tokens_unknown=len(tokens) - len(known_tokens),
             )
         )
     return summaries

@@ -11,9 +11,10 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from lab.core.providers.base import ChatRequest, ProviderConfig, Reply
+from lab.core.providers.base import REFUSAL, ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
+OPTIONAL_FIELDS: dict[str, str] = {}  # the body holds nothing the API could do without
 STREAM_FORMAT = "sse"
 API_VERSION = "2023-06-01"
 # Required by the API; 4096 is within every current model's output limit.
@@ -25,7 +26,7 @@ FINISH_REASONS = {
     "max_tokens": "length",
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
-    "refusal": "content_filter",
+    "refusal": REFUSAL,  # its safety classifiers stopped the reply: the model declined
 }
 
 # Error types an Anthropic body or stream event names, as the HTTP status they stand for.

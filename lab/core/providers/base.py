@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from lab.core.model import Message, Usage
+from lab.core.model import REFUSAL, Message, Usage
 from lab.core.providers.errors import (  # noqa: F401  (re-exported for callers)
     AuthError,
     BadRequest,
     BadResponse,
     Cancelled,
     ErrorDetails,
+    GenerationFailed,
     ModelNotFound,
     NetworkError,
     ProviderDown,
@@ -56,6 +57,9 @@ class Timeouts:
 
 DEFAULT_CONCURRENCY = 4  # calls in flight when neither the provider nor the run says
 
+# REFUSAL (lab.core.model) is the finish reason of a reply in which the model declined: OpenAI's
+# `refusal` field (content null), Anthropic's `refusal` stop reason. Family modules set it.
+
 
 @dataclass
 class ProviderConfig:
@@ -78,6 +82,10 @@ class ProviderConfig:
     local: bool | None = None
     # OpenAI family only: "max_tokens" or "max_completion_tokens"; None = by base_url.
     max_tokens_field: str | None = None
+    # OpenAI family only: ask for token counts in streams (stream_options.include_usage). Some
+    # compatible servers refuse the field with a 400; the client then learns to leave it out
+    # (and their streamed calls have unknown usage).
+    stream_usage: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -205,6 +213,11 @@ class ChatResult:
     retries: int = 0  # attempts that failed before this one succeeded
     warning: str | None = None  # e.g. "Gemini blocked the prompt (SAFETY)"
 
+    @property
+    def refused(self) -> bool:
+        """The model declined; `text` is what it said instead."""
+        return self.finish_reason == REFUSAL
+
 
 @dataclass
 class Reply:
@@ -218,6 +231,10 @@ class Reply:
     complete: bool = True  # False: a stream ended before its end marker
     generation_seconds: float | None = None  # server-measured time spent generating (Ollama)
     warning: str | None = None
+    # Set by a family when the reply ended in a way that leaves no usable output (Gemini's
+    # MALFORMED_FUNCTION_CALL): the sentence saying what happened and what to do. The client
+    # turns it into a GenerationFailed.
+    failed: str | None = None
 
 
 class StreamState(Protocol):
@@ -232,6 +249,9 @@ class Family(Protocol):
     """The functions each family module (openai_chat, anthropic, gemini, ollama) defines."""
 
     STREAM_FORMAT: Literal["sse", "ndjson"]
+    # Fields the family adds to a body on its own, each with the ProviderConfig setting that
+    # leaves it out: a server that refuses one (a 400 naming it) is asked again without it.
+    OPTIONAL_FIELDS: dict[str, str]
 
     def chat_url(self, config: ProviderConfig, request: ChatRequest) -> str: ...
 

@@ -5,9 +5,17 @@ the key lookup, the adaptive concurrency limit, timeouts (connect, first token, 
 streaming, latency and time-to-first-token; `outcomes` turns what came back into a normalised,
 priced result or a typed error. The family module only builds the request and reads the reply.
 
+A server that refuses a field the lab adds on its own (`stream_options`, with a 400 naming it) is
+asked again at once without it, and the client leaves it out from then on (`config` changes;
+`on_learned` hears of it so the setting can be kept).
+
 Retries repeat the whole request, but only while nothing has reached the caller: once a stream has
 delivered text, a failure is raised (StreamCut or the typed error) with the partial text, because
 a silent retry would show the user a reply that changes under their eyes.
+
+A refused key or a billing stop (QuotaExceeded: no credit, a used-up daily quota) would refuse
+every later call too: once one comes back, the client sends nothing more, and each later call
+(those waiting for a slot or a retry included) fails at once with that error, marked not sent.
 
 Cancelling the task that awaits `complete` closes the response (its connection is dropped, not
 returned to the pool) and lets `asyncio.CancelledError` propagate. A client belongs to one event
@@ -43,6 +51,7 @@ from lab.core.providers.embeddings import (
     parse_embeddings,
 )
 from lab.core.providers.errors import (
+    BadRequest,
     ProviderError,
     ProviderOverloaded,
     RateLimited,
@@ -85,6 +94,11 @@ class ProviderClient:
         self._key_loaded = False
         self._key_lock = asyncio.Lock()
         self._prices = prices
+        # The error that made sending pointless (see the module's docstring), once there is one.
+        self.stopped: ProviderError | None = None
+        # Told of a setting the client learned about its server (a field it refuses, so
+        # {"stream_usage": False}), for whoever keeps the provider's settings.
+        self.on_learned: Callable[[dict[str, Any]], None] | None = None
         t = config.timeouts
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -130,6 +144,7 @@ class ProviderClient:
         url = self._family.chat_url(self.config, request)
 
         shown = False
+        refused = 0  # requests a server refused for a field the lab had added on its own
 
         def delta(text: str) -> None:
             nonlocal shown
@@ -138,17 +153,25 @@ class ProviderClient:
                 on_delta(text)
 
         async def attempt() -> tuple[Reply, Progress, str | None]:
-            nonlocal shown
+            nonlocal shown, body, content, refused
             if shown and on_restart is not None:
                 on_restart()
             shown = False
-            return await self._chat_attempt(url, headers, content, request, delta)
+            while True:
+                try:
+                    return await self._chat_attempt(url, headers, content, request, delta)
+                except BadRequest as error:
+                    if not self._leave_out_refused_field(error, body):
+                        raise
+                refused += 1  # asked again at once, without it (same slot: nothing was done)
+                body = self._family.build_body(self.config, request)
+                content = json.dumps(body, ensure_ascii=False).encode("utf-8")
 
         (reply, progress, request_id), retries = await self._with_retries(attempt, use_limiter=True)
         if self._prices is None:
             self._prices = PriceTable.load()
         result = build_result(self.config, self._prices, request, reply, progress, json.loads(content), request_id)
-        result.retries = retries
+        result.retries = retries + refused
         return result
 
     async def embed(self, model: str, texts: list[str], task: Task = "document") -> EmbeddingCall:
@@ -191,6 +214,21 @@ class ProviderClient:
                 break
         return names
 
+    def _leave_out_refused_field(self, error: BadRequest, body: dict[str, Any]) -> bool:
+        """Whether `error` refuses a field the family added on its own (OPTIONAL_FIELDS) that
+        `body` has; if so the client leaves it out from now on and says so to `on_learned`."""
+        said = f"{error.param or ''} {error.message}"
+        for name, setting in self._family.OPTIONAL_FIELDS.items():
+            if name in body and getattr(self.config, setting):
+                nested = body[name] if isinstance(body[name], dict) else {}
+                if name in said or any(key in said for key in nested):
+                    log.info("%s refused %s; leaving it out from now on", self.config.name, name)
+                    self.config = replace(self.config, **{setting: False})
+                    if self.on_learned is not None:
+                        self.on_learned({setting: False})
+                    return True
+        return False
+
     # ----- retries and limits -------------------------------------------------------------
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]], *, use_limiter: bool) -> tuple[T, int]:
@@ -200,6 +238,8 @@ class ProviderClient:
                 if not use_limiter:
                     return await attempt(), tries
                 async with self.limiter.slot() as slot:
+                    if self.stopped is not None:  # it came while this call waited: do not send
+                        raise self.stopped.not_sent()
                     began = time.monotonic()
                     try:
                         outcome = await attempt()
@@ -209,6 +249,8 @@ class ProviderClient:
                     slot.succeeded(time.monotonic() - began)
                     return outcome, tries
             except ProviderError as error:
+                if error.stops_provider and error.sent and self.stopped is None:
+                    self.stopped = error
                 delay = retry.delay_before_retry(error, tries, self.config.max_retries, self.retry_policy)
                 if delay is None:
                     raise
@@ -244,6 +286,8 @@ class ProviderClient:
                         progress.parts.append(reply.text)
                         if on_delta is not None and reply.text:
                             on_delta(reply.text)
+                    if reply.failed:
+                        raise self._failures.generation_failed(reply.failed, progress)
                     return reply, progress, request_id
         except StreamErrorEvent as event:
             raise self._failures.classified(event.status, event.details, event.raw, request.model, progress) from None

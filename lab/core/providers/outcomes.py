@@ -22,6 +22,7 @@ from lab.core.providers.base import ChatRequest, ChatResult, ProviderConfig, Rep
 from lab.core.providers.errors import (
     BadResponse,
     ErrorDetails,
+    GenerationFailed,
     NetworkError,
     ProviderError,
     ProviderTimeout,
@@ -56,7 +57,7 @@ def build_result(
     latency = time.monotonic() - progress.started
     counts = usage.normalise(config.kind, reply.raw_usage)
     cost = None
-    if reply.raw_usage or config.is_local:  # no usage reported: unknown, not free
+    if counts.usage.known or config.is_local:  # no usage reported: unknown, not free
         for model in (request.model, reply.model):
             cost = prices.cost(config.kind, model, counts.usage, local=config.is_local)
             if cost is not None or not model:
@@ -78,8 +79,9 @@ def build_result(
     )
 
 
-def tokens_per_second(output_tokens: int, reply: Reply, latency: float, ttft: float | None) -> float | None:
-    if output_tokens <= 0:
+def tokens_per_second(output_tokens: int | None, reply: Reply, latency: float,
+                      ttft: float | None) -> float | None:
+    if not output_tokens or output_tokens <= 0:
         return None
     if reply.generation_seconds:  # measured by the server itself (Ollama)
         return output_tokens / reply.generation_seconds
@@ -138,6 +140,10 @@ class Failures:
             partial_text=progress.text,
             retryable=True,  # a lost connection is transient: the retry policy decides
         )
+
+    def generation_failed(self, what: str, progress: Progress) -> GenerationFailed:
+        return GenerationFailed(f"{self.name}: {what}", provider=self.name, partial_text=progress.text,
+                                retryable=False)
 
     def bad_response(self, what: str, raw: str) -> BadResponse:
         return BadResponse(

@@ -102,10 +102,12 @@ class ModelPrice:
             if self.batch_discount is None:
                 return None
             factor = 1.0 - self.batch_discount
+        if usage.input_tokens is None or usage.output_tokens is None:
+            return None  # unknown usage: unknown cost, never zero
         r = self.rates(usage.input_tokens)
-        written_1h = max(usage.cache_write_1h_tokens, 0)
-        written = max(usage.cache_write_tokens, written_1h)
-        cached = max(usage.cached_tokens, 0)
+        written_1h = max(usage.cache_write_1h_tokens or 0, 0)
+        written = max(usage.cache_write_tokens or 0, written_1h)
+        cached = max(usage.cached_tokens or 0, 0)
         fresh = max(usage.input_tokens - cached - written, 0)
         total = (
             fresh * r.input

@@ -168,7 +168,7 @@ class PriceTable:
     ) -> float | None:
         """USD for one call. Cache reads and writes (five-minute and one-hour) at their own
         prices, a long prompt at its tier's, `batch=True` with the batch discount (None when
-        that is not known). Unknown model: None; local: 0."""
+        that is not known). Unknown model or unknown usage: None; local: 0."""
         if local:
             return 0.0
         price = self.price_for(kind, model, on)

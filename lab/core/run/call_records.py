@@ -33,15 +33,19 @@ def succeeded(call: Call, result: ChatResult) -> None:
     call.finished_at = now_iso()
 
 
+NOT_SENT = "Not sent: "  # how a call that never reached its provider begins its error message
+
+
 def failed(call: Call, error: ProviderError, started: float | None = None, *,
            not_sent: bool = False, free: bool = False) -> None:
-    """A typed provider error; `not_sent` when an earlier call's error made sending pointless,
-    `free` for a model on this machine."""
+    """A typed provider error; `not_sent` when the call never reached the provider (an earlier
+    call's error made sending pointless, or there is no key), `free` for a model on this machine.
+    Its usage stays unknown: a failed call's tokens were never reported."""
     call.status = "error"
     call.error_type = error.error_type
-    call.error_message = f"Not sent: {error.message}" if not_sent else error.message
+    call.error_message = f"{NOT_SENT}{error.message}" if not_sent else error.message
     call.response_text = "" if not_sent else error.partial_text
-    call.latency_ms = None if started is None else (time.monotonic() - started) * 1000
+    call.latency_ms = None if started is None or not_sent else (time.monotonic() - started) * 1000
     # Unknown, not free: a failed call may still have been billed (unless never sent, or local).
     call.cost_usd = 0.0 if not_sent or free else None
     call.finished_at = now_iso()

@@ -6,9 +6,10 @@ way; the runner around it only schedules. The functions at the end decide what e
 records. Nothing here holds a key: request bodies come from the family modules, which put keys in
 headers, and provider errors are scrubbed by the provider layer.
 
-A provider that refuses the key or has no credit would refuse every call: after the first such
-error, its remaining calls are logged as "Not sent" with that error instead of being sent (the
-same for a model the provider does not have).
+A provider that refuses the key or has no credit (a billing stop, a used-up daily quota) would
+refuse every call: after the first such error, its remaining calls are logged as "Not sent" with
+that error instead of being sent (the same for a model the provider does not have). The provider
+client stops too, so calls already waiting inside it for a slot or a retry are not sent either.
 
 Grading. Most checks are quick and run on the loop. A python check runs in the run's
 `ExpressionPool` (a worker process it can stop), waited for from a grading thread so the loop
@@ -33,12 +34,10 @@ from lab.core.checks.result import CheckConfigError, CheckResult
 from lab.core.checks.workers import EvaluationStopped
 from lab.core.model import Call, Check
 from lab.core.providers import (
-    AuthError,
     ChatRequest,
     ModelNotFound,
     ProviderClient,
     ProviderError,
-    QuotaExceeded,
 )
 from lab.core.run.call_records import (
     failed,
@@ -334,8 +333,8 @@ class CallMaker:
             on_cancel()
             raise
         except ProviderError as error:
-            failed(call, error, began, free=client.config.is_local)
-            if isinstance(error, (AuthError, QuotaExceeded)):
+            failed(call, error, began, not_sent=not error.sent, free=client.config.is_local)
+            if error.stops_provider:
                 self._blocked.setdefault((call.provider, None), error)
             elif isinstance(error, ModelNotFound):
                 self._blocked.setdefault((call.provider, call.model), error)

@@ -41,10 +41,13 @@ def not_rendered(call: Call, message: str) -> None:
 def finish_chain(chain: Call, steps: list[Call]) -> None:
     """The cell's call from its steps: the last one's request and output, everyone's totals."""
     last = steps[-1]
-    usage = Usage()
-    for step in steps:
-        _add(usage, step.usage)
-    chain.usage = usage
+    if all(s.usage is not None and s.usage.known for s in steps):
+        usage = Usage()
+        for step in steps:
+            _add(usage, step.usage)
+        chain.usage = usage
+    else:  # a step whose usage nobody reported: the chain's total is unknown, not a part of it
+        chain.usage = Usage.unknown()
     costs = [s.cost_usd for s in steps]
     chain.cost_usd = None if any(c is None for c in costs) else sum(costs)
     chain.latency_ms = sum(s.latency_ms or 0.0 for s in steps)

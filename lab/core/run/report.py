@@ -14,6 +14,7 @@ from typing import Any
 from lab.core.analysis.summary import VariantSummary, variant_summary
 from lab.core.checks.config import check_names
 from lab.core.model import Check
+from lab.core.run.call_records import NOT_SENT
 from lab.core.workspace.store import Store
 
 
@@ -32,6 +33,7 @@ class RunReport:
     errors_by_type: dict[str, dict[str, int]] = field(default_factory=dict)  # variant -> type -> n
     error_examples: dict[str, str] = field(default_factory=dict)  # type -> the first message
     check_names: list[str] = field(default_factory=list)
+    not_sent: int = 0  # cells whose call was never sent (its provider had stopped: no key, no credit)
 
     def to_dict(self) -> dict[str, Any]:
         """One JSON-ready document (what `lab run --json` prints)."""
@@ -57,12 +59,19 @@ def run_report(store: Store, run_id: int) -> RunReport:
     # The experiment's order, not the order calls happened to finish in.
     variants = run["experiment_config"].get("variants", [])
     order = {v.get("name"): i for i, v in enumerate(variants)}
+    not_sent = 0
     for call in calls:
         if call["status"] != "ok":
             kind = call["error_type"] or call["status"]
             errors.setdefault(call["variant_name"], Counter())[kind] += 1
-            examples.setdefault(kind, call["error_message"] or "")
+            message = call["error_message"] or ""
+            if message.startswith(NOT_SENT):
+                not_sent += 1
+            # Quoted once per kind, as the provider's answer (not as the calls it kept from going out).
+            if kind not in examples or examples[kind].startswith(NOT_SENT):
+                examples[kind] = message
         names += [n for n in call["checks"] if n not in names]
+    examples = {k: m.removeprefix(NOT_SENT) for k, m in examples.items()}
     return RunReport(
         run_id=run_id,
         experiment=run["experiment_name"],
@@ -78,6 +87,7 @@ def run_report(store: Store, run_id: int) -> RunReport:
         errors_by_type={k: dict(v) for k, v in errors.items()},
         error_examples=examples,
         check_names=names,
+        not_sent=not_sent,
     )
 
 

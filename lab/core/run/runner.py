@@ -54,10 +54,16 @@ from lab.core.run.plan import JudgeCheck, PlannedCall
 from lab.core.run.setup import PreparedRun, experiment_config, refuse_unpriced_budget
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.errors import WorkspaceError
+from lab.core.workspace.providers import remember_settings
 from lab.core.workspace.store import Store, open_workspace
 
 T = TypeVar("T")
 ClientFactory = Callable[[ProviderConfig], ProviderClient]
+# What a provider client can learn about its server, as the user should hear it.
+LEARNED = {
+    "stream_usage": "the server refused stream_options, so the lab no longer asks it for token counts "
+                    "in streams (its streamed calls have unknown usage)",
+}
 
 
 class Runner:
@@ -104,11 +110,13 @@ class Runner:
         self._maker: CallMaker | None = None
         self._expressions: ExpressionPool | None = None
         self._grading: ThreadPoolExecutor | None = None
+        self._notes: list[str] = []  # what the clients learned about their servers (writer thread)
 
     @property
     def warnings(self) -> list[str]:
-        """Checks that could not run (a rubric variable missing in one case, ...), one line each."""
-        return self._maker.warnings if self._maker else []
+        """Checks that could not run (a rubric variable missing in one case, ...) and settings
+        learned about a provider's server, one line each."""
+        return (self._maker.warnings if self._maker else []) + self._notes
 
     # ----- control, from any thread ----------------------------------------------------------
 
@@ -211,10 +219,26 @@ class Runner:
         provider pins a lower number; the limiter's moves are reported as events."""
         start, ceiling = config.limits(self.options.concurrency, self.options.max_concurrency)
         client = self._client_factory(replace(config, concurrency=start, max_concurrency=ceiling))
+        client.on_learned = lambda changes: self._learned(config, changes)
         limiter = client.limiter
         limiter.on_change = lambda limit: self._emit(ProviderLimit(config.name, limit, ceiling))
         self._emit(ProviderLimit(config.name, limiter.limit, limiter.max_limit))
         return client
+
+    def _learned(self, config: ProviderConfig, changes: dict[str, Any]) -> None:
+        """A client learned a setting of its server (the client keeps it for this run): keep it
+        in the workspace's settings of that provider, or tell the user how to."""
+        what = "; ".join(LEARNED.get(name, f"{name} = {value!r}") for name, value in changes.items())
+        written = ", ".join(f"{name} = {str(value).lower()}" for name, value in changes.items())
+
+        def remember(store: Store) -> None:
+            if remember_settings(store, config, changes):
+                self._notes.append(f"{config.name}: {what}; remembered in its settings ({written}).")
+            else:
+                self._notes.append(f"{config.name}: {what}. Add {written} to the provider's settings "
+                                   "to skip the refused first call.")
+
+        self._writer.submit(remember)
 
     async def _execute(self) -> None:
         clients = {name: self._client(c) for name, c in self.plan.providers.items()}

@@ -78,7 +78,7 @@ class CallHistory:
     ) -> list[dict[str, Any]]:
         """A page of the log, newest first, keyed on id so page N costs the same as page 1."""
         columns = (
-            "c.id, c.created_at, c.run_id, c.variant_name, c.provider, c.model, c.status,"
+            "c.id, c.created_at, c.run_id, c.variant_name, c.provider, c.model, c.status, c.finish_reason,"
             " c.latency_ms, c.cost_usd, c.input_tokens, c.output_tokens,"
             " substr(c.response_text, 1, 300) AS response_preview, c.error_type"
         )

@@ -3,7 +3,9 @@
 Every open applies whatever is pending, in order, each in its own transaction (sqlite-utils'
 `Migrations`). A migration only ever adds: new tables, new columns, new indexes. Nothing is
 renamed or dropped, so a database written by an older version always opens, and the code
-that reads rows never meets a column it doesn't expect.
+that reads rows never meets a column it doesn't expect. A migration may also correct what an
+older version wrote in a way the current code reads differently (m005: 0 tokens that were
+never reported become NULL, unknown).
 
 `SCHEMA_VERSION` is the number of migrations and is also written to `PRAGMA user_version`, so a
 version of the app can tell at a glance that a database is newer than it understands and refuse it
@@ -375,6 +377,26 @@ def m006_cell_index(db: Database) -> None:
     db.execute(
         "CREATE INDEX IF NOT EXISTS idx_calls_cells ON calls(run_id, variant_name, case_index,"
         " sample_index) WHERE judged_call_id IS NULL AND chain_call_id IS NULL"
+    )
+
+
+@migrations()
+def m007_unknown_usage(db: Database) -> None:
+    """Token counts a provider never reported are unknown (NULL), not 0.
+
+    Until now a failed or cancelled call, and a reply whose server sent no usage (a stream
+    without a usage chunk), were logged with 0 tokens, which sums and summaries took at face
+    value. Rows with nothing reported (no usage body, or an empty one) and only zeros become
+    NULL; a usage the provider did report, even of 0, stays.
+    """
+    db.execute(
+        """
+        UPDATE calls
+        SET input_tokens = NULL, output_tokens = NULL, cached_tokens = NULL, reasoning_tokens = NULL
+        WHERE (usage_json IS NULL OR trim(usage_json) IN ('', '{}', 'null'))
+          AND coalesce(input_tokens, 0) = 0 AND coalesce(output_tokens, 0) = 0
+          AND coalesce(cached_tokens, 0) = 0 AND coalesce(reasoning_tokens, 0) = 0
+        """
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from lab.core.providers import keys
@@ -44,6 +45,21 @@ def save_provider(store: Store, config: ProviderConfig) -> None:
     data = config.to_dict()
     name, kind = data.pop("name"), data.pop("kind")
     store.save_provider(name, kind, data)
+
+
+def remember_settings(store: Store, config: ProviderConfig, changes: dict[str, Any]) -> bool:
+    """Keep settings a client learned about a provider's server (`{"stream_usage": False}`) in
+    the workspace's definition of that provider, if it is the one saved there (same name, kind
+    and base_url). False when it is not saved there: a built-in, or an experiment file's own."""
+    for row in store.list_providers():
+        if row["name"] != config.name:
+            continue
+        saved = config_from_row(row)
+        if (saved.kind, saved.base_url) != (config.kind, config.base_url):
+            return False
+        save_provider(store, replace(saved, **changes))
+        return True
+    return False
 
 
 async def list_models(config: ProviderConfig, key: str | None = None) -> list[str]:

@@ -26,6 +26,7 @@ from tests.helpers.fake_provider import (
     insufficient_quota,
     overloaded,
     rate_limited,
+    refusal,
     reply,
     sdk,
     slow_first_token,
@@ -127,7 +128,8 @@ SHAPES = {
     "slow": slow_first_token(0.01), "error-after-200": error_after_200(1), "cut-stream": cut_stream(1),
     "400": http_error(400, code="unsupported_parameter", param="max_tokens", message="Unsupported"),
     "401": http_error(401), "404": http_error(404), "429": rate_limited(retry_after=1),
-    "500": http_error(500), "503": overloaded(503), "529": overloaded(529),
+    "500": http_error(500), "503": overloaded(503), "529": overloaded(529), "refusal": refusal(),
+    "no-usage": reply(usage=False),
 }
 OWN_SHAPES = {"openai": {"quota": insufficient_quota()},
               "anthropic": {"billing": http_error(400, type="billing_error", message="Your credit balance is too low.")}}

@@ -3,6 +3,7 @@ budget and resume, checked in the workspace afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 
@@ -267,3 +268,41 @@ def test_a_provider_that_pins_its_concurrency_caps_the_run(server, db):
     assert finished.status == "done"
     assert server.max_concurrent == 3
     assert [e for e in events if isinstance(e, ProviderLimit)][0] == ProviderLimit("fake", 3, 3)
+
+
+def _time_at_limits(stamped: list, end: float) -> dict[int, float]:
+    """Seconds spent at each limit, from (time, ProviderLimit) pairs up to `end`."""
+    spent: dict[int, float] = {}
+    for (at, event), (until, _) in zip(stamped, [*stamped[1:], (end, None)]):
+        spent[event.limit] = spent.get(event.limit, 0.0) + until - at
+    return spent
+
+
+def test_a_provider_ceiling_of_8_is_found_without_a_failed_call(server, db):
+    """The provider pins nothing and the run asks for 16; the server answers 429 (retry-after
+    0.05 s) to calls beyond 8 in flight. The limiter must find that ceiling: every call ends ok,
+    and after its first cut the limit stays around 8 (it probes 9 now and then, and halves)."""
+    server.latency = 0.25  # long next to the client's own time per call, even on a busy machine
+    server.max_concurrent_ok = 8
+    server.sdk_checks = False  # its CPU would count as client time here (requests are still checked)
+    stamped: list = []
+
+    def on_event(event) -> None:
+        if isinstance(event, ProviderLimit):
+            stamped.append((time.monotonic(), event))
+
+    runner = Runner(db, prepare(experiment_text(server, cases=30, concurrency=None), db,
+                                RunOptions(concurrency=16)), on_event=on_event, client_factory=make_client)
+    finished = asyncio.run(runner.run())
+    end = time.monotonic()
+    assert (finished.status, finished.calls, finished.errors) == ("done", 60, 0)
+    with open_workspace(db) as store:
+        assert {c["status"] for c in store.calls_for_run(finished.run_id)} == {"ok"}
+    assert server.over_ceiling > 0 and server.max_concurrent <= 8  # it did hit the ceiling
+    assert stamped[0][1] == ProviderLimit("fake", 16, 16)
+    cut = next(i for i, (_, e) in enumerate(stamped) if e.limit < 16)
+    spent = _time_at_limits(stamped[cut:], end)
+    total = sum(spent.values())
+    near = sum(s for limit, s in spent.items() if 5 <= limit <= 8)
+    assert near / total >= 0.6, spent  # most of the time at 5..8
+    assert 5 <= sum(limit * s for limit, s in spent.items()) / total <= 9, spent

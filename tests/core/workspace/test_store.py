@@ -87,6 +87,30 @@ def test_upgrade_from_every_earlier_schema_keeps_data(tmp_path, stop_before):
         ]
 
 
+def test_upgrade_turns_token_counts_nobody_reported_into_unknown(tmp_path):
+    """Older versions logged 0 tokens for a failed call or a reply without usage; they were never
+    counted. m005 makes them NULL (unknown), leaving every reported count as it was."""
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.migrations.apply(db, stop_before="m007_unknown_usage")
+    db.execute("PRAGMA user_version = 4")
+    counts = {"input_tokens": 0, "output_tokens": 0, "cached_tokens": 0, "reasoning_tokens": 0}
+    base = {"provider": "openai", "model": "m", "created_at": "2026-01-01"}
+    db["calls"].insert_all([
+        {**base, "status": "error", "usage_json": None, **counts},  # failed: nothing reported
+        {**base, "status": "ok", "usage_json": "{}", **counts},  # a stream without usage
+        {**base, "status": "ok", "usage_json": '{"prompt_tokens": 0, "completion_tokens": 0}',
+         **counts},  # reported, and really 0
+        {**base, "status": "ok", "usage_json": '{"prompt_tokens": 9, "completion_tokens": 2}',
+         **counts, "input_tokens": 9, "output_tokens": 2},
+    ])
+    db.close()
+    with open_workspace(path) as store:
+        got = [(r["input_tokens"], r["output_tokens"], r["cached_tokens"], r["reasoning_tokens"])
+               for r in store.db.query("SELECT * FROM calls ORDER BY id")]
+    assert got == [(None, None, None, None), (None, None, None, None), (0, 0, 0, 0), (9, 2, 0, 0)]
+
+
 def test_workspace_from_a_newer_version_is_refused_and_left_unchanged(tmp_path):
     path = tmp_path / "future.db"
     open_workspace(path).close()

@@ -21,10 +21,12 @@ from tests.helpers.fake_provider.behaviours import (
     bad_json,
     cut_stream,
     error_after_200,
+    gemini_quota,
     http_error,
     insufficient_quota,
     overloaded,
     rate_limited,
+    refusal,
     reply,
     slow_first_token,
 )
@@ -42,8 +44,8 @@ from tests.helpers.fake_provider.wire import Call, Family
 
 __all__ = [
     "API_KEY", "DEFAULT_MODELS", "FAMILIES", "KEY_HEADERS", "Behaviour", "Call", "FakeProviderServer", "Family",
-    "MissingSDK", "Recorded", "assert_clean", "bad_json", "cut_stream", "error_after_200", "error_body", "fake_server_checked",
-    "http_error", "insufficient_quota", "make_call", "overloaded", "rate_limited", "reply", "slow_first_token",
+    "MissingSDK", "Recorded", "assert_clean", "bad_json", "cut_stream", "error_after_200", "error_body", "fake_server_checked", "gemini_quota",
+    "http_error", "insufficient_quota", "make_call", "overloaded", "rate_limited", "refusal", "reply", "slow_first_token",
 ]
 
 

@@ -27,6 +27,7 @@ ID = "msg_fake0001"
 class Anthropic(Family):
     name = "anthropic"
     finish = {"stop": "end_turn", "length": "max_tokens"}
+    refusals = True  # stop_reason "refusal"; the text so far is kept
     request_id_header = "request-id"
 
     # ----- requests -----
@@ -69,17 +70,27 @@ class Anthropic(Family):
         return fmt.get("type") == "json_schema" or "JSON" in str(body.get("system", ""))
 
     # ----- replies -----
-    def usage(self, c: Call, output: int) -> dict:
+    def usage(self, c: Call, output: int, *, final: bool = True) -> dict:
         cached = c.behaviour.cached_tokens
         return {"input_tokens": c.input_tokens - cached, "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": cached, "output_tokens": output}
+                "cache_read_input_tokens": cached,
+                **(self._output(c, output) if final else {"output_tokens": output})}
+
+    @staticmethod
+    def _output(c: Call, output: int) -> dict:
+        """output_tokens includes thinking; recent API versions break it down (as the recorded
+        pause_turn stream does: `"output_tokens_details": {"thinking_tokens": 261}`)."""
+        thinking = c.behaviour.thinking_tokens
+        if not thinking:
+            return {"output_tokens": output}
+        return {"output_tokens": output + thinking, "output_tokens_details": {"thinking_tokens": thinking}}
 
     def _message(self, c: Call, content: list[dict], stop_reason: str | None, usage: dict) -> dict:
         return {"id": ID, "type": "message", "role": "assistant", "model": c.model, "content": content,
                 "stop_reason": stop_reason, "stop_sequence": None, "usage": usage}
 
     def whole(self, c: Call) -> dict:
-        return self._message(c, [{"type": "text", "text": c.text}], self.finish[c.behaviour.finish],
+        return self._message(c, [{"type": "text", "text": c.text}], self._stop_reason(c),
                              {**self.usage(c, c.output_tokens), "service_tier": "standard"})
 
     @staticmethod
@@ -87,7 +98,7 @@ class Anthropic(Family):
         return sse(data, data["type"])  # the event is named after its type; the SDK skips unnamed ones
 
     def preamble(self, c: Call) -> list[bytes]:
-        return [self._event({"type": "message_start", "message": self._message(c, [], None, self.usage(c, 1))}),
+        return [self._event({"type": "message_start", "message": self._message(c, [], None, self.usage(c, 1, final=False))}),
                 self._event({"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
                 self._event({"type": "ping"})]
 
@@ -97,10 +108,13 @@ class Anthropic(Family):
 
     def ending(self, c: Call) -> list[bytes]:
         return [self._event({"type": "content_block_stop", "index": 0}),
-                self._event({"type": "message_delta", "delta": {"stop_reason": self.finish[c.behaviour.finish],
+                self._event({"type": "message_delta", "delta": {"stop_reason": self._stop_reason(c),
                                                                 "stop_sequence": None},
-                             "usage": {"output_tokens": c.output_tokens}}),
+                             "usage": self._output(c, c.output_tokens)}),
                 self._event({"type": "message_stop"})]
+
+    def _stop_reason(self, c: Call) -> str:
+        return "refusal" if c.behaviour.refusal else self.finish[c.behaviour.finish]
 
     def error_event(self, c: Call) -> bytes:
         return self._event({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}})

@@ -61,11 +61,15 @@ class Gemini(Family):
     # ----- replies: every chunk is a whole response holding the next piece -----
     def usage(self, c: Call, output: int | None) -> dict:
         b = c.behaviour
+        tools = b.tool_use_prompt_tokens
         usage = {"promptTokenCount": c.input_tokens,
-                 "totalTokenCount": c.input_tokens + (output or 0) + b.thinking_tokens,
+                 "totalTokenCount": c.input_tokens + tools + (output or 0) + b.thinking_tokens,
                  "promptTokensDetails": [{"modality": "TEXT", "tokenCount": c.input_tokens}]}
         if output is not None:  # absent while only thoughts have been produced
             usage["candidatesTokenCount"] = output
+        if tools:  # built-in tools' results (Google Search), outside promptTokenCount but billed as input
+            usage["toolUsePromptTokenCount"] = tools
+            usage["toolUsePromptTokensDetails"] = [{"modality": "TEXT", "tokenCount": tools}]
         if b.thinking_tokens:
             usage["thoughtsTokenCount"] = b.thinking_tokens
         if b.cached_tokens:
@@ -74,9 +78,12 @@ class Gemini(Family):
 
     def _chunk(self, c: Call, text: str, output: int | None, last: bool, thought: bool = False) -> dict:
         part: dict = {"text": text, "thought": True} if thought else {"text": text}
-        cand: dict = {"content": {"parts": [part], "role": "model"}, "index": 0}
+        # A candidate that ends with nothing to say (MALFORMED_FUNCTION_CALL, a SAFETY stop
+        # before any text) has no content at all, only its finish reason.
+        cand: dict = {"content": {"parts": [part], "role": "model"}, "index": 0} if text or not last else {}
+        cand["index"] = 0
         if last:
-            cand["finishReason"] = self.finish[c.behaviour.finish]
+            cand["finishReason"] = self.finish.get(c.behaviour.finish, c.behaviour.finish)
         return {"candidates": [cand], "usageMetadata": self.usage(c, output),
                 "modelVersion": c.model, "responseId": "fakeResponse0001"}
 
@@ -97,9 +104,13 @@ class Gemini(Family):
     # ----- errors and model lists -----
     def error_body(self, status: int, message: str, type_: str | None = None,
                    code: str | None = None, param: str | None = None) -> dict:
-        reason = {"type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": code} if code else None
+        reason = ({"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": code, "domain": "googleapis.com",
+                   "metadata": {"service": "generativelanguage.googleapis.com"}} if code else None)
         return {"error": {"code": status, "message": message, "status": type_ or STATUS.get(status, "UNKNOWN"),
                           "details": [reason] if reason else []}}
+
+    def with_details(self, error: dict, details: list[dict]) -> dict:
+        return {"error": {**error["error"], "details": [*error["error"]["details"], *details]}}
 
     def auth_error(self, message: str) -> tuple[int, dict]:
         # Gemini answers a bad key with 400 API_KEY_INVALID, not a 401.

@@ -25,6 +25,7 @@ class OpenAI(Family):
     name = "openai"
     finish = {"stop": "stop", "length": "length"}
     request_id_header = "x-request-id"
+    refusals = True  # the text in `refusal`, content null; it ends like any reply
 
     # ----- requests -----
     def sdk_errors(self, body: dict) -> list[str]:
@@ -65,10 +66,13 @@ class OpenAI(Family):
 
     def whole(self, c: Call) -> dict:
         return {"id": ID, "object": "chat.completion", "created": 1741570283, "model": c.model,
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": c.text, "refusal": None,
+                "choices": [{"index": 0, "message": {"role": "assistant",
+                                                     "content": None if c.behaviour.refusal else c.text,
+                                                     "refusal": c.text if c.behaviour.refusal else None,
                                                      "annotations": []},
                              "logprobs": None, "finish_reason": self.finish[c.behaviour.finish]}],
-                "usage": self.usage(c), "service_tier": "default", "system_fingerprint": "fp_fake"}
+                **({"usage": self.usage(c)} if c.behaviour.usage else {}),
+                "service_tier": "default", "system_fingerprint": "fp_fake"}
 
     def _chunk(self, c: Call, choices: list[dict], **extra: Any) -> bytes:
         return sse({"id": ID, "object": "chat.completion.chunk", "created": 1694268190, "model": c.model,
@@ -80,13 +84,15 @@ class OpenAI(Family):
         return self._chunk(c, [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}], **usage)
 
     def _include_usage(self, c: Call) -> bool:
-        return bool((c.body.get("stream_options") or {}).get("include_usage"))
+        return c.behaviour.usage and bool((c.body.get("stream_options") or {}).get("include_usage"))
 
     def preamble(self, c: Call) -> list[bytes]:
+        if c.behaviour.refusal:  # as recorded: content null, the refusal streams in its own field
+            return [self._delta(c, {"role": "assistant", "content": None, "refusal": ""})]
         return [self._delta(c, {"role": "assistant", "content": ""})]
 
     def content(self, c: Call, i: int, piece: str) -> bytes:
-        return self._delta(c, {"content": piece})
+        return self._delta(c, {"refusal" if c.behaviour.refusal else "content": piece})
 
     def ending(self, c: Call) -> list[bytes]:
         out = [self._delta(c, {}, self.finish[c.behaviour.finish])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,3 +23,5 @@ class Recorded:
     body: Any
     key_present: bool
     validation_errors: list[str] = field(default_factory=list)
+    received_at: float = field(default_factory=time.monotonic)  # when its body had been read
+    answered_at: float | None = None  # when the answer's last byte went out (chat calls)

@@ -9,6 +9,10 @@ which tests assert is empty. Everything it sends back is read by the family's in
 
 Faults are scripted per test: `server.script(rate_limited(retry_after=0.2), reply())` answers the
 next calls in order (optionally only for one model); `server.latency` delays every answer.
+Server-wide quirks: `server.refused_fields` makes it a compatible server that refuses fields it
+does not know (a 400 naming the field, as Azure's older API versions did for stream_options);
+`server.max_concurrent_ok` makes it answer 429 (with retry-after) to calls beyond that many in
+flight, like a provider's concurrency limit.
 """
 
 from __future__ import annotations
@@ -62,7 +66,14 @@ class FakeProviderServer:
         self.sdk_checks = True
         self.wire_errors: list[str] = []  # what the fake sent that an official client could not read
         self.disconnects = 0
-        self.max_concurrent = 0
+        self.refused_fields: set[str] = set()  # OpenAI-compatible: a 400 for a body with any of them
+        self.refused = 0  # requests answered with that 400
+        # A provider's concurrency limit: chat calls beyond this many in flight get a 429 with
+        # retry-after (`ceiling_retry_after` seconds) at once; None: no limit.
+        self.max_concurrent_ok: int | None = None
+        self.ceiling_retry_after = 0.05
+        self.over_ceiling = 0  # calls answered with that 429
+        self.max_concurrent = 0  # the most chat calls in flight at once (answered, not refused)
         self._in_flight = 0
         self._open: set[socket.socket] = set()
         self._queues: dict[str | None, deque[Behaviour]] = {}
@@ -232,12 +243,30 @@ class FakeProviderServer:
         if record.validation_errors:
             message = "Invalid request: " + "; ".join(record.validation_errors)
             return self._send(h, family, "error", 400, family.error_body(400, message))
+        refused = sorted(f for f in self.refused_fields if name == "openai" and f in body)
+        if refused:  # a valid request this server does not support: not a client bug
+            with self._lock:
+                self.refused += 1
+            message = f"Unrecognized request argument supplied: {', '.join(refused)}"
+            return self._send(h, family, "error", 400, family.error_body(400, message))
         with self._lock:
-            self._in_flight += 1
-            self.max_concurrent = max(self.max_concurrent, self._in_flight)
+            over = self.max_concurrent_ok is not None and self._in_flight >= self.max_concurrent_ok
+            if over:
+                self.over_ceiling += 1
+            else:
+                self._in_flight += 1
+                self.max_concurrent = max(self.max_concurrent, self._in_flight)
+        if over:
+            headers = {"retry-after": f"{self.ceiling_retry_after:g}"}
+            if family.request_id_header:
+                headers[family.request_id_header] = request_id
+            error = family.error_body(429, f"Rate limit reached: at most {self.max_concurrent_ok} "
+                                           "requests in flight. Please try again shortly.")
+            return self._send(h, family, "error", 429, error, headers)
         try:
             self._chat(h, family, model, stream, body, request_id)
         finally:
+            record.answered_at = time.monotonic()
             with self._lock:
                 self._in_flight -= 1
 
@@ -294,6 +323,8 @@ class FakeProviderServer:
                                           500: "The server had an error while processing your request."}.get(
                 b.status, f"Error {b.status}")
             error = family.error_body(b.status, message, b.error_type, b.error_code, b.error_param)
+            if b.error_details:
+                error = family.with_details(error, b.error_details)
             return self._send(h, family, "error", b.status, error, {**headers, **b.headers})
         call = family.make_call(body, model, stream, b)
         if not stream:

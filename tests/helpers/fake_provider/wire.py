@@ -88,6 +88,7 @@ class Family:
     content_type = "text/event-stream"
     finish: dict[str, str]  # the lab's "stop"/"length" as this API spells it
     request_id_header: str | None = None
+    refusals = False  # whether this API has a shape for a model declining (see `refusal()`)
 
     # ----- requests -----
     def validate(self, body: dict, headers: dict[str, str], query: dict, stream: bool = False,
@@ -116,6 +117,8 @@ class Family:
         raise NotImplementedError
 
     def make_call(self, body: dict, model: str, stream: bool, behaviour: Behaviour) -> Call:
+        if behaviour.refusal and not self.refusals:
+            raise ValueError(f"the fake's {self.name} API has no refusal shape")
         texts = self.prompt_texts(body)
         last_user = next((t for role, t in reversed(texts) if role == "user"), "")
         text = behaviour.text
@@ -154,6 +157,10 @@ class Family:
                    code: str | None = None, param: str | None = None) -> dict:
         """An error in the API's own shape (reference: each API's "Errors" paragraph)."""
         raise NotImplementedError
+
+    def with_details(self, error: dict, details: list[dict]) -> dict:
+        """An error body with the API's structured details added (only Gemini has them)."""
+        raise ValueError(f"the fake's {self.name} API has no structured error details")
 
     def auth_error(self, message: str) -> tuple[int, dict]:
         return 401, self.error_body(401, message, code="invalid_api_key")
