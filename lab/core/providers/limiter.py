@@ -7,8 +7,9 @@ calls that all started before the last cut counts once, otherwise one burst woul
 to 1.
 
 Growth is careful near trouble: the level where the last rate limit struck is remembered, and
-the step that would reach it again needs eight times the successes, so the limit settles just
-below what the provider tolerates instead of swinging between it and half of it. Growth also
+the step that would reach it again needs eight times the successes (twice that again each time
+that same level is refused anew), so the limit settles just below what the provider tolerates
+instead of swinging between it and half of it. Growth also
 pauses while calls are getting slower (the smoothed latency is over twice the best seen), the
 other sign that a server is saturated before it says so.
 
@@ -71,6 +72,7 @@ class AdaptiveLimiter:
         self._successes = 0
         self._epoch = 0  # bumped at every cut
         self._limited_at: int | None = None  # the limit when the last rate limit struck
+        self._refusals_there = 0  # how often in a row that same level was refused
         self._latency: float | None = None  # smoothed seconds per successful call
         self._best_latency: float | None = None
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -130,6 +132,7 @@ class AdaptiveLimiter:
         if epoch != self._epoch:
             return  # started before the last cut: same burst, already accounted for
         self._epoch += 1
+        self._refusals_there = self._refusals_there + 1 if self._limited_at == self._limit else 0
         self._limited_at = self._limit
         self._set_limit(max(1, self._limit // 2))
 
@@ -144,7 +147,7 @@ class AdaptiveLimiter:
         self._successes += 1
         needed = self.recover_after
         if self._limited_at is not None and self._limit + 1 >= self._limited_at:
-            needed *= CAUTION
+            needed *= CAUTION * 2 ** min(self._refusals_there, 6)
         if self._successes >= needed:
             self._successes = 0
             self._set_limit(self._limit + 1)

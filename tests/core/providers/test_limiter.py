@@ -77,7 +77,7 @@ def test_never_below_one_nor_above_the_configured_limit() -> None:
             async with limiter.slot() as s:
                 s.rate_limited()
         lowest = limiter.limit
-        for _ in range(10):
+        for _ in range(200):  # refused again and again at the floor: it climbs back carefully
             async with limiter.slot() as s:
                 s.succeeded()
         return lowest, limiter.limit
@@ -124,3 +124,23 @@ def test_client_slows_down_after_a_429_and_never_exceeds_its_concurrency(fake_pr
     assert changes[0] == 2 and max(changes) <= 4
     assert fake_provider.max_concurrent <= 4
     assert len(fake_provider.chat_requests()) == 13  # 12 calls + the one retried
+
+
+def test_a_level_refused_again_is_probed_ever_more_rarely() -> None:
+    async def go() -> list[int]:
+        limiter = AdaptiveLimiter(8, recover_after=1)
+        needed = []
+        for _ in range(3):
+            async with limiter.slot() as s:  # refused at 8 (then at 8 again): back to 4
+                s.rate_limited()
+            climbs = 0
+            while limiter.limit < 8:
+                async with limiter.slot() as s:
+                    s.succeeded()
+                climbs += 1
+            needed.append(climbs)
+        return needed
+
+    # 4 -> 7 takes one success a step; the step onto 8, where it was refused, CAUTION times
+    # that, then twice as many after each further refusal there
+    assert asyncio.run(go()) == [3 + CAUTION, 3 + 2 * CAUTION, 3 + 4 * CAUTION]
