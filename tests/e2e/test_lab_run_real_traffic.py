@@ -47,7 +47,7 @@ def test_the_log_shows_a_refusal_and_unknown_tokens(server, db, tmp_path):
     assert lab("run", str(exp), "--db", str(db), "--yes", "--concurrency", "1").returncode == 0
     log = lab("log", "--db", str(db))
     assert log.returncode == 0, log.stderr
-    head, newest, oldest = log.stdout.splitlines()
+    head, newest, oldest = [line for line in log.stdout.splitlines() if set(line) - {"─"}]
     cells = [re.split(r"\s{2,}", line.strip()) for line in (head, newest, oldest)]
     status, tokens = cells[0].index("status"), cells[0].index("tokens")
     assert cells[2][status] == "refused" and "I'm sorry" in oldest
