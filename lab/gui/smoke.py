@@ -161,6 +161,10 @@ def _run(smoke: SmokeTest) -> None:
     finally:
         poll.stop()
         app.removeEventFilter(painter)
+        # Ended early (a failure, the time): the workspace may still be loading. Let it finish
+        # and deliver with the window no longer listening, so nothing lands on a closed store.
+        window.workspace.blockSignals(True)
         window.close()
         window.session.store.close()
+        app.processEvents()
 

@@ -64,9 +64,14 @@ def check_project(project: Project | None, variants_shown: int, cases_shown: int
         raise SmokeFailure(f"the project '{project.name}' loaded without test cases")
     if variants_shown != len(project.variants) or cases_shown != len(project.cases):
         raise SmokeFailure(
-            f"the window shows {variants_shown} variants and {cases_shown} test cases of "
-            f"'{project.name}', which has {len(project.variants)} and {len(project.cases)}")
-    return f"{len(project.variants)} variants, {len(project.cases)} test cases"
+            f"the window shows {_count(variants_shown, 'variant')} and "
+            f"{_count(cases_shown, 'test case')} of '{project.name}', which has "
+            f"{len(project.variants)} and {len(project.cases)}")
+    return f"{_count(len(project.variants), 'variant')}, {_count(len(project.cases), 'test case')}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def check_worker(timeout_s: float = 10.0) -> str:
