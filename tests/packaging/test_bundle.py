@@ -15,6 +15,10 @@ import lab
 from tests.helpers.keyring_session import secret_service_keyring  # noqa: F401  (fixture)
 from tests.packaging.conftest import Bundle, clean_env, du, must, run
 
+# The first test to run here also builds the bundle (a session fixture, 1-2 minutes on this
+# project's machines, more when they are busy): well past the suite's 120 s per test.
+pytestmark = pytest.mark.timeout(1800)
+
 # What the folder holds now is about 155 MB on Linux (of it ICU's data alone is 31 MB); the
 # budget catches an optional import dragging a large library in.
 SIZE_BUDGET_MB = 190

@@ -9,8 +9,15 @@ import tarfile
 import zipfile
 from email.parser import Parser
 
+import pytest
+
 import lab
 from tests.packaging.conftest import Dists, Venv, must, run
+
+# The first test to run here also builds the sdist and the wheel and installs it into a new
+# virtual environment (session fixtures, 1-2 minutes on this project's machines, more when they
+# are busy): well past the suite's 120 s per test.
+pytestmark = pytest.mark.timeout(1800)
 
 RUN_TIME_FILES = (
     "lab/resources/sample/support-replies.toml", "lab/resources/prices.toml",
