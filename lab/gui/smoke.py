@@ -3,9 +3,11 @@ workspace; exit 0 once it painted and showed the sample project and a python che
 worker process, else exit 1 with one line saying what failed. The steps, the throwaway home and
 the report are lab.core.run.smoke; this module drives them with Qt.
 
-Any failure counts: an exception while starting, an exception in any slot (PySide reports those
-through sys.excepthook), a dialog popping up (start-up errors are shown in message boxes), or the
-time running out. A watchdog thread ends the process if even the event loop stops answering.
+Any failure counts: Qt unable to start (no usable platform plugin: Qt's fatal message ends the
+process, so the report is printed from the message handler first), an exception while starting,
+an exception in any slot (PySide reports those through sys.excepthook), a dialog popping up
+(start-up errors are shown in message boxes), or the time running out. A watchdog thread ends
+the process if even the event loop stops answering.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sys
 import threading
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from lab.core.run.smoke import (
@@ -73,6 +75,33 @@ def _watchdog(smoke: SmokeTest, home: str) -> threading.Timer:
     return timer
 
 
+def _qt_messages(smoke: SmokeTest, home: str, previous):
+    """A Qt message handler: a fatal message (Qt aborts right after) is reported in one line,
+    with the platform plugin warnings that explain it; everything goes on to `previous`."""
+    plugin_warnings: list[str] = []
+
+    def handle(mode: QtMsgType, context, message: str) -> None:
+        text = " ".join(message.split()).rstrip(".")
+        if (context.category or "").startswith("qt.qpa") and mode != QtMsgType.QtDebugMsg:
+            if text not in plugin_warnings:
+                plugin_warnings.append(text)
+            return  # told in the report's one line if Qt cannot start; noise otherwise
+        if mode == QtMsgType.QtFatalMsg:
+            first = text.split(". ")[0]
+            smoke.fail("Qt could not start: " + "; ".join([*plugin_warnings, first]))
+            print(smoke.result_line(), file=sys.stderr, flush=True)
+            import shutil
+
+            shutil.rmtree(home, ignore_errors=True)
+            os._exit(1)
+        if previous is not None:
+            previous(mode, context, message)
+        elif mode != QtMsgType.QtDebugMsg:
+            print(message, file=sys.stderr)
+
+    return handle
+
+
 def run_smoke_test(timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
     smoke = SmokeTest(timeout_s)
     if not os.environ.get("QT_QPA_PLATFORM") and sys.platform.startswith("linux") and not (
@@ -82,11 +111,14 @@ def run_smoke_test(timeout_s: float = DEFAULT_TIMEOUT_S) -> int:
         watchdog = _watchdog(smoke, str(home))
         watchdog.start()
         previous_hook = sys.excepthook
+        previous_handler = qInstallMessageHandler(None)
+        qInstallMessageHandler(_qt_messages(smoke, str(home), previous_handler))
         try:
             _run(smoke)
         except Exception as exc:  # noqa: BLE001 - any way of failing is the report
             smoke.fail(f"could not start: {one_line(exc)}")
         finally:
+            qInstallMessageHandler(previous_handler)
             sys.excepthook = previous_hook
             watchdog.cancel()
     line = smoke.result_line()

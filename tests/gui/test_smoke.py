@@ -4,6 +4,9 @@ window, and any way of failing ends it with exit 1 and one line."""
 from __future__ import annotations
 
 import gc
+import os
+import subprocess
+import sys
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -87,3 +90,17 @@ def test_a_window_that_cannot_be_made_fails_it(smoke, monkeypatch):
     code, _out, err = smoke()
     assert code == 1 and err.strip() == "prompt-lab: smoke test failed: could not start: " \
                                         "OSError: no fonts"
+
+
+def test_qt_unable_to_start_is_one_line_too(lab_home):
+    # Qt ends the process on this fatal error; the report comes first, from its message handler.
+    env = {**os.environ, "QT_QPA_PLATFORM": "no-such-platform"}
+    result = subprocess.run([sys.executable, "-m", "lab", "gui", "--smoke-test"], env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'prompt-lab: smoke test failed: Qt could not start: Could not find the Qt platform plugin '
+        '"no-such-platform" in ""; This application failed to start because no Qt platform '
+        'plugin could be initialized']
+    assert list(lab_home.iterdir()) == []
