@@ -3,10 +3,11 @@ temporary folder, and run from there, never from the source tree:
 
 - `dists`: the sdist and the wheel, as `python -m build` makes them (the wheel from the sdist);
 - `wheel_venv`: a new virtual environment with only the wheel installed, its dependencies
-  resolved by pip from the package index as a user's install would (on a warm pip cache about
-  40 s here; it proves the wheel's metadata asks for everything the app imports);
-- `bundle`: the PyInstaller folder built from packaging/pyinstaller/prompt-lab.spec (about 70-100 s
-  on this project's 2-core machines, so it is built once and shared).
+  resolved by pip from the package index as a user's install would (60-90 s here on a warm pip
+  cache, and about 25 s more to remove it; it proves the wheel's metadata asks for everything
+  the app imports);
+- `bundle`: the PyInstaller folder built from packaging/pyinstaller/prompt-lab.spec (70-120 s on
+  this project's 2-core machines, so it is built once and shared).
 
 Programs run with `clean_env()`: no PYTHONPATH (the checkout must not stand in for what was
 installed), Qt offscreen, and the test's own LAB_HOME; and from the test's own temporary folder,
