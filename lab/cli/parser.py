@@ -18,7 +18,8 @@ class _Parser(argparse.ArgumentParser):
     usage text; subcommands inherit it."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USER_ERROR, f"lab: {message} (see '{self.prog} --help')\n")
+        command = self.prog.split()[0]  # "lab", or "prompt-lab" for the launcher
+        self.exit(EXIT_USER_ERROR, f"{command}: {message} (see '{self.prog} --help')\n")
 
 
 def _add_db(parser: argparse.ArgumentParser, top: bool = False) -> None:
@@ -36,6 +37,39 @@ def _add_experiment(parser: argparse.ArgumentParser) -> None:
                         help="also know the providers this experiment file defines")
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return value
+
+
+def _add_gui_options(parser: argparse.ArgumentParser) -> None:
+    from lab.core.run.smoke import DEFAULT_TIMEOUT_S  # plain Python: no Qt, workspace or network
+
+    parser.add_argument(
+        "--smoke-test", action="store_true",
+        help="check that this installation works, then exit: open the window on a throwaway "
+        "workspace (never yours), wait until it painted and loaded the sample project, run a "
+        "python check in a worker process; exit 0, or 1 with one line saying what failed")
+    parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT_S, metavar="SECONDS",
+                        help=f"how long --smoke-test may take (default {DEFAULT_TIMEOUT_S:g})")
+
+
+def build_gui_parser() -> argparse.ArgumentParser:
+    """`prompt-lab`, the desktop launcher: `lab gui` under its own name, with --version."""
+    parser = _Parser(prog="prompt-lab", description=f"Open {APP_NAME}. The `lab` command has "
+                     "the rest (lab --help).")
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    _add_db(parser, top=True)
+    _add_gui_options(parser)
+    parser.set_defaults(handler="app:cmd_gui")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lab",
@@ -48,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gui = sub.add_parser("gui", help="open the app (the default)", description="Open the app.")
     _add_db(gui)
+    _add_gui_options(gui)
     gui.set_defaults(handler="app:cmd_gui")
 
     info = sub.add_parser(
