@@ -53,7 +53,7 @@ def main() -> int:
         dialogs.append(window.editing.show_providers())
 
     def run() -> None:
-        window.run_action.trigger()
+        window.commands.run_action.trigger()
 
     def select_cell() -> None:
         window.results_pane.select_cell(1, 1)

@@ -45,6 +45,7 @@ class EditingController(QObject):
         self._window = window  # the parent of dialogs
         self._status = window.statusBar()
         self._models: dict[str, list[str]] = {}  # provider name -> model names, as last listed
+        self.providers_dialog: ProvidersDialog | None = None
 
         variants_pane.variant_selected.connect(self._select_variant)
         prompt_pane.system_edited.connect(self._save_system)
@@ -241,8 +242,9 @@ class EditingController(QObject):
         if current is not None:
             self._prompt_pane.model_picker.set_models(self.model_names(), current.model)
 
-    def show_providers(self) -> ProvidersDialog:
-        dialog = ProvidersDialog(self._session.store, self._network, self._window)
+    def show_providers(self, select: str | None = None) -> ProvidersDialog:
+        dialog = ProvidersDialog(self._session.store, self._network, self._window, select=select)
+        self.providers_dialog = dialog
         dialog.models_listed.connect(self._models_listed)
         dialog.show()
         return dialog

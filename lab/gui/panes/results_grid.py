@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
@@ -25,83 +24,10 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from lab.core.model import TestCase, Variant
 from lab.gui.panes.pane import Index
+from lab.gui.panes.result_cells import CellResult, cell_from_row
 
-
-@dataclass
-class CellResult:
-    """What one cell shows. Filled from runner events while running, or from the log."""
-
-    status: str = "pending"  # pending, running, ok, error, cancelled
-    text: str = ""
-    call_id: int | None = None
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    cost_usd: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cached: bool = False
-    error: str = ""
-    checks: dict[str, bool] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)
-    request: dict[str, Any] | None = None
-    model: str = ""
-    samples_done: int = 0
-    call: Any = None  # the runner's Call object: its id arrives once the writer has saved it
-    thumbs: int | None = None
-    score: int | None = None
-    note: str = ""
-    tags: list[str] = field(default_factory=list)
-
-    @property
-    def logged_id(self) -> int | None:
-        if self.call_id is None and self.call is not None:
-            self.call_id = getattr(self.call, "id", None)
-        return self.call_id
-
-    def judgement(self) -> str:
-        parts = []
-        if self.thumbs:
-            parts.append("👍" if self.thumbs > 0 else "👎")
-        if self.score:
-            parts.append("★" * self.score)
-        if self.tags:
-            parts.append(", ".join(self.tags))
-        return " ".join(parts)
-
-    def footer(self) -> str:
-        parts = []
-        if self.checks:
-            passed = sum(self.checks.values())
-            parts.append(f"{'✓' if passed == len(self.checks) else '✗'} {passed}/{len(self.checks)}")
-        if self.latency_ms is not None:
-            parts.append(f"{self.latency_ms / 1000:.1f} s")
-        if self.cached:
-            parts.append("cached")
-        elif self.cost_usd is not None:
-            parts.append(f"${self.cost_usd:.4f}")
-        if self.samples_done > 1:
-            parts.append(f"{self.samples_done} samples")
-        judged = self.judgement()
-        if judged:
-            parts.append(judged)
-        return " · ".join(parts)
-
-
-def cell_from_row(row: dict[str, Any]) -> CellResult:
-    """A cell as the log has it (store.calls_for_run rows)."""
-    reasons = {r["check_name"]: r["reason"] for r in row.get("check_results", []) if r["reason"]}
-    try:
-        request = json.loads(row.get("request_json") or "{}")
-    except json.JSONDecodeError:
-        request = None
-    return CellResult(
-        status=row["status"], text=row.get("response_text") or "", call_id=row["id"],
-        latency_ms=row.get("latency_ms"), ttft_ms=row.get("ttft_ms"), cost_usd=row.get("cost_usd"),
-        input_tokens=row.get("input_tokens"), output_tokens=row.get("output_tokens"),
-        cached=row.get("cached_from_call_id") is not None, error=row.get("error_message") or "",
-        checks=dict(row.get("checks", {})), reasons=reasons, request=request,
-        model=f"{row.get('provider')}/{row.get('model')}", samples_done=1,
-    )
+__all__ = ["CellResult", "cell_from_row", "ResultsGridModel", "ResultCellDelegate",
+           "ResultsFilterProxy", "detail_html"]
 
 
 class ResultsGridModel(QAbstractTableModel):

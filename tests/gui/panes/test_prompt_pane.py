@@ -10,7 +10,7 @@ def test_find_next_wraps_and_replace_all_is_one_undo_step(make_window, qtbot):
     window = make_window()
     editor = window.prompt_pane.system
     original = editor.toPlainText()
-    window.find_action.trigger()
+    window.commands.find_action.trigger()
     bar = window.prompt_pane.find_bar
     assert bar.isVisible() and bar.editor is editor
     bar.find_text.setText("customer")
@@ -31,7 +31,7 @@ def test_snippets_are_inserted_on_their_own_line(make_window, qtbot):
     window = make_window()
     snippets = {s.name: s for s in load_snippets()}
     assert {"Chain of thought", "Output format: JSON object"} <= set(snippets)
-    menu_names = [a.text() for a in window.menuBar().findChildren(type(window.find_action))]
+    menu_names = [a.text() for a in window.menuBar().findChildren(type(window.commands.find_action))]
     assert "Chain of thought" in menu_names
     editor = window.prompt_pane.system
     editor.setPlainText("Answer the question.")

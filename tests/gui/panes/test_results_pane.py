@@ -15,8 +15,8 @@ def test_filter_and_sort_the_results_grid(make_window, qtbot, fake_server, lab_h
     # Three of B's calls are refused (a 400 is not retried), so three rows carry an error.
     fake_server.script(*[http_error(400, message="bad request")] * 3, model="gpt-4o")
     window = make_window()
-    window.run_action.trigger()
-    qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
+    window.commands.run_action.trigger()
+    qtbot.waitUntil(lambda: window.run_status.progress_label.text().startswith("Run finished"), timeout=30000)
     pane, grid = window.results_pane, window.results_pane.model
     errors = {r for r in range(20) if grid.cell(r, 1).status == "error"}
     assert len(errors) == 3
