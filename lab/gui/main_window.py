@@ -33,16 +33,19 @@ from lab.core.experiment.snippets import load_snippets
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.thread import StoreThread
 from lab.gui.actions import WindowActions, widget_only
+from lab.gui.controllers.checks import ChecksController
 from lab.gui.controllers.editing import EditingController
 from lab.gui.controllers.judging import JudgingController
 from lab.gui.controllers.readiness import ReadinessController
 from lab.gui.controllers.run_controller import RunController
 from lab.gui.controllers.running import RunningController
 from lab.gui.controllers.session import Session
+from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.controllers.workspace import WorkspaceController
 from lab.gui.dialogs.help import show_about, show_shortcuts
 from lab.gui.layout import WindowLayout
 from lab.gui.panes.cases import CasesPane
+from lab.gui.panes.checks import ChecksPane
 from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.history import HistoryPane
 from lab.gui.panes.prompt import PromptPane
@@ -73,6 +76,7 @@ class MainWindow(QMainWindow):
         self.cases_pane = CasesPane()
         self.results_pane = ResultsPane()
         self.history_pane = HistoryPane()
+        self.checks_pane = ChecksPane()
 
         editor_column = QSplitter(Qt.Orientation.Vertical)
         editor_column.addWidget(self.prompt_pane)
@@ -91,13 +95,15 @@ class MainWindow(QMainWindow):
 
         self.variants_dock = self._dock("Variants", self.variants_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.cases_dock = self._dock("Test cases", self.cases_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.checks_dock = self._dock("Checks", self.checks_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.history_dock = self._dock("History", self.history_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.tabifyDockWidget(self.cases_dock, self.history_dock)
-        self.cases_pane.docked()
-        self.history_pane.docked()
+        self.tabifyDockWidget(self.cases_dock, self.checks_dock)
+        self.tabifyDockWidget(self.checks_dock, self.history_dock)
+        for pane in (self.cases_pane, self.checks_pane, self.history_pane):
+            pane.docked()
         self.cases_dock.raise_()
         self.layout_memory = WindowLayout(self, settings, self.centre, self.variants_dock,
-                                          self.cases_dock, self.history_dock)
+                                          self.cases_dock, self.checks_dock, self.history_dock)
 
         self.run_bar = RunBar(self.commands)
         self.addToolBar(self.run_bar)
@@ -138,6 +144,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(a.quit_action)
         self.file_menu = file_menu
         edit_menu = menu.addMenu("&Edit")
+        self.edit_menu = edit_menu
         edit_menu.addActions([a.undo_action, a.redo_action])
         edit_menu.addSeparator()
         edit_menu.addActions([a.find_action, a.replace_action])
@@ -154,7 +161,7 @@ class MainWindow(QMainWindow):
         variant_menu.addSeparator()
         variant_menu.addAction(a.compare_variants_action)
         view_menu = menu.addMenu("&View")
-        for dock in (self.variants_dock, self.cases_dock, self.history_dock):
+        for dock in (self.variants_dock, self.cases_dock, self.checks_dock, self.history_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(a.reset_layout_action)
@@ -172,17 +179,23 @@ class MainWindow(QMainWindow):
     def _build_controllers(self) -> None:
         """The controllers, each given what it works with; they talk back through signals."""
         session, prompt = self.session, self.prompt_pane
+        self.undo = ProjectUndo(self)
         self.workspace = WorkspaceController(session, self.runs, prompt, self)
         self.editing = EditingController(session, self.variants_pane, prompt, self.examples_pane,
-                                         self.cases_pane, self.network, self)
+                                         self.cases_pane, self.undo, self.network, self)
+        self.checks = ChecksController(session, self.checks_pane, self.results_pane, self.undo,
+                                       self.network, self)
         self.running = RunningController(
             session, self.runs, prompt, self.results_pane, self.history_pane,
             run_bar=self.run_bar, run_status=self.run_status, actions=self.commands, window=self)
         self.judging = JudgingController(session, self.results_pane, self.variants_pane,
-                                         self.examples_pane, self.network, self)
+                                         self.examples_pane, self.undo, self.network, self)
         self.readiness = ReadinessController(session, self.runs, self.editing, self.run_bar,
                                              self.welcome_bar, self.network, self)
         self.editing.matrix_changed.connect(self.running.refresh_matrix)
+        self.checks.changed.connect(self.running.refresh_matrix)
+        self.undo.restored.connect(self._restored)
+        self.edit_menu.aboutToShow.connect(self._update_undo_actions)
         self.running.logged.connect(self.workspace.refresh_totals)
         status = self.run_status
         self.workspace.opening.connect(lambda: status.workspace_label.setText("Opening workspace…"))
@@ -237,6 +250,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self.running.stop_estimates()
         self.prompt_pane.flush()
+        self.checks_pane.flush()
         self.session.finish_saves()
         self.running.finish_run()
         self.layout_memory.save()
@@ -253,7 +267,10 @@ class MainWindow(QMainWindow):
         status.workspace_label.setText(f"Workspace: {path}" if path else "Workspace: in memory")
         status.workspace_label.setToolTip(str(path))
         status.show_totals(snap["calls"], snap["cost"], snap["errors"])
+        self.undo.reset(project)
         self.editing.show_project(project)
+        self.checks.show_project()
+        self._update_undo_actions()
         self.history_pane.set_choices(snap.get("filter_choices", {}))
         self.history_pane.set_model(self.session.history)
         self.running.show_last_run(snap.get("run_id"), snap.get("results", []),
@@ -265,6 +282,23 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, "Cannot open the workspace", str(exc))
 
     def _editor_do(self, what: str) -> None:
+        """Edit ▸ Undo and Redo: a text box with the focus undoes its own typing; anywhere
+        else, the project's last edit (deleting an example, adding a check, …)."""
         widget = QApplication.focusWidget()
-        if isinstance(widget, (QPlainTextEdit, QLineEdit)):
+        if isinstance(widget, (QPlainTextEdit, QLineEdit)) and not widget.isReadOnly():
             getattr(widget, what)()
+            return
+        self.prompt_pane.flush()  # typing still pending is an edit of its own, not undone here
+        self.checks_pane.flush()
+        getattr(self.undo.stack, what)()
+
+    def _update_undo_actions(self) -> None:
+        stack, a = self.undo.stack, self.commands
+        a.undo_action.setText(f"&Undo {stack.undoText()}" if stack.canUndo() else "&Undo")
+        a.redo_action.setText(f"&Redo {stack.redoText()}" if stack.canRedo() else "&Redo")
+
+    def _restored(self, owner, what: str) -> None:
+        if what == "checks":
+            self.checks.show_project(self.checks_pane.current_row())
+            self.running.refresh_matrix()
+            self.session.save()

@@ -30,6 +30,7 @@ from lab.core.providers.base import ChatRequest, ProviderConfig
 from lab.core.providers.params import out_of_range
 from lab.core.providers.registry import family_for
 from lab.core.retrieval.context import context_text
+from lab.core.run.output_format import schema_check
 from lab.core.run.template_problems import TemplateProblem, check_project
 
 JUDGE_LABEL = "judge: "  # a judge call's variant name in the log reads "judge: <check>"
@@ -98,6 +99,15 @@ class RunPlan:
     @property
     def checks(self) -> list[Check]:
         return self.spec.project.checks
+
+    def checks_for(self, variant: Variant) -> list[tuple[Check, str]]:
+        """The checks that grade `variant`'s outputs, with their names: the project's, and the
+        output schema when the variant asks for one (see output_format)."""
+        pairs = list(zip(self.checks, self.check_names))
+        implicit = schema_check(variant)
+        if implicit is not None:
+            pairs.append((implicit, check_names([*self.checks, implicit])[-1]))
+        return pairs
 
     def judge_target(self, judge_check: JudgeCheck, variant: Variant) -> tuple[ProviderConfig, str]:
         """(provider, model name) that grades `variant`'s outputs for this check."""
@@ -248,11 +258,18 @@ def _problems(spec: ExperimentSpec, providers: dict[str, ProviderConfig], sample
                 problems += _unknown_provider(spec, providers, retrieval.embedding_model,
                                               f"{where}.embedding_model")
         fmt = variant.params.get("response_format")
+        where = spec.where(f"variants[{index[variant.name]}].response_format")
         if isinstance(fmt, str) and fmt not in ("json", "json_object", "text"):
-            problems.append(
-                f"{spec.where(f'variants[{index[variant.name]}].response_format')}: variant "
-                f"'{variant.name}': response_format must be \"json\" or a table, not '{fmt}'."
-            )
+            problems.append(f"{where}: variant '{variant.name}': response_format must be "
+                            f"\"json\" or a table, not '{fmt}'.")
+        elif isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+            implicit = schema_check(variant)
+            if implicit is None:
+                problems.append(f"{where}: variant '{variant.name}': the output schema must be a "
+                                "JSON Schema object, like schema = { type = \"object\" }.")
+            else:
+                problems += [f"{where}: variant '{variant.name}': {message}"
+                             for message in validate_check(implicit)]
     for i, check in enumerate(project.checks, start=1):
         where = spec.where(f"checks[{i}]")
         problems += [f"{where}: {message}" for message in validate_check(check)]

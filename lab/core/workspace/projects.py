@@ -127,21 +127,33 @@ class Projects:
             )
 
     def _sync(self, table, parent_col, parent_id, items, to_row, created=None) -> None:
-        """Make the child rows of one parent equal to `items`, matching by id."""
+        """Make the child rows of one parent equal to `items`, matching by id. An item whose
+        row is gone (deleted, then the delete undone) is written again."""
         keep = [item.id for item in items if item.id is not None]
         placeholders = ",".join("?" * len(keep))
         sql = f"DELETE FROM {table} WHERE {parent_col} = ?"
         if keep:
             sql += f" AND id NOT IN ({placeholders})"
         self.db.execute(sql, [parent_id, *keep])
+        existing = {r[0] for r in self.db.execute(
+            f"SELECT id FROM {table} WHERE {parent_col} = ?", [parent_id])}
         for pos, item in enumerate(items):
             row = {**to_row(item, pos), "position": pos}
             if item.id is None:
                 item.id = self.db[table].insert(
                     {**row, parent_col: parent_id, **(created or {})}
                 ).last_pk
-            else:
+            elif item.id in existing:
                 self.db[table].update(item.id, row)
+            else:
+                # Deleted and brought back (an undone delete): the same row again, or a new
+                # one if its id has been taken since.
+                taken = self.db.execute(f"SELECT 1 FROM {table} WHERE id = ?",
+                                        [item.id]).fetchone()
+                item.id = self.db[table].insert(
+                    {**row, parent_col: parent_id, **(created or {}),
+                     **({} if taken else {"id": item.id})}
+                ).last_pk
 
     def load_project(self, project_id: int) -> Project:
         row = self.db.execute(

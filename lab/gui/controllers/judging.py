@@ -16,6 +16,7 @@ from lab.core.model import Example, Rating
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.store import Store
 from lab.gui.controllers.session import Session
+from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.dialogs.compare import OutputDiffDialog
 from lab.gui.dialogs.export import ExportDialog
 from lab.gui.dialogs.pairwise import PairwiseDialog
@@ -30,8 +31,10 @@ class JudgingController:
     """Acts on the results grid's selection; the dialogs it opens stay reachable as attributes."""
 
     def __init__(self, session: Session, results_pane: ResultsPane, variants_pane: VariantsPane,
-                 examples_pane: ExamplesPane, network: AsyncLoopThread, window: QMainWindow):
+                 examples_pane: ExamplesPane, undo: ProjectUndo, network: AsyncLoopThread,
+                 window: QMainWindow):
         self._session = session
+        self._undo = undo  # a promoted example can be taken back
         self._results_pane = results_pane
         self._variants_pane = variants_pane  # a promoted example shows in the variant's count
         self._examples_pane = examples_pane
@@ -131,6 +134,7 @@ class JudgingController:
             return
         variant.examples.append(Example(input=user, output=cell.text,
                                         note=f"promoted from {case.label or f'case {row + 1}'}"))
+        self._undo.edited(variant, "examples", f"to {variant.name}")
         if variant is self._session.current_variant:
             self._examples_pane.set_examples(variant.examples, variant.name)
         self._variants_pane.model.refresh()

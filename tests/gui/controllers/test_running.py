@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from lab.gui.dialogs import messages as dialogs
 from tests.gui.sample_runs import calls_in_db, point_sample_at
+from tests.helpers.fake_provider.behaviours import http_error
 
 
 def test_run_fills_the_grid_and_logs_every_call(make_window, qtbot, fake_server, lab_home):
@@ -93,3 +94,41 @@ def test_samples_change_the_planned_calls(make_window):
     window.run_bar.samples.setValue(5)
     assert window.run_bar.estimate.text().strip() == "200 calls planned"
     assert "× 5 samples = 200 calls" in window.results_pane.header.caption.text()
+
+
+def test_the_status_bar_follows_the_run_live(make_window, qtbot, fake_server, lab_home):
+    point_sample_at(fake_server, lab_home)
+    fake_server.latency = 0.2
+    window = make_window()
+    status = window.run_status
+    qtbot.waitUntil(lambda: "40 calls to send" in window.run_bar.estimate.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "calls logged" in status.totals_label.text(), timeout=5000)
+    assert status.totals_label.text().startswith("0 calls logged")
+    window.commands.run_action.trigger()
+    qtbot.waitUntil(lambda: window.running._run_counts["done"] >= 4, timeout=30000)
+    # Mid-run: progress, calls done of the total, spend so far, each provider's limit.
+    text = status.progress_label.text()
+    done = int(text.split(" / ")[0])
+    assert 4 <= done < 40 and "/ 40 calls" in text and "spent" in text
+    assert status.limits_label.text() == "fake: 8 in flight"
+    assert window.statusBar().currentMessage() != "Preparing the run…"
+    assert status.progress.isVisible() and status.progress.maximum() == 40
+    # The workspace totals grow as calls land, not only when the run ends.
+    logged = int(status.totals_label.text().split(" calls")[0])
+    assert logged >= 4
+    qtbot.waitUntil(lambda: status.progress_label.text().startswith("Run finished"), timeout=30000)
+    assert status.totals_label.text().startswith("40 calls logged")
+    assert status.limits_label.text() == "" and not status.progress.isVisible()
+
+
+def test_errors_show_in_the_status_bar_while_the_run_streams(make_window, qtbot, fake_server,
+                                                             lab_home):
+    point_sample_at(fake_server, lab_home)
+    fake_server.latency = 0.1
+    fake_server.script(*[http_error(400, message="bad request")] * 20, model="gpt-4o")
+    window = make_window()
+    window.commands.run_action.trigger()
+    qtbot.waitUntil(lambda: window.running._run_counts["errors"] >= 2, timeout=30000)
+    assert "errors" in window.run_status.progress_label.text()
+    qtbot.waitUntil(lambda: window.commands.run_action.isEnabled(), timeout=30000)
+    assert "⚠" in window.run_status.errors_label.text()
