@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -36,6 +36,7 @@ from lab.gui.actions import WindowActions, widget_only
 from lab.gui.controllers.checks import ChecksController
 from lab.gui.controllers.editing import EditingController
 from lab.gui.controllers.judging import JudgingController
+from lab.gui.controllers.projects import ProjectsController
 from lab.gui.controllers.readiness import ReadinessController
 from lab.gui.controllers.run_controller import RunController
 from lab.gui.controllers.running import RunningController
@@ -139,6 +140,10 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addActions([a.new_action, a.open_action])
         file_menu.addSeparator()
+        file_menu.addActions([a.open_experiment_action, a.save_experiment_action,
+                              a.save_experiment_as_action])
+        self.projects_menu = file_menu.addMenu("&Projects")
+        file_menu.addSeparator()
         file_menu.addAction(a.export_action)
         file_menu.addSeparator()
         file_menu.addAction(a.quit_action)
@@ -185,6 +190,10 @@ class MainWindow(QMainWindow):
                                          self.cases_pane, self.undo, self.network, self)
         self.checks = ChecksController(session, self.checks_pane, self.results_pane, self.undo,
                                        self.network, self)
+        self.projects = ProjectsController(session, self.workspace, self.runs, self.run_bar,
+                                           prompt, self.checks_pane, self.network, self)
+        self.projects_menu.aboutToShow.connect(lambda: self.projects.fill_menu(self.projects_menu))
+        self.projects.file_written.connect(lambda _path: self._show_title())
         self.running = RunningController(
             session, self.runs, prompt, self.results_pane, self.history_pane,
             run_bar=self.run_bar, run_status=self.run_status, actions=self.commands, window=self)
@@ -212,6 +221,9 @@ class MainWindow(QMainWindow):
         slots = [
             (a.new_action, workspace.new_workspace),
             (a.open_action, workspace.open_workspace),
+            (a.open_experiment_action, self.projects.open_experiment),
+            (a.save_experiment_action, self.projects.save_experiment),
+            (a.save_experiment_as_action, self.projects.save_experiment_as),
             (a.export_action, judging.show_export),
             (a.quit_action, self.close),
             (a.undo_action, lambda: self._editor_do("undo")),
@@ -262,12 +274,14 @@ class MainWindow(QMainWindow):
     def _show_workspace(self, snap: dict[str, Any]) -> None:
         project = self.session.project
         path: Path | None = snap["path"]
-        self.setWindowTitle(f"{project.name} — {APP_NAME}")
+        self.projects.project_opened(snap)  # its file's providers and trust come first
+        self._show_title()
         status = self.run_status
         status.workspace_label.setText(f"Workspace: {path}" if path else "Workspace: in memory")
         status.workspace_label.setToolTip(str(path))
         status.show_totals(snap["calls"], snap["cost"], snap["errors"])
         self.undo.reset(project)
+        self.run_bar.samples.setValue(snap.get("samples", 1))
         self.editing.show_project(project)
         self.checks.show_project()
         self._update_undo_actions()
@@ -276,6 +290,17 @@ class MainWindow(QMainWindow):
         self.running.show_last_run(snap.get("run_id"), snap.get("results", []),
                                    snap.get("ratings", {}))
         self.readiness.first_start()
+
+    def _show_title(self) -> None:
+        project = self.session.project
+        if project is not None:
+            where = f" ({Path(project.source_path).name})" if project.source_path else ""
+            self.setWindowTitle(f"{project.name}{where} — {APP_NAME}")
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.WindowActivate and self.session.project is not None:
+            self.projects.refresh_list()  # `lab run` may have added a project meanwhile
+        return super().event(event)
 
     def _show_open_error(self, exc: BaseException) -> None:
         self.run_status.workspace_label.setText("No workspace open")

@@ -50,6 +50,9 @@ class RunRequest:
     providers: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Its python checks may run: the user's own project, or a file they trusted.
     trusted: bool = True
+    # Where it comes from: its experiment file, or the window. A resume asks the file again
+    # whether its code may run (lab.core.run.trust.resume_trusted).
+    source: str = WINDOW_SOURCE
 
     def options(self) -> RunOptions:
         return RunOptions(no_cache=self.no_cache, budget_usd=self.budget_usd)
@@ -57,7 +60,7 @@ class RunRequest:
     def key(self) -> str:
         """Everything a plan depends on, as text: equal keys plan the same calls."""
         return (f"{self.samples}|{self.budget_usd}|{self.no_cache}|{self.providers!r}|"
-                f"{self.trusted}|{self.project!r}")
+                f"{self.trusted}|{self.source}|{self.project!r}")
 
 
 Prepared = tuple[PreparedRun, list[ProviderProblem]]  # the run, and providers that lack a key
@@ -67,7 +70,7 @@ def _prepare(store: Store, request: RunRequest, prices: PriceTable) -> Prepared:
     spec = ExperimentSpec(project=request.project, samples=request.samples,
                           providers=request.providers, source=None)
     plan = build_plan(spec, provider_configs(spec, configured_providers(store)), request.samples)
-    prepared = prepare_run(store, plan, request.options(), prices, source=WINDOW_SOURCE,
+    prepared = prepare_run(store, plan, request.options(), prices, source=request.source,
                            project_id=request.project.id, trusted=request.trusted)
     return prepared, missing_keys(plan)
 

@@ -12,9 +12,11 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from lab.core.run import events as run_events
+from lab.core.run.trust import WINDOW_SOURCE
 from lab.gui.actions import WindowActions
 from lab.gui.controllers.run_controller import RunController, RunRequest
 from lab.gui.controllers.session import Session
+from lab.gui.controllers.workspace import SAMPLES_KEY
 from lab.gui.dialogs import messages
 from lab.gui.panes.history import HistoryPane
 from lab.gui.panes.prompt import PromptPane
@@ -50,7 +52,7 @@ class RunningController(QObject):
         self._estimate_timer.setInterval(400)
         self._estimate_timer.timeout.connect(self._request_estimate)
 
-        run_bar.samples.valueChanged.connect(lambda _v: self.refresh_matrix())
+        run_bar.samples.valueChanged.connect(self._samples_changed)
         run_bar.budget.valueChanged.connect(lambda _v: self._estimate_timer.start())
         runs.estimated.connect(self._show_estimate)
         runs.readiness.connect(run_bar.show_problems)
@@ -63,9 +65,20 @@ class RunningController(QObject):
     def request(self, no_cache: bool = False) -> RunRequest:
         """What a run of the open project is planned from, as the window has it set."""
         session = self._session
-        return RunRequest(project=session.project, samples=self._bar.samples.value(),
+        project = session.project
+        return RunRequest(project=project, samples=self._bar.samples.value(),
                           budget_usd=self._bar.budget_usd(), no_cache=no_cache,
-                          providers=session.file_providers, trusted=session.trusted)
+                          providers=session.file_providers, trusted=session.trusted,
+                          source=project.source_path or WINDOW_SOURCE)
+
+    def _samples_changed(self, samples: int) -> None:
+        """The Samples setting is the project's: kept in the workspace for next time."""
+        project = self._session.project
+        if project is not None and project.id is not None:
+            key, value = SAMPLES_KEY.format(project.id), str(samples)
+            when_done(self._session.store.submit(lambda store: store.set_meta(key, value)),
+                      lambda _r: None, lambda _exc: None)
+        self.refresh_matrix()
 
     def refresh_matrix(self) -> None:
         """The grid and the planned calls follow the project; a new estimate follows shortly."""
