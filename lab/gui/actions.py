@@ -87,6 +87,8 @@ class WindowActions(QObject):
         self.compare_outputs_action = make(
             "&Compare Two Outputs", "Ctrl+Shift+C",
             "Word-level differences between the two selected outputs (Ctrl+click to select)")
+        self.samples_action = make("Show &Samples", "Ctrl+Shift+M",
+                                   "The selected cell's samples side by side")
         self.promote_action = make("&Promote to Example", "Ctrl+E",
                                    "Add the selected output as a few-shot example of its variant")
         # View and Help

@@ -35,6 +35,7 @@ from lab.core.workspace.thread import StoreThread
 from lab.gui.actions import WindowActions, widget_only
 from lab.gui.controllers.checks import ChecksController
 from lab.gui.controllers.editing import EditingController
+from lab.gui.controllers.history import HistoryController
 from lab.gui.controllers.judging import JudgingController
 from lab.gui.controllers.projects import ProjectsController
 from lab.gui.controllers.readiness import ReadinessController
@@ -164,7 +165,7 @@ class MainWindow(QMainWindow):
         variant_menu.addActions([a.new_variant_action, a.duplicate_variant_action,
                                  a.rename_variant_action, a.delete_variant_action])
         variant_menu.addSeparator()
-        variant_menu.addAction(a.compare_variants_action)
+        variant_menu.addActions([a.compare_variants_action, a.prompt_history_action])
         view_menu = menu.addMenu("&View")
         for dock in (self.variants_dock, self.cases_dock, self.checks_dock, self.history_dock):
             view_menu.addAction(dock.toggleViewAction())
@@ -172,11 +173,14 @@ class MainWindow(QMainWindow):
         view_menu.addAction(a.reset_layout_action)
         run_menu = menu.addMenu("&Run")
         run_menu.addActions([a.run_action, a.fresh_action, a.cancel_action, a.resume_action])
+        run_menu.addSeparator()
+        run_menu.addAction(a.runs_action)
         judge_menu = menu.addMenu("&Judge")
         judge_menu.addActions([a.thumbs_up_action, a.thumbs_down_action, *a.rate_actions,
                                a.note_action, a.tags_action])
         judge_menu.addSeparator()
-        judge_menu.addActions([a.compare_outputs_action, a.promote_action, a.pairwise_action])
+        judge_menu.addActions([a.compare_outputs_action, a.samples_action, a.promote_action,
+                               a.pairwise_action])
         help_menu = menu.addMenu("&Help")
         a.about_action.setText(f"&About {APP_NAME}")
         help_menu.addActions([a.shortcuts_action, a.about_action])
@@ -209,6 +213,10 @@ class MainWindow(QMainWindow):
         status = self.run_status
         self.workspace.opening.connect(lambda: status.workspace_label.setText("Opening workspace…"))
         self.workspace.opened.connect(self._show_workspace)
+        # After the window has shown an opened project: History may open one of its runs.
+        self.history = HistoryController(session, self.running, self.workspace,
+                                         self.history_pane, self.undo, self)
+        self.results_pane.back_requested.connect(self.running.refresh_matrix)
         self.workspace.failed.connect(self._show_open_error)
         self.workspace.totals.connect(status.show_totals)
         session.saved.connect(lambda: self.statusBar().showMessage("Saved", 1500))
@@ -243,6 +251,8 @@ class MainWindow(QMainWindow):
             (a.rename_variant_action, self.variants_pane.rename),
             (a.delete_variant_action, editing.delete_variant),
             (a.compare_variants_action, editing.compare_variants),
+            (a.prompt_history_action, self.history.show_prompt_history),
+            (a.runs_action, self.history.show_runs),
             (a.pairwise_action, judging.judge_pairs),
             *((action, lambda _=False, s=score: judging.rate(score=s))
               for score, action in enumerate(a.rate_actions, start=1)),
@@ -252,6 +262,7 @@ class MainWindow(QMainWindow):
             (a.tags_action, judging.ask_tags),
             (a.compare_outputs_action, judging.compare_outputs),
             (a.promote_action, judging.promote_to_example),
+            (a.samples_action, judging.show_samples),
             (a.reset_layout_action, self.layout_memory.reset),
             (a.shortcuts_action, lambda: show_shortcuts(self)),
             (a.about_action, lambda: show_about(self)),

@@ -140,8 +140,8 @@ class ChecksController(QObject):
             self._pane.show_try_result(None, "Select a result cell with an output first.")
             return
         row, column = current
-        variant = project.variants[column]
-        case = project.cases[row] if row < len(project.cases) else None
+        variant = self._results.model.variant_at(column)
+        case = self._results.model.case_at(row)
         label = (case.label if case else "") or f"Case {row + 1}"
         self._try_case, self._try_model = case, variant.model
         self._pane.set_try_text(cell.text, f"Output of {variant.name} · {label}")

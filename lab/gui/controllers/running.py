@@ -12,6 +12,7 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from lab.core.run import events as run_events
+from lab.core.run.setup import stored_spec
 from lab.core.run.trust import WINDOW_SOURCE
 from lab.gui.actions import WindowActions
 from lab.gui.controllers.run_controller import RunController, RunRequest
@@ -47,6 +48,7 @@ class RunningController(QObject):
         self._window = window  # the parent of message boxes; estimates wait until it shows
         self._status = window.statusBar()
         self._run_counts = {"done": 0, "errors": 0, "cost": 0.0, "total": 0}
+        self._viewing: int | None = None  # an earlier run shown in the grid as it was
         self._estimate_timer = QTimer(self)
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(400)
@@ -85,6 +87,11 @@ class RunningController(QObject):
         project = self._session.project
         if project is None:
             return
+        if self._viewing is not None:  # an earlier run was shown as it was: back to the latest
+            self._viewing = None
+            self._results_pane.show_viewing(None)
+            self._results_pane.model.clear_results()
+            self._load_latest()
         samples = self._bar.samples.value()
         self._results_pane.set_matrix(project.cases, project.variants, samples)
         calls = len(project.cases) * len(project.variants) * samples
@@ -102,6 +109,63 @@ class RunningController(QObject):
         self.show_logged_results(rows, ratings)
         self._run_action.setEnabled(True)
         self._resume_action.setEnabled(run_id is not None)
+
+    @property
+    def viewing(self) -> int | None:
+        return self._viewing
+
+    def show_run(self, run_id: int) -> None:
+        """Show an earlier run in the grid as it was: its own test cases and variants (as the
+        experiment stored with it has them), its outputs, checks and judgements."""
+        if self._runs.busy:
+            self._status.showMessage("A run is in progress: open earlier runs after it.", 4000)
+            return
+
+        def load(store) -> dict[str, Any]:
+            run = store.get_run(run_id)
+            if run is None:
+                raise ValueError(f"There is no run {run_id} in this workspace.")
+            spec = stored_spec(run)
+            rows = store.calls_for_run(run_id)
+            return {"run": run, "spec": spec, "rows": rows,
+                    "ratings": store.ratings_for_calls(r["id"] for r in rows)}
+
+        def shown(loaded: dict[str, Any]) -> None:
+            if self._runs.busy:
+                return
+            run, project = loaded["run"], loaded["spec"].project
+            self._viewing = run_id
+            self._session.last_run_id = run_id  # Resume and Judge Pairs act on it
+            pane = self._results_pane
+            pane.model.clear_results()
+            pane.set_matrix(project.cases, project.variants, run["samples"])
+            self.show_logged_results(loaded["rows"], loaded["ratings"])
+            pane.apply_view_options()
+            started = (run["started_at"] or "").replace("T", " ")[:16]
+            source = "" if run["experiment_source"] in ("gui", "") else " · from lab run"
+            pane.show_viewing(f"Run #{run_id} · {started} · {run['status']}{source} · as it "
+                              f"was: {len(project.variants)} variants × {len(project.cases)} "
+                              "test cases")
+            self._resume_action.setEnabled(run["status"] != "done")
+
+        when_done(self._session.store.submit(load), shown,
+                  lambda exc: QMessageBox.warning(self._window, "Cannot open the run", str(exc)))
+
+    def _load_latest(self) -> None:
+        project = self._session.project
+        project_id = project.id if project else None
+
+        def load(store) -> tuple[int | None, list[dict[str, Any]], dict]:
+            run_id = store.latest_run_id(project_id) if project_id is not None else None
+            rows = store.calls_for_run(run_id) if run_id else []
+            return run_id, rows, store.ratings_for_calls(r["id"] for r in rows)
+
+        def shown(loaded) -> None:
+            if not self._runs.busy and self._viewing is None:
+                self.show_last_run(*loaded)
+                self._results_pane.apply_view_options()
+
+        when_done(self._session.store.submit(load), shown, lambda _exc: None)
 
     def _request_estimate(self) -> None:
         if self._session.project is not None and not self._runs.busy and self._window.isVisible():
@@ -136,6 +200,8 @@ class RunningController(QObject):
         if self._session.project is None or self._runs.busy:
             return
         self._prompt_pane.flush()
+        if self._viewing is not None:
+            self.refresh_matrix()  # the run fills the project's own matrix
         self._run_action.setEnabled(False)
         self._status.showMessage("Preparing the run…")
         self._runs.start(self.request(no_cache))

@@ -13,11 +13,13 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QRect,
     QSize,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
@@ -67,6 +69,12 @@ class ResultsGridModel(QAbstractTableModel):
                 return c
         return None
 
+    def variant_at(self, column: int) -> Variant | None:
+        return self._variants[column] if 0 <= column < len(self._variants) else None
+
+    def case_at(self, row: int) -> TestCase | None:
+        return self._cases[row] if 0 <= row < len(self._cases) else None
+
     def cell(self, row: int, column: int) -> CellResult | None:
         return self._cells.get((row, column))
 
@@ -110,9 +118,24 @@ class ResultsGridModel(QAbstractTableModel):
 
 
 class ResultCellDelegate(QStyledItemDelegate):
-    """Paints a cell: output text (wrapped, elided) over a small status footer."""
+    """Paints a cell: output text (wrapped, elided) over a small status footer. A click on the
+    footer of a cell with several samples asks for them side by side (`samples_clicked`)."""
 
     PAD = 6
+    samples_clicked = Signal(QModelIndex)  # a view index
+
+    def editorEvent(self, event, model, option: QStyleOptionViewItem, index: Index) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.MouseButtonRelease:
+            rect = option.rect.adjusted(self.PAD, self.PAD - 2, -self.PAD, -self.PAD + 2)
+            line = option.fontMetrics.height()
+            footer = QRect(rect.left(), rect.bottom() - line, rect.width(), line + self.PAD)
+            source, grid = index, model
+            if isinstance(grid, QSortFilterProxyModel):
+                source, grid = grid.mapToSource(index), grid.sourceModel()
+            cell = grid.cell(source.row(), source.column())
+            if cell is not None and len(cell.samples) > 1 and footer.contains(event.position().toPoint()):
+                self.samples_clicked.emit(QModelIndex(index))
+        return super().editorEvent(event, model, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return QSize(160, option.fontMetrics.height() * 4 + self.PAD * 2)
@@ -185,6 +208,9 @@ def detail_html(cell: CellResult | None, variant: str, case: str) -> str:
         facts.append("answered from the cache")
     if facts:
         rows.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
+    marker = cell.samples_marker()
+    if marker:
+        rows.append(f"<a href='samples'>{html.escape(marker)} — see them side by side</a>")
     for name, passed in cell.checks.items():
         reason = cell.reasons.get(name, "")
         mark = "<span style='color:#2e8b57'>✓</span>" if passed else "<span style='color:#c9302c'>✗</span>"
