@@ -160,6 +160,7 @@ class HistoryController(QObject):
                 cell.note, cell.tags = rating.note, list(rating.tags)
             case = ", ".join(f"{k} = {v}" for k, v in json.loads(
                 row.get("case_vars_json") or "{}").items())
+            case = case if len(case) <= 90 else case[:89] + "…"
             self._pane.show_call(detail_html(cell, row.get("variant_name") or "", case),
                                  judged=row["status"] == "ok" and not row.get("judged_call_id"),
                                  has_run=row.get("run_id") is not None)

@@ -126,9 +126,11 @@ class RunsDialog(QDialog):
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setAlternatingRowColors(True)
         self.view.verticalHeader().setVisible(False)
+        self.view.setWordWrap(False)
         header = self.view.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self.model.rowsInserted.connect(lambda *_: self._fit_columns())
         self.hint = QLabel("Open a run to see its results in the grid as they were; select two "
                            "(Ctrl+click) to compare them side by side.")
         self.hint.setObjectName("PaneCaption")
@@ -150,6 +152,12 @@ class RunsDialog(QDialog):
         self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
         self.model.fetchMore()
+
+    def _fit_columns(self) -> None:
+        self.view.resizeColumnsToContents()
+        header = self.view.horizontalHeader()
+        header.setStretchLastSection(False)  # the pass rates take what is left, again
+        header.setStretchLastSection(True)
 
     def selected_runs(self) -> list[int]:
         rows = sorted({i.row() for i in self.view.selectionModel().selectedRows()})

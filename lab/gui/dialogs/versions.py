@@ -31,6 +31,10 @@ from lab.gui.dialogs.compare import spans_html
 CURRENT = "Current (in the editor)"
 
 
+def words(n: int) -> str:
+    return f"{n} word{'s' if n != 1 else ''}"
+
+
 def when(stamp: str | None) -> str:
     return (stamp or "").replace("T", " ")[:16]
 
@@ -55,7 +59,7 @@ class VersionsModel(QAbstractTableModel):
         if item["id"] is None:
             return CURRENT
         number = len(self.rows) - row  # the oldest is version 1
-        return f"v{number} · {item['name']}" if item["name"] else f"v{number}"
+        return f"v{number} “{item['name']}”" if item["name"] else f"v{number}"
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
         return 0 if parent.isValid() else len(self.rows)
@@ -177,9 +181,9 @@ class PromptHistoryDialog(QDialog):
         self.left_view.setHtml(spans_html(result.left))
         self.right_view.setHtml(spans_html(result.right))
         removed, added = result.counts()
-        self.summary.setText(f"{removed} words only in {self.model.title(older)} · {added} "
-                             f"words only in {self.model.title(newer)}" if result.changed
-                             else "The two are the same prompt.")
+        self.summary.setText(f"{words(removed)} only in {self.model.title(older)} · "
+                             f"{words(added)} only in {self.model.title(newer)}"
+                             if result.changed else "The two are the same prompt.")
 
     def _restore(self) -> None:
         rows = self.selected_rows()

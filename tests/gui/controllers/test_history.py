@@ -58,13 +58,13 @@ def test_prompt_versions_are_listed_diffed_named_and_restored(make_window, qtbot
     dialog.select_rows([1, 2])
     assert dialog.left_title.text() == "v1" and dialog.right_title.text() == "v2"
     assert "120" in dialog.left_view.toPlainText() and "80" in dialog.right_view.toPlainText()
-    assert dialog.summary.text().startswith("1 words only in v1")
+    assert dialog.summary.text().startswith("1 word only in v1 · ")
 
     # Name v1; the name shows and is kept in the workspace.
     dialog.select_rows([2])
     dialog.name_requested.emit(dialog.model.rows[2]["id"], "before the 80-word rule")
     qtbot.waitUntil(lambda: dialog.model.rowCount() == 3
-                    and dialog.model.title(2) == "v1 · before the 80-word rule", timeout=5000)
+                    and dialog.model.title(2) == "v1 “before the 80-word rule”", timeout=5000)
 
     # Restore v1: the editor shows it, it is saved, and Undo takes it back.
     dialog.select_rows([2])
