@@ -276,6 +276,7 @@ class MainWindow(QMainWindow):
         self.checks_pane.flush()
         self.session.finish_saves()
         self.running.finish_run()
+        self.checks.close()
         self.layout_memory.save()
         self.network.close()
         super().closeEvent(event)

@@ -29,18 +29,21 @@ class CannotTry(Exception):
 
 
 def try_check(check: Check, output: str, case: TestCase | None, *,
-              may_run_code: bool) -> CheckResult:
+              may_run_code: bool, pool: ExpressionPool | None = None) -> CheckResult:
     """Grade `output` with `check` (not an LLM judge: see `try_judge`). Blocks while a python
-    check runs (at most its time limit): call it off the GUI thread."""
+    check runs (at most its time limit): call it off the GUI thread. `pool`: worker processes
+    to keep between tries (default: one started for this try and stopped after)."""
     if check.type == "judge":
         raise CannotTry(f"'{check.title}' is an LLM judge: it needs a model call (try_judge).")
     if runs_code(check) and not may_run_code:
         raise CannotTry(f"'{check.title}' is python code from a file you have not trusted; "
                         "trust the file to run it.")
     try:
+        if runs_code(check) and pool is not None:
+            return run_check(check, output, case, expressions=pool)
         if runs_code(check):
-            with ExpressionPool(size=1) as pool:
-                return run_check(check, output, case, expressions=pool)
+            with ExpressionPool(size=1) as own:
+                return run_check(check, output, case, expressions=own)
         return run_check(check, output, case)
     except CheckConfigError as exc:
         raise CannotTry(str(exc)) from None

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QMainWindow
 
 from lab.core.checks.config import runs_code
 from lab.core.checks.form import new_check
+from lab.core.checks.workers import ExpressionPool
 from lab.core.model import Check, TestCase
 from lab.core.providers.base import ProviderConfig
 from lab.core.run.try_check import CannotTry, try_check, try_judge
@@ -43,6 +44,7 @@ class ChecksController(QObject):
         self._try_case: TestCase | None = None  # the test case behind the try-it text
         self._try_model = ""  # the variant's model behind it (a judge without a model uses it)
         self._try_generation = 0
+        self._pool: ExpressionPool | None = None  # python checks tried here, one worker
         pane.check_selected.connect(self._selected)
         pane.check_edited.connect(self._edited)
         pane.add_requested.connect(self.add)
@@ -183,8 +185,17 @@ class ChecksController(QObject):
                 self._pane.show_try_result(None, str(exc) if isinstance(exc, CannotTry)
                                            else f"Could not grade: {exc}")
 
+        if runs_code(check) and may_run and self._pool is None:
+            self._pool = ExpressionPool(size=1)  # its worker starts on the first try
+        pool, case = self._pool, self._try_case
         when_done(self._network.run_blocking(lambda: try_check(
-            check, output, self._try_case, may_run_code=may_run)), shown, failed)
+            check, output, case, may_run_code=may_run, pool=pool)), shown, failed)
+
+    def close(self) -> None:
+        """The window closes: stop the worker that tried python checks."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
     def ask_judge(self) -> None:
         check, problems = self._pane.form.current()

@@ -285,6 +285,9 @@ class HistoryPane(StackedPane):
         )
 
     def set_model(self, model: HistoryTableModel) -> None:
+        if model is self.model:  # the same call log (another project of the workspace)
+            model.set_search(self.search.text().strip() or None, self.filters())
+            return
         self.model = model
         self.view.setModel(model)
         self.view.setAlternatingRowColors(True)

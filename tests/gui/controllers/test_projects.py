@@ -9,6 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication
 
 from lab.core.experiment import file as experiment_file
 from lab.core.workspace.location import open_default_workspace
@@ -151,7 +153,8 @@ def test_the_switcher_shows_a_project_lab_run_added(make_window, qtbot, experime
     spec = experiment_file.load(experiment)
     with open_default_workspace(lab_home / "workspace.db") as store:
         project_id = store.project_for_file(spec.project, str(experiment.resolve()))
-    window.projects.refresh_list()
+    # Coming back to the window shows it in the switcher.
+    QApplication.sendEvent(window, QEvent(QEvent.Type.WindowActivate))
     qtbot.waitUntil(lambda: window.run_bar.projects.count() == 2, timeout=5000)
     combo = window.run_bar.projects
     combo.setCurrentIndex(combo.findData(project_id))
