@@ -14,9 +14,9 @@ import time
 import pytest
 from lab.core.workspace.trust import TRUST_FILENAME
 
-from tests.helpers.lab_process import LAB, lab, rows, start_lab, write
 from tests.helpers.experiments import KEY_ENV, experiment_text
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer
+from tests.helpers.lab_process import LAB, lab, rows, start_lab, write
 from tests.helpers.processes import cpu_seconds, workers_with_env
 
 ENDLESS = "sum(range(10**13)) > 0"
