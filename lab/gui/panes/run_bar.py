@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QLabel,
-    QSizePolicy,
     QSpinBox,
     QToolBar,
     QToolButton,
@@ -42,13 +41,15 @@ class RunBar(QToolBar):
         self.addSeparator()
         for action in (actions.run_action, actions.cancel_action, actions.resume_action):
             self.addAction(action)
+        # Run says what it does; Cancel and Resume are known by their icons (and tooltips), so
+        # the bar keeps room for what stands in the way and the estimate.
+        for action in (actions.cancel_action, actions.resume_action):
+            self.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
 
         self.problem = QLabel()
         self.problem.setObjectName("RunProblem")
         self.problem.setStyleSheet("color: #c9302c;")
         self.problem.setWordWrap(False)
-        self.problem.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.problem.setMinimumWidth(120)
         self.fix_button = QToolButton()
         self.fix_button.clicked.connect(self._fix_clicked)
         self._problem_action = self.addWidget(self.problem)
@@ -123,8 +124,7 @@ class RunBar(QToolBar):
                  else f"⚠ {first.provider} is not answering")
         self.problem.setText(f" {short}{more} ")
         self.problem.setToolTip("\n\n".join(p.message for p in problems))
-        self.fix_button.setText(f"Add key for {first.provider}…" if first.kind == "no-key"
-                                else f"Set up {first.provider}…")
+        self.fix_button.setText("Add key…" if first.kind == "no-key" else "Set up…")
         self.fix_button.setToolTip(first.message)
 
     def problems(self) -> list[ProviderProblem]:

@@ -20,9 +20,8 @@ class WelcomeBar(QToolBar):
         self.setObjectName("WelcomeBar")
         self.setMovable(False)
         self.message = QLabel()
-        self.message.setWordWrap(True)
         self.message.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-        self.message.setContentsMargins(8, 2, 8, 2)
+        self.message.setContentsMargins(8, 0, 8, 0)
         self.use_button = QToolButton()
         self.use_button.clicked.connect(lambda: self._found and self.use_server.emit(self._found))
         self.key_button = QToolButton()
@@ -45,15 +44,14 @@ class WelcomeBar(QToolBar):
         self._found = found[0] if found else None
         if self._found is not None:
             names = ", ".join(f"{f.server.label} ({len(f.models)} models)" for f in found)
-            self.message.setText(f"Found on this machine: {names}. Run the sample on a local "
-                                 "model (free, nothing leaves this machine), or add a key for a "
-                                 "hosted provider.")
+            self.message.setText(f"Found on this machine: {names}. Run the sample on it (free, "
+                                 "nothing leaves this machine), or add a hosted provider's key.")
             self.use_button.setText(f"Use {self._found.first_model}")
             self.use_button.setToolTip("Point every variant of this project at it")
         else:
             self.message.setText("No model server found on this machine (Ollama, llama.cpp, "
-                                 "LM Studio or vLLM on their usual ports). To run the sample, "
-                                 "add a hosted provider's key, or start a local server.")
+                                 "LM Studio, vLLM). To run the sample, add a hosted provider's "
+                                 "key, or start one.")
         self._use_action.setVisible(self._found is not None)
         self.show()
 

@@ -39,7 +39,7 @@ def test_a_missing_key_is_shown_beside_run_and_nothing_is_sent(make_window, qtbo
     bar = window.run_bar
     qtbot.waitUntil(lambda: bar.shows_problem(), timeout=10000)
     assert "No API key for openai" in bar.problem.text()
-    assert bar.fix_button.text() == "Add key for openai…"
+    assert bar.fix_button.text() == "Add key…"
     assert "variant 'A · concise'" in bar.problem.toolTip()
     # The estimate is still shown: the problem is about the provider, not the plan.
     assert "40 calls to send" in bar.estimate.text()
@@ -87,7 +87,7 @@ def test_a_local_server_that_is_not_running_is_a_problem(make_window, qtbot, lab
     bar = window.run_bar
     qtbot.waitUntil(lambda: bar.shows_problem(), timeout=10000)
     assert bar.problem.text().strip() == "⚠ mine is not answering"
-    assert bar.fix_button.text() == "Set up mine…"
+    assert bar.fix_button.text() == "Set up…"
     window.commands.run_action.trigger()
     qtbot.waitUntil(lambda: bool(refusals), timeout=10000)
     assert f"127.0.0.1:{port}" in refusals[0][0]
