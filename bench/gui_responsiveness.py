@@ -104,13 +104,13 @@ def main() -> int:
         app.processEvents()
     idle = measure(3.0)
     started = time.perf_counter()
-    window.run_action.trigger()
-    busy = measure(None, until=lambda: window.progress_label.text().startswith(
+    window.commands.run_action.trigger()
+    busy = measure(None, until=lambda: window.run_status.progress_label.text().startswith(
         ("Run finished", "Run failed", "Run cancelled")))
     run_s = time.perf_counter() - started
     print("worst stalls (ms late, at ms into the run):",
           ", ".join(f"{w:.0f}@{t:.0f}" for w, t in worst))
-    print(f"run: {window.progress_label.text()} in {run_s:.1f} s")
+    print(f"run: {window.run_status.progress_label.text()} in {run_s:.1f} s")
     for label, late in (("idle window (baseline)", idle), (f"during the {args.calls}-call run", busy)):
         print(f"{label:<28} ticks {len(late):5d}  p50 {statistics.median(late):5.1f} ms  "
               f"p99 {percentile(late, 99):5.1f} ms  max stall {max(late):6.1f} ms")

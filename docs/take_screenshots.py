@@ -41,6 +41,7 @@ def main() -> int:
         project.variants[0].model = "local/gpt-4o-mini"
         project.variants[1].model = "local/gpt-4o"
         store.save_project(project)
+        store.set_meta("welcomed", "1")  # the first-start offer is not what these pictures show
 
     app = make_application(sys.argv[:1])
     window = create_window()
@@ -53,7 +54,7 @@ def main() -> int:
         dialogs.append(window.editing.show_providers())
 
     def run() -> None:
-        window.run_action.trigger()
+        window.commands.run_action.trigger()
 
     def select_cell() -> None:
         window.results_pane.select_cell(1, 1)
@@ -64,6 +65,34 @@ def main() -> int:
 
     def history() -> None:
         window.history_dock.raise_()
+        window.history_pane.select_call_row(0)
+
+    def checks() -> None:
+        window.checks_dock.raise_()
+        window.results_pane.select_cell(1, 0)
+        window.checks_pane.select(0)
+        window.checks_pane.use_result_button.click()
+
+    def edit_and_run_again() -> None:
+        variant = window.session.project.variants[0]
+        window.variants_pane.select(0)
+        window.prompt_pane.system.setPlainText(variant.system.replace(
+            "Keep it under 120 words.", "Keep it under 80 words, in two short paragraphs."))
+        window.prompt_pane.flush()
+        window.commands.run_action.trigger()
+
+    def versions() -> None:
+        dialog = window.history.show_prompt_history()
+        dialog.resize(1200, 760)
+
+        def name() -> None:  # v1, named as a user would
+            dialog.name_requested.emit(dialog.model.rows[2]["id"], "before the 80-word rule")
+            QTimer.singleShot(300, lambda: dialog.select_rows([1, 2]))
+        QTimer.singleShot(400, name)
+
+    def runs() -> None:
+        dialog = window.history.show_runs()
+        dialog.resize(1100, 420)
 
     # (name or None for "no screenshot", action, delay before the screenshot in ms)
     steps = [
@@ -76,6 +105,12 @@ def main() -> int:
         ("pairwise", pairwise, 1200),
         (None, lambda: window.judging.pairwise_dialog.close(), 200),
         ("export", lambda: window.judging.show_export(), 1500),
+        (None, lambda: window.judging.export_dialog.close(), 200),
+        ("checks", checks, 1000),
+        (None, edit_and_run_again, 4500),
+        ("versions", versions, 1200),
+        (None, lambda: window.history.versions_dialog.close(), 200),
+        ("runs", runs, 1200),
     ]
 
     def target():

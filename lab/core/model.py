@@ -152,6 +152,9 @@ class Project:
     description: str = ""
     documents: list[DocumentSource] = field(default_factory=list)
     id: int | None = None
+    # The experiment file the project is kept in, if any (resolved path). Where it lives is not
+    # what it is: two projects that differ only here are equal.
+    source_path: str | None = field(default=None, compare=False)
 
 
 @dataclass

@@ -10,15 +10,15 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"
 SETTINGS_SPLITTER = "window/centre-splitter"
-LAYOUT_VERSION = 1  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 2  # bump when docks change, so an old saved layout is not applied
 
 
 class WindowLayout:
     def __init__(self, window: QMainWindow, settings: QSettings, centre: QSplitter,
-                 variants_dock: QDockWidget, cases_dock: QDockWidget, history_dock: QDockWidget):
+                 variants_dock: QDockWidget, cases_dock: QDockWidget, *others: QDockWidget):
         self._window, self._settings, self._centre = window, settings, centre
         self._variants_dock, self._cases_dock = variants_dock, cases_dock
-        self._docks = (variants_dock, cases_dock, history_dock)
+        self._docks = (variants_dock, cases_dock, *others)
         self._default_state = QByteArray()
 
     def restore(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QSettings
 
+from lab.core.providers import discovery
 from lab.core.workspace.location import open_default_workspace
 from lab.core.workspace.thread import StoreThread
 from lab.gui.app import make_application, settings_file
@@ -16,6 +17,13 @@ from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 @pytest.fixture(scope="session")
 def qapp_args():
     return ["prompt-lab-tests"]
+
+
+@pytest.fixture(autouse=True)
+def no_local_servers(monkeypatch):
+    """First start looks for model servers on this machine's usual ports; tests look nowhere
+    unless they say where (tests/gui/controllers/test_readiness.py)."""
+    monkeypatch.setattr(discovery, "USUAL_SERVERS", ())
 
 
 @pytest.fixture

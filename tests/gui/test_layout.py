@@ -18,5 +18,5 @@ def test_window_layout_is_remembered(make_window, qtbot, lab_home):
     again = make_window()
     assert again.size().height() == 733
     assert not again.history_dock.isVisible()
-    again.reset_layout_action.trigger()
+    again.commands.reset_layout_action.trigger()
     assert again.history_dock.isVisibleTo(again)

@@ -11,7 +11,7 @@ from lab.gui.dialogs.help import shortcut_rows, show_shortcuts
 def test_opens_on_the_sample_workspace(make_window, lab_home):
     window = make_window()
     assert window.windowTitle() == "Support replies — Prompt Lab"
-    assert str(lab_home / "workspace.db") in window.workspace_label.text()
+    assert str(lab_home / "workspace.db") in window.run_status.workspace_label.text()
     variants = window.variants_pane.model
     assert variants.rowCount() == 2
     assert variants.data(variants.index(0, 0)).startswith("A · concise\nopenai/gpt-4o-mini")
@@ -27,7 +27,7 @@ def test_opens_on_the_sample_workspace(make_window, lab_home):
     assert window.results_pane.header.caption.text() == (
         "2 variants × 20 test cases × 1 sample = 40 calls"
     )
-    assert "0 calls logged" in window.totals_label.text()
+    assert "0 calls logged" in window.run_status.totals_label.text()
     assert not app_icon().isNull()
 
 
@@ -65,7 +65,7 @@ def test_undo_and_redo_in_the_prompt_editor(make_window, qtbot):
     editor.moveCursor(editor.textCursor().MoveOperation.End)
     qtbot.keyClicks(editor, " Extra rule.")
     assert editor.toPlainText().endswith(" Extra rule.")
-    window.undo_action.trigger()
+    window.commands.undo_action.trigger()
     assert editor.toPlainText() == original
-    window.redo_action.trigger()
+    window.commands.redo_action.trigger()
     assert editor.toPlainText().endswith(" Extra rule.")

@@ -3,6 +3,7 @@ failure modes and the decision, for a run or every run of an experiment or proje
 
 Entry point: `analyse.analyse(store, Scope(...), AnalysisOptions(...)) -> Analysis` (what
 `lab report` and the window's Analysis view show; `Analysis.to_dict()` is `lab report --json`).
+Also `run_compare` (two runs, case by case).
 
 Modules, one purpose each:
 

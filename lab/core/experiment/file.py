@@ -145,6 +145,25 @@ def load(path: str | Path) -> ExperimentSpec:
     return spec
 
 
+def cases_file_kept(text: str, base_dir: Path, cases: list[TestCase]) -> str | None:
+    """The `[cases] file = ...` of an experiment file's `text` if that file (and no inline rows)
+    holds exactly `cases`: writing the experiment back can then keep pointing at it."""
+    try:
+        table = tomllib.loads(text).get("cases")
+    except tomllib.TOMLDecodeError:
+        return None
+    if not isinstance(table, dict) or not isinstance(table.get("file"), str) or table.get("rows"):
+        return None
+    name = table["file"]
+    path = Path(name) if Path(name).is_absolute() else base_dir / name
+    try:
+        imported = cases_file.load(path)
+    except cases_file.CasesFileError:
+        return None
+    same = [(c.label, c.vars) for c in imported.cases] == [(c.label, c.vars) for c in cases]
+    return name if same and not imported.problems else None
+
+
 def _read_providers(reader: TableReader, providers: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(providers, dict):
         raise reader.fail("providers", "must be tables like [providers.local]")
@@ -235,18 +254,19 @@ def _read_cases(reader: TableReader, cases: dict[str, Any], base_dir: Path | Non
 # ----- writing ---------------------------------------------------------------------------------
 
 
-def dumps(spec: ExperimentSpec) -> str:
+def dumps(spec: ExperimentSpec, cases_file: str | None = None) -> str:
     """The spec as experiment-file TOML that `loads` reads back to an equal spec.
 
     Ids are left out (a file describes prompts, not workspace rows); test cases are written as
-    inline rows, so the file stands on its own.
+    inline rows, so the file stands on its own, unless `cases_file` names the cases file they
+    were read from (and still hold): then `[cases]` keeps pointing at it.
     """
     import tomli_w  # only writing files needs it; reading and running do not
 
-    return tomli_w.dumps(to_data(spec), multiline_strings=True)
+    return tomli_w.dumps(to_data(spec, cases_file), multiline_strings=True)
 
 
-def to_data(spec: ExperimentSpec) -> dict[str, Any]:
+def to_data(spec: ExperimentSpec, cases_file: str | None = None) -> dict[str, Any]:
     """The spec as the plain values an experiment file holds (`from_data` reads them back)."""
     project = spec.project
     data: dict[str, Any] = {"name": project.name}
@@ -265,7 +285,8 @@ def to_data(spec: ExperimentSpec) -> dict[str, Any]:
         if case.label:
             row["label"] = case.label
         rows.append(row)
-    data["cases"] = {"user": project.user_template, "rows": rows}
+    data["cases"] = ({"user": project.user_template, "file": cases_file} if cases_file
+                     else {"user": project.user_template, "rows": rows})
     if project.checks:
         data["checks"] = [
             {"type": c.type, **({"name": c.name} if c.name else {}), **_without_none(c.config)}

@@ -8,7 +8,8 @@ What the runner and the GUI use:
 
 Layout: `base` (config, request, result), `errors` (typed errors), `client` (the shared
 machinery), `retry`, `limiter`, `streaming`, `usage`, `outcomes`, `registry`, `pricing` (the price
-table and cost), `keys` (API keys from the keyring or the environment), and the family modules
+table and cost), `keys` (API keys from the keyring or the environment, and which providers need
+one), `discovery` (model servers on this machine's usual ports), and the family modules
 `openai_chat`, `anthropic`, `gemini`, `ollama`.
 
 May import: `model`, `runtime` — nothing else of the core (an import-linter contract checks it).

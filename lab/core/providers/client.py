@@ -31,13 +31,11 @@ import logging
 import time
 from dataclasses import replace
 from typing import Any, Awaitable, Callable, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
 from lab.core.providers import errors, keys, retry
 from lab.core.providers.base import (
-    DEFAULT_BASE_URLS,
     DEFAULT_CONCURRENCY,
     ChatRequest,
     ChatResult,
@@ -394,5 +392,4 @@ class ProviderClient:
 
     def _key_required(self) -> bool:
         # The vendors' own hosts always need a key; other servers may not, and say so with a 401.
-        default = urlsplit(DEFAULT_BASE_URLS[self.config.kind]).hostname
-        return not self.config.is_local and urlsplit(self.config.base_url).hostname == default
+        return keys.needs_key(self.config)

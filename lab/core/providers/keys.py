@@ -74,6 +74,18 @@ def env_var_names(config: ProviderConfig) -> tuple[str, ...]:
     return DEFAULT_ENV_VARS.get(config.kind, ())
 
 
+def needs_key(config: ProviderConfig) -> bool:
+    """Whether calls to this provider cannot work without a key: a vendor's own host does (its
+    calls are refused without one); a model on this machine never does; any other server may
+    not, and says so itself (a 401) if it does."""
+    from lab.core.providers.base import DEFAULT_BASE_URLS
+
+    if config.is_local:
+        return False
+    default = urlsplit(DEFAULT_BASE_URLS.get(config.kind, "")).hostname
+    return urlsplit(config.base_url).hostname == default
+
+
 def key_hint(config: ProviderConfig) -> str:
     """How a user supplies the key, for error messages."""
     names = " or ".join(env_var_names(config))

@@ -6,6 +6,10 @@ stop a run, the estimate), `setup` (a new run or a resume), `runner` (scheduling
 budget), `calls` (one call's lifecycle: send, cache, grade, log), `events` (what a run reports),
 `report` (the summary), `trust` (may an experiment's code checks run: untrusted_code_checks),
 `smoke` (does this installation work: the steps of `prompt-lab --smoke-test` that need no Qt).
+`readiness` (a key for every provider that needs one, local servers that answer),
+`output_format` (a variant's text / JSON / schema output, and the schema as an implicit check),
+`try_check` (one check on one output, now: the editor's try-it box), `experiment_files`
+(opening, writing back and watching a project's experiment file).
 
 The top of the core: may import every other package.
 """

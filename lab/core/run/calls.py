@@ -209,7 +209,7 @@ class CallMaker:
     async def _grade(self, planned: PlannedCall, call: Call,
                      outputs: dict[str, str]) -> list[CheckResult]:
         results = []
-        for check, name in zip(self.plan.checks, self.plan.check_names):
+        for check, name in self.plan.checks_for(planned.variant):
             if check.type == "judge":
                 continue  # graded later, by its own call
             if check.type == "retrieval-hit" and (planned.variant.retrieval is None

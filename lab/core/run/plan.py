@@ -36,6 +36,7 @@ from lab.core.providers.base import ChatRequest, ProviderConfig
 from lab.core.providers.registry import family_for
 from lab.core.retrieval.context import context_text
 from lab.core.run.plan_problems import plan_problems
+from lab.core.run.output_format import schema_check
 
 JUDGE_LABEL = "judge: "  # a judge call's variant name in the log reads "judge: <check>"
 
@@ -127,6 +128,15 @@ class RunPlan:
     @property
     def checks(self) -> list[Check]:
         return self.spec.project.checks
+
+    def checks_for(self, variant: Variant) -> list[tuple[Check, str]]:
+        """The checks that grade `variant`'s outputs, with their names: the project's, and the
+        output schema when the variant asks for one (see output_format)."""
+        pairs = list(zip(self.checks, self.check_names))
+        implicit = schema_check(variant)
+        if implicit is not None:
+            pairs.append((implicit, check_names([*self.checks, implicit])[-1]))
+        return pairs
 
     def judge_target(self, judge_check: JudgeCheck, variant: Variant) -> tuple[ProviderConfig, str]:
         """(provider, model name) that grades `variant`'s outputs for this check."""

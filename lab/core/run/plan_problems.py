@@ -17,6 +17,7 @@ from lab.core.experiment.reader import locate
 from lab.core.model import Variant
 from lab.core.providers.base import ProviderConfig
 from lab.core.providers.params import out_of_range
+from lab.core.run.output_format import schema_check
 from lab.core.run.template_problems import TemplateProblem, check_project
 
 
@@ -55,11 +56,18 @@ def plan_problems(spec: ExperimentSpec, providers: dict[str, ProviderConfig], sa
                              "embedding model."]
                 problems += found
         fmt = variant.params.get("response_format")
+        where = spec.where(f"variants[{index[variant.name]}].response_format")
         if isinstance(fmt, str) and fmt not in ("json", "json_object", "text"):
-            problems.append(
-                f"{spec.where(f'variants[{index[variant.name]}].response_format')}: variant "
-                f"'{variant.name}': response_format must be \"json\" or a table, not '{fmt}'."
-            )
+            problems.append(f"{where}: variant '{variant.name}': response_format must be "
+                            f"\"json\" or a table, not '{fmt}'.")
+        elif isinstance(fmt, dict) and fmt.get("type") == "json_schema":
+            implicit = schema_check(variant)
+            if implicit is None:
+                problems.append(f"{where}: variant '{variant.name}': the output schema must be a "
+                                "JSON Schema object, like schema = { type = \"object\" }.")
+            else:
+                problems += [f"{where}: variant '{variant.name}': {message}"
+                             for message in validate_check(implicit)]
     for i, check in enumerate(project.checks, start=1):
         where = spec.where(f"checks[{i}]")
         problems += [f"{where}: {message}" for message in validate_check(check)]

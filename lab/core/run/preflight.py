@@ -80,6 +80,11 @@ class Estimate:
         return sorted({line.model for line in self.lines if line.cost_usd is None and line.calls})
 
     @property
+    def unpriced_kinds(self) -> dict[str, str]:
+        """Each unpriced "provider/model" with its provider's kind (the price file's first key)."""
+        return {model: self._kind_of(model) for model in self.unpriced}
+
+    @property
     def unknown_cost(self) -> list[str]:
         """One line per model with no price, saying where to add it."""
         return [unknown_price_message(model, self._kind_of(model), self._price_file)

@@ -30,7 +30,21 @@ class AsyncLoopThread:
     def loop(self) -> asyncio.AbstractEventLoop:
         return self._loop
 
+    @property
+    def closed(self) -> bool:
+        return self._loop.is_closed()
+
     def submit(self, coroutine: Awaitable[T]) -> Future[T]:
+        """Run `coroutine` on the loop. Once the loop is closed (the window closed while work
+        was still arriving), work is dropped: the coroutine is closed unstarted and the future
+        comes back cancelled."""
+        if self._loop.is_closed():
+            close = getattr(coroutine, "close", None)
+            if close is not None:
+                close()
+            dropped: Future[T] = Future()
+            dropped.cancel()
+            return dropped
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)  # type: ignore[arg-type]
 
     def run_blocking(self, fn: Callable[..., T], *args: Any) -> Future[T]:

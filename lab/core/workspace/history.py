@@ -66,6 +66,13 @@ def fts_query(text: str) -> str:
 class CallHistory:
     """Store methods for the history browser. Mixed into `Store`; uses its `db`."""
 
+    def call_totals(self) -> tuple[int, float, int]:
+        """Calls logged, dollars spent, failed calls: over the whole workspace."""
+        row = self.db.execute(
+            "SELECT count(*), coalesce(sum(cost_usd), 0), coalesce(sum(status = 'error'), 0)"
+            " FROM calls").fetchone()
+        return tuple(row)
+
     def logged_variant_names(self) -> list[str]:
         """Names of the variants that have successful outputs in the log (for export filters)."""
         return [r[0] for r in self.db.execute(

@@ -400,6 +400,13 @@ def m007_unknown_usage(db: Database) -> None:
     )
 
 
+@migrations()
+def m008_prompt_version_names(db: Database) -> None:
+    """A name the user gives a prompt version ("before the refund rule"), shown in its history.
+    Versions stay identified by their content hash; the name is only a label."""
+    db.execute("ALTER TABLE prompt_versions ADD COLUMN name TEXT NOT NULL DEFAULT ''")
+
+
 def migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

@@ -46,7 +46,7 @@ class Projects:
     def list_projects(self) -> list[dict[str, Any]]:
         return list(
             self.db.query(
-                "SELECT p.id, p.name, p.description, p.updated_at,"
+                "SELECT p.id, p.name, p.description, p.updated_at, p.source_path,"
                 " (SELECT count(*) FROM variants v WHERE v.project_id = p.id) AS variants,"
                 " (SELECT count(*) FROM test_cases t WHERE t.project_id = p.id) AS cases"
                 " FROM projects p ORDER BY p.updated_at DESC, p.id DESC"
@@ -69,6 +69,8 @@ class Projects:
                 "documents_json": dumps([asdict(d) for d in project.documents]),
                 "updated_at": stamp,
             }
+            if project.source_path is not None:  # a file read elsewhere keeps the stored path
+                row["source_path"] = project.source_path
             if project.id is None:
                 row["created_at"] = stamp
                 project.id = self.db["projects"].insert(row).last_pk
@@ -128,31 +130,44 @@ class Projects:
             )
 
     def _sync(self, table, parent_col, parent_id, items, to_row, created=None) -> None:
-        """Make the child rows of one parent equal to `items`, matching by id."""
+        """Make the child rows of one parent equal to `items`, matching by id. An item whose
+        row is gone (deleted, then the delete undone) is written again."""
         keep = [item.id for item in items if item.id is not None]
         placeholders = ",".join("?" * len(keep))
         sql = f"DELETE FROM {table} WHERE {parent_col} = ?"
         if keep:
             sql += f" AND id NOT IN ({placeholders})"
         self.db.execute(sql, [parent_id, *keep])
+        existing = {r[0] for r in self.db.execute(
+            f"SELECT id FROM {table} WHERE {parent_col} = ?", [parent_id])}
         for pos, item in enumerate(items):
             row = {**to_row(item, pos), "position": pos}
             if item.id is None:
                 item.id = self.db[table].insert(
                     {**row, parent_col: parent_id, **(created or {})}
                 ).last_pk
-            else:
+            elif item.id in existing:
                 self.db[table].update(item.id, row)
+            else:
+                # Deleted and brought back (an undone delete): the same row again, or a new
+                # one if its id has been taken since.
+                taken = self.db.execute(f"SELECT 1 FROM {table} WHERE id = ?",
+                                        [item.id]).fetchone()
+                item.id = self.db[table].insert(
+                    {**row, parent_col: parent_id, **(created or {}),
+                     **({} if taken else {"id": item.id})}
+                ).last_pk
 
     def load_project(self, project_id: int) -> Project:
         row = self.db.execute(
-            "SELECT id, name, description, user_template, documents_json FROM projects"
-            " WHERE id = ?", [project_id]
+            "SELECT id, name, description, user_template, documents_json, source_path"
+            " FROM projects WHERE id = ?", [project_id]
         ).fetchone()
         if row is None:
             raise WorkspaceError(f"No project with id {project_id} in {self.path}.")
         project = Project(id=row[0], name=row[1], description=row[2], user_template=row[3],
-                          documents=[DocumentSource(**d) for d in json.loads(row[4])])
+                          documents=[DocumentSource(**d) for d in json.loads(row[4])],
+                          source_path=row[5])
         for v in self.db.query(
             "SELECT * FROM variants WHERE project_id = ? ORDER BY position, id", [project_id]
         ):
@@ -200,10 +215,8 @@ class Projects:
         if row is not None:
             stored = self.load_project(row[0])
             _adopt_ids(project, stored)
-        project_id = self.save_project(project)
-        with self.transaction():
-            self.db["projects"].update(project_id, {"source_path": source_path})
-        return project_id
+        project.source_path = source_path
+        return self.save_project(project)
 
     # ----------------------------------------------------------------- providers (never keys)
 

@@ -15,6 +15,7 @@ from typing import Any
 from lab.core.providers import keys
 from lab.core.providers.base import KINDS, ProviderConfig
 from lab.core.providers.client import ProviderClient
+from lab.core.providers.discovery import FoundServer
 from lab.core.providers.errors import ProviderError
 from lab.core.workspace.store import Store
 
@@ -60,6 +61,17 @@ def remember_settings(store: Store, config: ProviderConfig, changes: dict[str, A
         save_provider(store, replace(saved, **changes))
         return True
     return False
+
+
+def add_found_server(store: Store, found: FoundServer) -> str:
+    """Make a model server found on this machine callable: save it as a provider unless one of
+    that name already points at it (the built-in `ollama` does). Returns the provider's name."""
+    wanted = found.provider_config()
+    for config in configured_providers(store):
+        if config.name == wanted.name and config.base_url == wanted.base_url:
+            return config.name
+    save_provider(store, wanted)
+    return wanted.name
 
 
 async def list_models(config: ProviderConfig, key: str | None = None) -> list[str]:

@@ -16,12 +16,15 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBo
 
 from lab.core.experiment import cases as cases_file
 from lab.core.model import Project, Variant
+from lab.core.run.output_format import output_format, output_schema, with_output_format
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.providers import configured_providers, list_all_models
 from lab.gui.controllers.session import Session
+from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.dialogs import messages
 from lab.gui.dialogs.compare import VariantDiffDialog
 from lab.gui.dialogs.providers import ProvidersDialog
+from lab.gui.dialogs.schema import SchemaDialog
 from lab.gui.panes.cases import CasesPane
 from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.prompt import PromptPane
@@ -33,10 +36,11 @@ class EditingController(QObject):
     matrix_changed = Signal()  # variants, their models or the test cases changed
 
     def __init__(self, session: Session, variants_pane: VariantsPane, prompt_pane: PromptPane,
-                 examples_pane: ExamplesPane, cases_pane: CasesPane, network: AsyncLoopThread,
-                 window: QMainWindow):
+                 examples_pane: ExamplesPane, cases_pane: CasesPane, undo: ProjectUndo,
+                 network: AsyncLoopThread, window: QMainWindow):
         super().__init__(window)
         self._session = session
+        self._undo = undo  # structural edits (add, delete, move, rename) can be undone
         self._variants_pane = variants_pane
         self._prompt_pane = prompt_pane
         self._examples_pane = examples_pane
@@ -45,12 +49,16 @@ class EditingController(QObject):
         self._window = window  # the parent of dialogs
         self._status = window.statusBar()
         self._models: dict[str, list[str]] = {}  # provider name -> model names, as last listed
+        self.providers_dialog: ProvidersDialog | None = None
+        self.schema_dialog: SchemaDialog | None = None
 
         variants_pane.variant_selected.connect(self._select_variant)
         prompt_pane.system_edited.connect(self._save_system)
         prompt_pane.template_edited.connect(self._save_template)
         prompt_pane.model_picker.model_chosen.connect(self._save_model)
         prompt_pane.parameters.params_edited.connect(self._save_params)
+        prompt_pane.parameters.output_format_chosen.connect(self._output_format_chosen)
+        prompt_pane.parameters.schema_requested.connect(self.edit_output_schema)
         examples_pane.model.edited.connect(self._save_examples)
         cases_pane.model.edited.connect(self._cases_edited)
         variants_pane.add_requested.connect(self.new_variant)
@@ -58,6 +66,7 @@ class EditingController(QObject):
         variants_pane.delete_requested.connect(self.delete_variant)
         variants_pane.compare_requested.connect(self.compare_variants)
         variants_pane.model.renamed.connect(self._variant_renamed)
+        undo.restored.connect(self.show_restored)
         cases_pane.import_requested.connect(self.import_cases)
         cases_pane.paste_requested.connect(self.paste_cases)
 
@@ -92,6 +101,7 @@ class EditingController(QObject):
         variant, project = self._session.current_variant, self._session.project
         if variant is None or project is None:
             return
+        self._undo.edited(variant, "examples", f"of {variant.name}")
         self._variants_pane.model.refresh()
         self._session.save()
 
@@ -105,6 +115,35 @@ class EditingController(QObject):
             else:
                 variant.params[name] = value
         self._variants_pane.model.refresh()
+        self._session.save()
+
+    def _output_format_chosen(self, fmt: str) -> None:
+        variant = self._session.current_variant
+        if variant is None:
+            return
+        if fmt == "schema":
+            self.edit_output_schema()
+        else:
+            self._set_params(variant, with_output_format(variant.params, fmt))
+
+    def edit_output_schema(self) -> SchemaDialog | None:
+        """The selected variant's output schema, in a dialog that checks it as it is typed."""
+        variant = self._session.current_variant
+        if variant is None:
+            return None
+        dialog = SchemaDialog(variant.name, output_schema(variant.params), self._window)
+        self.schema_dialog = dialog
+        dialog.accepted.connect(lambda: self._set_params(
+            variant, with_output_format(variant.params, "schema", dialog.schema())))
+        dialog.finished.connect(lambda _r: self._prompt_pane.parameters.show_output_format(
+            output_format(variant.params)) if variant is self._session.current_variant else None)
+        dialog.open()
+        return dialog
+
+    def _set_params(self, variant: Variant, params: dict) -> None:
+        variant.params = params
+        self._variants_pane.model.refresh()
+        self.matrix_changed.emit()
         self._session.save()
 
     def _unique_name(self, base: str) -> str:
@@ -122,6 +161,7 @@ class EditingController(QObject):
         if project is None:
             return
         project.variants.insert(row, variant)
+        self._undo.edited(project, "variants", f"'{variant.name}'")
         self._variants_pane.model.set_variants(project.variants)
         self._variants_pane.select(row)
         self.matrix_changed.emit()
@@ -157,8 +197,9 @@ class EditingController(QObject):
                                 f"Delete the variant “{variant.name}” with its prompt and "
                                 f"{len(variant.examples)} examples? Logged calls are kept."):
             return
-        row = project.variants.index(variant)
-        project.variants.remove(variant)
+        row = next(i for i, v in enumerate(project.variants) if v is variant)
+        del project.variants[row]
+        self._undo.edited(project, "variants", f"'{variant.name}'")
         self._session.current_variant = None
         self._variants_pane.model.set_variants(project.variants)
         if project.variants:
@@ -180,19 +221,56 @@ class EditingController(QObject):
         dialog.show()
         return dialog
 
-    def _variant_renamed(self, row: int) -> None:
+    def _variant_renamed(self, row: int, old: str) -> None:
         project = self._session.project
         if project is None:
             return
         variant = project.variants[row]
-        if variant is self._session.current_variant:
-            self._prompt_pane.header.title.setText(f"System prompt · {variant.name}")
-            self._examples_pane.header.title.setText(f"Few-shot examples · {variant.name}")
+        self._undo.fields_changed(variant, {"name": old}, {"name": variant.name},
+                                  f"Rename variant '{old}' to '{variant.name}'")
+        self._show_names(variant)
         self.matrix_changed.emit()
         self._session.save()
 
+    def _show_names(self, variant: Variant) -> None:
+        if variant is self._session.current_variant:
+            self._prompt_pane.header.title.setText(f"System prompt · {variant.name}")
+            self._examples_pane.header.title.setText(f"Few-shot examples · {variant.name}")
+
     def _cases_edited(self) -> None:
+        project = self._session.project
+        if project is not None:
+            self._undo.edited(project, "cases")
         self.matrix_changed.emit()
+        self._session.save()
+
+    def show_restored(self, owner, what: str) -> None:
+        """An undo or redo changed a list of the project, or fields of a variant: show it, with
+        the variant it concerns selected, and save."""
+        project = self._session.project
+        if project is None:
+            return
+        variants = project.variants
+        if what == "variants":
+            current = self._session.current_variant
+            row = next((i for i, v in enumerate(variants) if v is current),
+                       min(max(self._variants_pane.current_row(), 0), len(variants) - 1))
+            self._variants_pane.model.set_variants(variants)
+            if variants:
+                self._variants_pane.select(row)
+            self._select_variant(row if variants else -1)
+            self.matrix_changed.emit()
+        elif what in ("examples", "fields") and any(v is owner for v in variants):
+            row = next(i for i, v in enumerate(variants) if v is owner)
+            self._variants_pane.select(row)
+            self._select_variant(row)  # its prompt and examples, as they are now
+            self._variants_pane.model.refresh()
+            self.matrix_changed.emit()
+        elif what == "cases":
+            self._cases_pane.set_cases(project.cases)
+            self.matrix_changed.emit()
+        else:
+            return
         self._session.save()
 
     def import_cases(self, path: str | None = None) -> None:
@@ -241,8 +319,9 @@ class EditingController(QObject):
         if current is not None:
             self._prompt_pane.model_picker.set_models(self.model_names(), current.model)
 
-    def show_providers(self) -> ProvidersDialog:
-        dialog = ProvidersDialog(self._session.store, self._network, self._window)
+    def show_providers(self, select: str | None = None) -> ProvidersDialog:
+        dialog = ProvidersDialog(self._session.store, self._network, self._window, select=select)
+        self.providers_dialog = dialog
         dialog.models_listed.connect(self._models_listed)
         dialog.show()
         return dialog

@@ -16,9 +16,11 @@ from lab.core.model import Example, Rating
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.store import Store
 from lab.gui.controllers.session import Session
+from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.dialogs.compare import OutputDiffDialog
 from lab.gui.dialogs.export import ExportDialog
 from lab.gui.dialogs.pairwise import PairwiseDialog
+from lab.gui.dialogs.samples import SamplesDialog
 from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.results import ResultsPane
 from lab.gui.panes.results_grid import CellResult
@@ -30,8 +32,10 @@ class JudgingController:
     """Acts on the results grid's selection; the dialogs it opens stay reachable as attributes."""
 
     def __init__(self, session: Session, results_pane: ResultsPane, variants_pane: VariantsPane,
-                 examples_pane: ExamplesPane, network: AsyncLoopThread, window: QMainWindow):
+                 examples_pane: ExamplesPane, undo: ProjectUndo, network: AsyncLoopThread,
+                 window: QMainWindow):
         self._session = session
+        self._undo = undo  # a promoted example can be taken back
         self._results_pane = results_pane
         self._variants_pane = variants_pane  # a promoted example shows in the variant's count
         self._examples_pane = examples_pane
@@ -41,6 +45,8 @@ class JudgingController:
         self.export_dialog: ExportDialog | None = None
         self.output_diff: OutputDiffDialog | None = None
         self.pairwise_dialog: PairwiseDialog | None = None
+        self.samples_dialog: SamplesDialog | None = None
+        results_pane.samples_requested.connect(self.show_samples)
 
     def _current_cell(self) -> tuple[int, int, CellResult | None]:
         current = self._results_pane.current_source()
@@ -98,6 +104,24 @@ class JudgingController:
         self.export_dialog.show()
         return self.export_dialog
 
+    def show_samples(self, row: int | None = None, column: int | None = None):
+        """The selected cell's samples side by side (a run with several samples per cell)."""
+        if row is None or column is None:
+            row, column, cell = self._current_cell()
+        else:
+            cell = self._results_pane.model.cell(row, column)
+        if cell is None or len(cell.samples) < 2:
+            self._status.showMessage("This cell has one sample: set Samples per cell above 1 "
+                                     "and run to see how consistent the answers are.", 5000)
+            return None
+        model = self._results_pane.model
+        title = (f"{model.headerData(column, Qt.Orientation.Horizontal).splitlines()[0]}"
+                 f" · {model.headerData(row, Qt.Orientation.Vertical)}")
+        self.samples_dialog = SamplesDialog(title, cell.samples_marker(), cell.ordered_samples(),
+                                            self._window)
+        self.samples_dialog.show()
+        return self.samples_dialog
+
     def compare_outputs(self):
         model = self._results_pane.model
         cells = self._results_pane.selected_sources()
@@ -122,8 +146,14 @@ class JudgingController:
         if cell is None or cell.status != "ok" or project is None:
             self._status.showMessage("Select a finished output to promote it.", 3000)
             return
-        variant = project.variants[column]
-        case = project.cases[row]
+        # The grid may show an earlier run as it was: its variant by name, its case as it was.
+        shown = self._results_pane.model.variant_at(column)
+        variant = next((v for v in project.variants if shown and v.name == shown.name), None)
+        case = self._results_pane.model.case_at(row)
+        if variant is None or case is None:
+            self._status.showMessage(f"This project has no variant named "
+                                     f"'{shown.name if shown else ''}' now.", 4000)
+            return
         try:
             user = render(project.user_template, case.vars)
         except Exception as exc:  # noqa: BLE001 - shown to the user, who can fix the template
@@ -131,6 +161,7 @@ class JudgingController:
             return
         variant.examples.append(Example(input=user, output=cell.text,
                                         note=f"promoted from {case.label or f'case {row + 1}'}"))
+        self._undo.edited(variant, "examples", f"to {variant.name}")
         if variant is self._session.current_variant:
             self._examples_pane.set_examples(variant.examples, variant.name)
         self._variants_pane.model.refresh()

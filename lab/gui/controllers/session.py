@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Any
 
 from PySide6.QtCore import QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QApplication
@@ -32,6 +33,10 @@ class Session(QObject):
         self.project: Project | None = None
         self.current_variant: Variant | None = None
         self.last_run_id: int | None = None
+        # A project opened from an experiment file: the file's own [providers] tables (its
+        # runs need them) and whether its python checks may run (a file the user trusted).
+        self.file_providers: dict[str, dict[str, Any]] = {}
+        self.trusted = True
         self._saving = False
         self._save_again = False
 

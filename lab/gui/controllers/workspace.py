@@ -1,8 +1,9 @@
-"""Opening workspaces: the one the window starts on, File ▸ New and Open, and the totals of the
-call log shown in the status bar.
+"""Opening workspaces and their projects: the one the window starts on, File ▸ New and Open,
+another project of the workspace, and the totals of the call log shown in the status bar.
 
-Everything the window shows on open is read in one go on the store thread; the window only
-reacts to what comes back. Another workspace opens only between runs, once pending saves landed.
+Everything the window shows when a project opens is read in one go on the store thread (the
+project, its last run's results, what its experiment file says now); the window only reacts to
+what comes back. Another workspace opens only between runs, once pending saves landed.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
+from lab.core.run.experiment_files import file_state
 from lab.core.workspace.location import (
+    LAST_PROJECT_KEY,
     current_project_id,
     install_sample,
     open_default_workspace,
@@ -25,25 +28,26 @@ from lab.gui.controllers.session import Session
 from lab.gui.panes.prompt import PromptPane
 from lab.gui.tasks import when_done
 
-
-def call_totals(store: Store) -> tuple[int, float, int]:
-    """Calls logged, dollars spent, failed calls: over the whole workspace."""
-    row = store.db.execute(
-        "SELECT count(*), coalesce(sum(cost_usd), 0), coalesce(sum(status = 'error'), 0)"
-        " FROM calls").fetchone()
-    return tuple(row)
+SAMPLES_KEY = "samples:{}"  # workspace meta: the Samples setting of a project
 
 
-def load_workspace_snapshot(store: Store) -> dict[str, Any]:
-    """Everything the window shows on open, read in one go on the store thread."""
-    project_id = current_project_id(store)
+def load_snapshot(store: Store, project_id: int | None = None) -> dict[str, Any]:
+    """Everything the window shows when a project opens (`project_id`, else the one open last,
+    else the sample), read in one go on the store thread; the project becomes the one opened
+    next time."""
+    if project_id is None:
+        project_id = current_project_id(store)
     if project_id is None:
         project_id = install_sample(store)
+    store.set_meta(LAST_PROJECT_KEY, str(project_id))
+    project = store.load_project(project_id)
     run_id = store.latest_run_id(project_id)
     results = store.calls_for_run(run_id) if run_id else []
-    totals = call_totals(store)
+    totals = store.call_totals()
+    samples = store.get_meta(SAMPLES_KEY.format(project_id))
+    state = file_state(project)
     return {
-        "project": store.load_project(project_id),
+        "project": project,
         "path": store.path,
         "calls": totals[0],
         "cost": totals[1],
@@ -52,6 +56,10 @@ def load_workspace_snapshot(store: Store) -> dict[str, Any]:
         "results": results,
         "ratings": store.ratings_for_calls(r["id"] for r in results),
         "filter_choices": store.call_filter_choices(),
+        "projects": store.list_projects(),
+        "file": state,
+        # As last set in the window (opening a file sets it to the file's), else the file's.
+        "samples": int(samples) if samples and samples.isdigit() else (state.samples or 1),
     }
 
 
@@ -69,17 +77,18 @@ class WorkspaceController(QObject):
         self._prompt_pane = prompt_pane
         self._window = window
 
-    def load(self) -> None:
-        when_done(self._session.store.submit(load_workspace_snapshot), self._loaded,
-                  self.failed.emit)
+    def load(self, project_id: int | None = None) -> None:
+        """Open `project_id` (default: the one open last) and show it, off the GUI thread."""
+        when_done(self._session.store.submit(lambda store: load_snapshot(store, project_id)),
+                  self._loaded, self.failed.emit)
 
     def _loaded(self, snap: dict[str, Any]) -> None:
         self._session.project = snap["project"]
         self.opened.emit(snap)
 
     def refresh_totals(self) -> None:
-        when_done(self._session.store.submit(call_totals), lambda t: self.totals.emit(*t),
-                  lambda _e: None)
+        when_done(self._session.store.submit(lambda store: store.call_totals()),
+                  lambda t: self.totals.emit(*t), lambda _e: None)
 
     def switch(self, path: str) -> None:
         if self._runs.running:

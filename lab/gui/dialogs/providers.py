@@ -53,7 +53,8 @@ class ProvidersDialog(QDialog):
     models_listed = Signal(str, list)  # provider name, models
     providers_changed = Signal()
 
-    def __init__(self, store: StoreThread, runner: AsyncLoopThread, parent: QWidget | None = None):
+    def __init__(self, store: StoreThread, runner: AsyncLoopThread, parent: QWidget | None = None,
+                 select: str | None = None):
         super().__init__(parent)
         self.setWindowTitle("Providers")
         self.resize(860, 520)
@@ -135,7 +136,7 @@ class ProvidersDialog(QDialog):
         self.test_button.clicked.connect(self._test)
         self.buttons.accepted.connect(self._save)
         self.buttons.rejected.connect(self.reject)
-        self._reload()
+        self._reload(select=select)
 
     # ----------------------------------------------------------------- list
 
@@ -148,6 +149,9 @@ class ProvidersDialog(QDialog):
         def show(result) -> None:
             self._fill(*result, select=select)
             self.message.setText(message)
+            if select is not None and self.list.currentItem() is not None \
+                    and self.list.currentItem().text() == select:
+                self.key.setFocus()
 
         when_done(self._store.submit(read), show, self._error)
 

@@ -1,4 +1,6 @@
-"""The history pane: every logged call, newest first, with full-text search and filters.
+"""The history pane: every logged call, newest first, with full-text search and filters, and the
+selected call in full beside it (as the results grid's detail panel shows it), with buttons to
+rate it, promote it to a few-shot example, or open the run it belongs to.
 
 The call log is a lazy Qt table: pages of rows arrive from the store thread as the view scrolls.
 The view asks `canFetchMore`/`fetchMore` when it nears the end; each page is one indexed query
@@ -12,7 +14,18 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLineEdit, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from lab.core.workspace.history import CallFilters
 from lab.core.workspace.thread import StoreThread
@@ -150,7 +163,13 @@ class HistoryTableModel(QAbstractTableModel):
 
 
 class HistoryPane(StackedPane):
-    """Every logged call, newest first: full-text search and filters, loaded page by page."""
+    """Every logged call, newest first: full-text search and filters, loaded page by page; the
+    selected call in full below (request, output, checks, usage), to promote, rate or open."""
+
+    call_selected = Signal(int)  # call id
+    promote_requested = Signal(int)
+    rate_requested = Signal(int, int)  # call id, thumbs (+1 / -1)
+    open_run_requested = Signal(int)
 
     SEARCH_DELAY_MS = 250
     SINCE = (("Any time", None), ("Last hour", 1), ("Today", 24), ("Last 7 days", 24 * 7),
@@ -178,13 +197,43 @@ class HistoryPane(StackedPane):
         for label, hours in self.SINCE:
             self.since.addItem(label, hours)
         self.view = QTableView()
+        self.detail = QTextBrowser()
+        self.detail.setOpenLinks(False)
+        self.detail.setPlaceholderText("Select a call to see its request, output, checks and "
+                                       "usage.")
+        self.up_button = QPushButton("Thumbs up")
+        self.up_button.setToolTip("A good output (again: clears it)")
+        self.down_button = QPushButton("Thumbs down")
+        self.down_button.setToolTip("A bad output (again: clears it)")
+        self.promote_button = QPushButton("Promote to example")
+        self.promote_button.setToolTip("Add this output as a few-shot example of its variant")
+        self.open_run_button = QPushButton("Open its run")
+        self.open_run_button.setToolTip("Show the run this call belongs to in the results grid")
+        actions = QHBoxLayout()
+        for button in (self.up_button, self.down_button, self.promote_button,
+                       self.open_run_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        detail_box = QWidget()
+        detail_layout = QVBoxLayout(detail_box)
+        detail_layout.setContentsMargins(0, 0, 0, 0)
+        detail_layout.addWidget(self.detail, 1)
+        detail_layout.addLayout(actions)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.view)
+        split.addWidget(detail_box)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        self.selected_call: int | None = None
+        self.show_call(None)
         header = PaneHeader("History")
         for widget in (self.status, self.variant, self.model_filter, self.experiment, self.rating,
                        self.tag, self.since, self.search):
             header.add_widget(widget)
         super().__init__(
             header,
-            self.view,
+            split,
             EmptyState(
                 "No calls logged yet",
                 "Every call a run makes is kept here, newest first, with its exact request, "
@@ -200,6 +249,14 @@ class HistoryPane(StackedPane):
         for combo in (self.status, self.variant, self.model_filter, self.experiment, self.rating,
                       self.tag, self.since):
             combo.currentIndexChanged.connect(lambda _i: self._apply_search())
+        self.up_button.clicked.connect(lambda: self._act(self.rate_requested, 1))
+        self.down_button.clicked.connect(lambda: self._act(self.rate_requested, -1))
+        self.promote_button.clicked.connect(lambda: self._act(self.promote_requested))
+        self.open_run_button.clicked.connect(lambda: self._act(self.open_run_requested))
+
+    def _act(self, signal, *extra) -> None:
+        if self.selected_call is not None:
+            signal.emit(self.selected_call, *extra)
 
     def set_choices(self, choices: dict[str, list[str]]) -> None:
         """Fill the filter menus with the values that occur in the log, keeping selections."""
@@ -228,6 +285,9 @@ class HistoryPane(StackedPane):
         )
 
     def set_model(self, model: HistoryTableModel) -> None:
+        if model is self.model:  # the same call log (another project of the workspace)
+            model.set_search(self.search.text().strip() or None, self.filters())
+            return
         self.model = model
         self.view.setModel(model)
         self.view.setAlternatingRowColors(True)
@@ -237,7 +297,28 @@ class HistoryPane(StackedPane):
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.horizontalHeader().setStretchLastSection(True)
         model.loaded.connect(self._on_loaded)
+        self.view.selectionModel().currentRowChanged.connect(self._row_selected)
         model.set_search(None, self.filters())
+
+    def _row_selected(self, current, _previous) -> None:
+        if self.model is None or not current.isValid():
+            return
+        call_id = self.model.row_data(current.row())["id"]
+        self.selected_call = call_id
+        self.call_selected.emit(call_id)
+
+    def show_call(self, html: str | None, *, judged: bool = False, has_run: bool = False) -> None:
+        """The selected call in full (None: nothing selected)."""
+        if html is None:
+            self.detail.clear()
+        else:
+            self.detail.setHtml(html)
+        for button in (self.up_button, self.down_button, self.promote_button):
+            button.setEnabled(html is not None and judged)
+        self.open_run_button.setEnabled(html is not None and has_run)
+
+    def select_call_row(self, row: int) -> None:
+        self.view.setCurrentIndex(self.model.index(row, 0))
 
     def _apply_search(self) -> None:
         if self.model is not None:

@@ -16,12 +16,14 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QSpinBox,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from lab.core.experiment.template import estimate_tokens, variables
 from lab.core.model import Variant
+from lab.core.run.output_format import output_format
 from lab.gui.panes.find_bar import FindBar
 from lab.gui.widgets import PaneHeader, VariableHighlighter
 
@@ -75,9 +77,12 @@ class ModelPicker(QComboBox):
 
 class ParametersBar(QWidget):
     """Temperature and max tokens of the variant; the lowest value of each means "the
-    provider's default", so a variant never sends a parameter the user did not set."""
+    provider's default", so a variant never sends a parameter the user did not set. Then the
+    output format: text, the provider's JSON mode, or a JSON schema (edited in a dialog)."""
 
     params_edited = Signal(dict)
+    output_format_chosen = Signal(str)  # text, json or schema
+    schema_requested = Signal()
 
     def __init__(self, model_picker: QWidget) -> None:
         super().__init__()
@@ -92,25 +97,42 @@ class ParametersBar(QWidget):
         self.max_tokens.setSingleStep(64)
         self.max_tokens.setSpecialValueText("default")
         self.max_tokens.setToolTip("The longest reply the model may write, in tokens")
+        self.output = QComboBox()
+        for label, value in (("Text", "text"), ("JSON mode", "json"), ("JSON schema", "schema")):
+            self.output.addItem(label, value)
+        self.output.setToolTip("What the model is asked to reply with. With a JSON schema, every "
+                               "output is also checked against it (the “output schema” check)")
+        self.schema_button = QToolButton()
+        self.schema_button.setText("Schema…")
+        self.schema_button.setToolTip("Edit the JSON schema of this variant's outputs")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 2, 8, 2)
         for label, widget in (("Model", model_picker), ("Temperature", self.temperature),
-                              ("Max tokens", self.max_tokens)):
+                              ("Max tokens", self.max_tokens), ("Output", self.output)):
             caption = QLabel(label)
             caption.setObjectName("PaneCaption")
             layout.addWidget(caption)
             layout.addWidget(widget)
+        layout.addWidget(self.schema_button)
         layout.addStretch(1)
         self._loading = False
         self.temperature.valueChanged.connect(self._changed)
         self.max_tokens.valueChanged.connect(self._changed)
+        self.output.activated.connect(
+            lambda _i: self.output_format_chosen.emit(self.output.currentData()))
+        self.schema_button.clicked.connect(self.schema_requested.emit)
 
     def show_params(self, params: dict) -> None:
         self._loading = True
         temperature = params.get("temperature")
         self.temperature.setValue(float(temperature) if temperature is not None else -0.1)
         self.max_tokens.setValue(int(params.get("max_tokens") or 0))
+        self.show_output_format(output_format(params))
         self._loading = False
+
+    def show_output_format(self, fmt: str) -> None:
+        self.output.setCurrentIndex(max(self.output.findData(fmt), 0))
+        self.schema_button.setVisible(fmt == "schema")
 
     def values(self) -> dict:
         """The parameters as set: {name: value}, with None for "use the provider's default"."""

@@ -4,14 +4,20 @@ demand, over the detail panel of the selected cell.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
+    QLabel,
     QLineEdit,
+    QPushButton,
     QSplitter,
     QTextBrowser,
+    QVBoxLayout,
+    QWidget,
 )
 
 from lab.gui.panes.pane import StackedPane, table_view
@@ -27,6 +33,9 @@ from lab.gui.widgets import EmptyState, PaneHeader
 class ResultsPane(StackedPane):
     """The run matrix, filtered and sorted on demand, and everything about the selected cell."""
 
+    back_requested = Signal()  # leave an earlier run shown as it was
+    samples_requested = Signal(int, int)  # row, column: show the cell's samples side by side
+
     SHOW_LABELS = ("All rows", "A check failed", "An error", "Variants disagree")
     SORT_LABELS = ("Test case order", "Checks passed", "Latency", "Cost", "Output length")
 
@@ -34,7 +43,8 @@ class ResultsPane(StackedPane):
         self.model = ResultsGridModel()
         self.proxy = ResultsFilterProxy(self.model)
         self.view = table_view(self.proxy)
-        self.view.setItemDelegate(ResultCellDelegate(self.view))
+        self.delegate = ResultCellDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -51,15 +61,36 @@ class ResultsPane(StackedPane):
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
+        # Shown while an earlier run is open in the grid, as it was.
+        self.viewing = QLabel()
+        self.viewing.setObjectName("ViewingRun")
+        self.back_button = QPushButton("Back to the latest run")
+        self.banner = QFrame()
+        self.banner.setObjectName("RunBanner")
+        self.banner.setStyleSheet("#RunBanner { background: palette(alternate-base); }")
+        banner_layout = QHBoxLayout(self.banner)
+        banner_layout.setContentsMargins(10, 4, 8, 4)
+        banner_layout.addWidget(self.viewing, 1)
+        banner_layout.addWidget(self.back_button)
+        self.banner.hide()
+        content = QWidget()
+        content_layout = QVBoxLayout(content)
+        content_layout.setContentsMargins(0, 0, 0, 0)
+        content_layout.setSpacing(0)
+        content_layout.addWidget(self.banner)
+        content_layout.addWidget(split, 1)
         super().__init__(
             PaneHeader("Results"),
-            split,
+            content,
             EmptyState(
                 "Nothing to compare yet",
                 "Add a variant and a test case; the results grid then shows every test case "
                 "against every variant.",
             ),
         )
+        self.back_button.clicked.connect(self.back_requested.emit)
+        self.delegate.samples_clicked.connect(self._samples_clicked)
+        self.detail.anchorClicked.connect(self._detail_link)
         self.show_rows = QComboBox()
         self.show_rows.addItems(self.SHOW_LABELS)
         self.show_rows.setToolTip("Show only the rows that need a look")
@@ -125,6 +156,20 @@ class ResultsPane(StackedPane):
         return sorted((i.row(), i.column()) for i in found)
 
     # ---- content
+
+    def _samples_clicked(self, index) -> None:
+        source = self.proxy.mapToSource(index)
+        self.samples_requested.emit(source.row(), source.column())
+
+    def _detail_link(self, url) -> None:
+        current = self.current_source()
+        if url.toString() == "samples" and current is not None:
+            self.samples_requested.emit(*current)
+
+    def show_viewing(self, text: str | None) -> None:
+        """An earlier run is shown as it was (`text` says which), or None: the project's own."""
+        self.banner.setVisible(text is not None)
+        self.viewing.setText(text or "")
 
     def set_matrix(self, cases, variants, samples: int = 1) -> None:
         self.model.set_matrix(cases, variants)

@@ -9,99 +9,27 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
     QModelIndex,
     QRect,
     QSize,
     QSortFilterProxyModel,
     Qt,
+    Signal,
 )
 from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from lab.core.model import TestCase, Variant
 from lab.gui.panes.pane import Index
+from lab.gui.panes.result_cells import CellResult, cell_from_row
 
-
-@dataclass
-class CellResult:
-    """What one cell shows. Filled from runner events while running, or from the log."""
-
-    status: str = "pending"  # pending, running, ok, error, cancelled
-    text: str = ""
-    call_id: int | None = None
-    latency_ms: float | None = None
-    ttft_ms: float | None = None
-    cost_usd: float | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cached: bool = False
-    error: str = ""
-    checks: dict[str, bool] = field(default_factory=dict)
-    reasons: dict[str, str] = field(default_factory=dict)
-    request: dict[str, Any] | None = None
-    model: str = ""
-    samples_done: int = 0
-    call: Any = None  # the runner's Call object: its id arrives once the writer has saved it
-    thumbs: int | None = None
-    score: int | None = None
-    note: str = ""
-    tags: list[str] = field(default_factory=list)
-
-    @property
-    def logged_id(self) -> int | None:
-        if self.call_id is None and self.call is not None:
-            self.call_id = getattr(self.call, "id", None)
-        return self.call_id
-
-    def judgement(self) -> str:
-        parts = []
-        if self.thumbs:
-            parts.append("👍" if self.thumbs > 0 else "👎")
-        if self.score:
-            parts.append("★" * self.score)
-        if self.tags:
-            parts.append(", ".join(self.tags))
-        return " ".join(parts)
-
-    def footer(self) -> str:
-        parts = []
-        if self.checks:
-            passed = sum(self.checks.values())
-            parts.append(f"{'✓' if passed == len(self.checks) else '✗'} {passed}/{len(self.checks)}")
-        if self.latency_ms is not None:
-            parts.append(f"{self.latency_ms / 1000:.1f} s")
-        if self.cached:
-            parts.append("cached")
-        elif self.cost_usd is not None:
-            parts.append(f"${self.cost_usd:.4f}")
-        if self.samples_done > 1:
-            parts.append(f"{self.samples_done} samples")
-        judged = self.judgement()
-        if judged:
-            parts.append(judged)
-        return " · ".join(parts)
-
-
-def cell_from_row(row: dict[str, Any]) -> CellResult:
-    """A cell as the log has it (store.calls_for_run rows)."""
-    reasons = {r["check_name"]: r["reason"] for r in row.get("check_results", []) if r["reason"]}
-    try:
-        request = json.loads(row.get("request_json") or "{}")
-    except json.JSONDecodeError:
-        request = None
-    return CellResult(
-        status=row["status"], text=row.get("response_text") or "", call_id=row["id"],
-        latency_ms=row.get("latency_ms"), ttft_ms=row.get("ttft_ms"), cost_usd=row.get("cost_usd"),
-        input_tokens=row.get("input_tokens"), output_tokens=row.get("output_tokens"),
-        cached=row.get("cached_from_call_id") is not None, error=row.get("error_message") or "",
-        checks=dict(row.get("checks", {})), reasons=reasons, request=request,
-        model=f"{row.get('provider')}/{row.get('model')}", samples_done=1,
-    )
+__all__ = ["CellResult", "cell_from_row", "ResultsGridModel", "ResultCellDelegate",
+           "ResultsFilterProxy", "detail_html"]
 
 
 class ResultsGridModel(QAbstractTableModel):
@@ -140,6 +68,12 @@ class ResultsGridModel(QAbstractTableModel):
             if variant.name == variant_name:
                 return c
         return None
+
+    def variant_at(self, column: int) -> Variant | None:
+        return self._variants[column] if 0 <= column < len(self._variants) else None
+
+    def case_at(self, row: int) -> TestCase | None:
+        return self._cases[row] if 0 <= row < len(self._cases) else None
 
     def cell(self, row: int, column: int) -> CellResult | None:
         return self._cells.get((row, column))
@@ -184,9 +118,24 @@ class ResultsGridModel(QAbstractTableModel):
 
 
 class ResultCellDelegate(QStyledItemDelegate):
-    """Paints a cell: output text (wrapped, elided) over a small status footer."""
+    """Paints a cell: output text (wrapped, elided) over a small status footer. A click on the
+    footer of a cell with several samples asks for them side by side (`samples_clicked`)."""
 
     PAD = 6
+    samples_clicked = Signal(QModelIndex)  # a view index
+
+    def editorEvent(self, event, model, option: QStyleOptionViewItem, index: Index) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.MouseButtonRelease:
+            rect = option.rect.adjusted(self.PAD, self.PAD - 2, -self.PAD, -self.PAD + 2)
+            line = option.fontMetrics.height()
+            footer = QRect(rect.left(), rect.bottom() - line, rect.width(), line + self.PAD)
+            source, grid = index, model
+            if isinstance(grid, QSortFilterProxyModel):
+                source, grid = grid.mapToSource(index), grid.sourceModel()
+            cell = grid.cell(source.row(), source.column())
+            if cell is not None and len(cell.samples) > 1 and footer.contains(event.position().toPoint()):
+                self.samples_clicked.emit(QModelIndex(index))
+        return super().editorEvent(event, model, option, index)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return QSize(160, option.fontMetrics.height() * 4 + self.PAD * 2)
@@ -259,6 +208,9 @@ def detail_html(cell: CellResult | None, variant: str, case: str) -> str:
         facts.append("answered from the cache")
     if facts:
         rows.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
+    marker = cell.samples_marker()
+    if marker:
+        rows.append(f"<a href='samples'>{html.escape(marker)} — see them side by side</a>")
     for name, passed in cell.checks.items():
         reason = cell.reasons.get(name, "")
         mark = "<span style='color:#2e8b57'>✓</span>" if passed else "<span style='color:#c9302c'>✗</span>"

@@ -21,7 +21,7 @@ class VariantListModel(QAbstractListModel):
     Renaming in place edits the name only (the caption line is drawn by the delegate).
     """
 
-    renamed = Signal(int)
+    renamed = Signal(int, str)  # row, the old name
 
     def __init__(self, variants: list[Variant] | None = None):
         super().__init__()
@@ -63,11 +63,12 @@ class VariantListModel(QAbstractListModel):
             return False
         if any(v.name == name for i, v in enumerate(self._variants) if i != index.row()):
             return False  # names identify variants in results and exports: keep them unique
-        if self._variants[index.row()].name == name:
+        old = self._variants[index.row()].name
+        if old == name:
             return False
         self._variants[index.row()].name = name
         self.dataChanged.emit(index, index)
-        self.renamed.emit(index.row())
+        self.renamed.emit(index.row(), old)
         return True
 
     def flags(self, index: Index) -> Qt.ItemFlag:

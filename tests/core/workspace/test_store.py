@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
+
 from lab.core.experiment.file import load as load_experiment
 from lab.core.model import (
     Call,
@@ -22,7 +24,6 @@ from lab.core.runtime.resources import resource_path
 from lab.core.workspace import migrations
 from lab.core.workspace.errors import WorkspaceError, WorkspaceTooNew
 from lab.core.workspace.store import open_workspace
-from sqlite_utils import Database
 
 EXPECTED_TABLES = {
     "projects", "variants", "examples", "test_cases", "checks", "providers", "prompt_versions",
@@ -245,3 +246,24 @@ def test_the_file_opens_with_the_sqlite_utils_command(tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout
     assert "Support replies" in out
+
+
+def test_a_deleted_row_brought_back_is_written_again_with_its_id():
+    """Undoing a delete puts the very objects back, ids and all: the save writes them again."""
+    from lab.core.model import Example, Project, TestCase, Variant
+    from lab.core.workspace.store import open_workspace
+
+    store = open_workspace(None)
+    variant = Variant("A", "openai/gpt-4o-mini", examples=[Example("q", "a")])
+    project = Project("p", variants=[variant, Variant("B", "openai/gpt-4o")],
+                      cases=[TestCase({"input": "x"})])
+    store.save_project(project)
+    ids = variant.id, variant.examples[0].id
+    project.variants.remove(variant)
+    store.save_project(project)
+    assert [v.name for v in store.load_project(project.id).variants] == ["B"]
+    project.variants.insert(0, variant)
+    store.save_project(project)
+    loaded = store.load_project(project.id)
+    assert [v.name for v in loaded.variants] == ["A", "B"]
+    assert (loaded.variants[0].id, loaded.variants[0].examples[0].id) == ids

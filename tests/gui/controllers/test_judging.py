@@ -13,8 +13,8 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
 
     point_sample_at(fake_server, lab_home)
     window = make_window()
-    window.run_action.trigger()
-    qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
+    window.commands.run_action.trigger()
+    qtbot.waitUntil(lambda: window.run_status.progress_label.text().startswith("Run finished"), timeout=30000)
     view = window.results_pane.view
     view.setFocus()
     qtbot.waitUntil(view.hasFocus, timeout=2000)
@@ -41,12 +41,12 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
     qtbot.waitUntil(lambda: rating_row() == ((4, 1), ["invented policy", "too long"]), timeout=5000)
 
     # Promote the output to a few-shot example of variant A.
-    window.promote_action.trigger()
+    window.commands.promote_action.trigger()
     assert len(window.session.project.variants[0].examples) == 6
     assert window.session.project.variants[0].examples[-1].output == cell.text
 
     # Three blind pairwise judgements by keyboard.
-    window.pairwise_action.trigger()
+    window.commands.pairwise_action.trigger()
     qtbot.waitUntil(lambda: getattr(window.judging, "pairwise_dialog", None) is not None, timeout=5000)
     dialog = window.judging.pairwise_dialog
     qtbot.addWidget(dialog)
@@ -78,7 +78,7 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
     again = make_window()
     reopened = again.results_pane.model.cell(2, 0)
     assert reopened.score == 4 and reopened.tags == ["invented policy", "too long"]
-    again.pairwise_action.trigger()
+    again.commands.pairwise_action.trigger()
     qtbot.waitUntil(lambda: getattr(again.judging, "pairwise_dialog", None) is not None, timeout=5000)
     qtbot.addWidget(again.judging.pairwise_dialog)
     assert again.judging.pairwise_dialog.progress.text().startswith("Pair 1 of 17")
@@ -87,8 +87,8 @@ def test_judge_outputs_by_keyboard_and_three_blind_pairs(make_window, qtbot, fak
 def test_word_diff_of_two_selected_outputs(make_window, qtbot, fake_server, lab_home):
     point_sample_at(fake_server, lab_home)
     window = make_window()
-    window.run_action.trigger()
-    qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"), timeout=30000)
+    window.commands.run_action.trigger()
+    qtbot.waitUntil(lambda: window.run_status.progress_label.text().startswith("Run finished"), timeout=30000)
     window.results_pane.select_cells([(0, 0)])
     assert window.judging.compare_outputs() is None  # one output is not a comparison
     window.results_pane.select_cells([(0, 0), (1, 0)])

@@ -22,5 +22,5 @@ def test_a_newer_workspace_is_reported_and_nothing_is_shown(make_window, qtbot, 
     qtbot.waitUntil(lambda: bool(shown), timeout=5000)
     assert shown[0][0] == "Cannot open the workspace"
     assert "newer version of Prompt Lab" in shown[0][1]
-    assert window.workspace_label.text() == "No workspace open"
+    assert window.run_status.workspace_label.text() == "No workspace open"
     assert window.variants_pane.model.rowCount() == 0

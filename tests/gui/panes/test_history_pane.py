@@ -21,7 +21,7 @@ def test_history_shows_logged_calls_and_finds_them_by_search(make_window, qtbot,
     assert history.header.caption.text() == "200+ calls"
     history.model.fetchMore()
     qtbot.waitUntil(lambda: history.model.rowCount() == 250, timeout=5000)
-    assert "250 calls logged" in window.totals_label.text()
+    assert "250 calls logged" in window.run_status.totals_label.text()
     history.search.setText("refund")
     qtbot.waitUntil(lambda: history.model.rowCount() == 1, timeout=5000)
     assert history.model.row_data(0)["response_preview"] == "Reply 7 about a refund"

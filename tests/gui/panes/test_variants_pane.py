@@ -22,7 +22,7 @@ def stored_variants(lab_home) -> list[tuple[str, str, dict, int]]:
 
 def test_duplicate_change_one_thing_and_compare(make_window, qtbot, lab_home):
     window = make_window()
-    window.duplicate_variant_action.trigger()
+    window.commands.duplicate_variant_action.trigger()
     assert window.variants_pane.current_row() == 1
     assert window.session.current_variant.name == "A · concise copy"
     qtbot.waitUntil(lambda: len(stored_variants(lab_home)) == 3, timeout=5000)
@@ -59,7 +59,7 @@ def test_default_parameters_are_not_sent(make_window, qtbot, lab_home):
 
 def test_new_rename_and_delete(make_window, qtbot, lab_home, monkeypatch):
     window = make_window()
-    window.new_variant_action.trigger()
+    window.commands.new_variant_action.trigger()
     assert (window.session.current_variant.name == "C"
             and window.session.current_variant.model == "openai/gpt-4o-mini")
     qtbot.waitUntil(lambda: [v[0] for v in stored_variants(lab_home)][-1] == "C", timeout=5000)
@@ -71,10 +71,10 @@ def test_new_rename_and_delete(make_window, qtbot, lab_home, monkeypatch):
     assert window.results_pane.model.headerData(2, Qt.Orientation.Horizontal).startswith("C · bullet")
 
     monkeypatch.setattr(dialogs, "confirm", lambda *_a: False)
-    window.delete_variant_action.trigger()
+    window.commands.delete_variant_action.trigger()
     assert len(window.session.project.variants) == 3
     monkeypatch.setattr(dialogs, "confirm", lambda *_a: True)
-    window.delete_variant_action.trigger()
+    window.commands.delete_variant_action.trigger()
     qtbot.waitUntil(lambda: len(stored_variants(lab_home)) == 2, timeout=5000)
     assert window.session.current_variant.name == "B · empathetic steps"
     assert window.results_pane.model.columnCount() == 2
