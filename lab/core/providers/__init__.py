@@ -9,7 +9,9 @@ What the runner and the GUI use:
 Layout: `base` (config, request, result), `errors` (typed errors), `client` (the shared
 machinery), `retry`, `limiter`, `streaming`, `usage`, `outcomes`, `registry`, `pricing` (the price
 table and cost), `keys` (API keys from the keyring or the environment), and the family modules
-`openai_chat`, `anthropic`, `gemini`, `ollama`.
+`openai_chat`, `anthropic`, `gemini`, `ollama`. Batch APIs: `batches` (the `BatchClient`, limits,
+splitting), `batch_types` (their shared vocabulary) and the wire formats `batch_openai`,
+`batch_anthropic`, `batch_gemini`.
 
 May import: `model`, `runtime` — nothing else of the core (an import-linter contract checks it).
 """

@@ -1,7 +1,8 @@
 """The workspace: one SQLite file holding projects, providers (never keys), runs, every logged
 call, judgements and saved datasets — and the only package that knows table names.
 
-`store` (the `Store`, composed of query mixins: `projects`, `runs`, `history`, `judgements`),
+`store` (the `Store`, composed of query mixins: `projects`, `runs`, `history`, `judgements`,
+`batches`: what batch runs sent to providers),
 `rows` (model objects <-> rows), `migrations`, `errors`, `thread` (one thread that owns the store
 for the GUI), `call_writer` (one batched writer for runs), `location` (where the workspace lives,
 the sample project), `providers` (the providers a workspace knows), `trust` (the experiment files
