@@ -181,10 +181,12 @@ def with_batches(store: Store, prepared: PreparedRun, prices: PriceTable, *,
     waiting = waiting_cells(store, prepared.run_id)
     to_call = [c for c in prepared.to_call if c.cell.key not in waiting]
     p = prepared
+    earlier = p.estimate.warnings  # retrieval's notes among them: kept
     p.estimate = estimate(
         p.plan, prices, to_call, from_cache=len(p.work) - len(p.to_call),
         already_done=p.already_done, judge_gaps=[(g.judge, g.planned) for g in p.judge_gaps],
         today=today, batched=batchable if batch_mode else None)
+    p.estimate.warnings = list(dict.fromkeys(p.estimate.warnings + earlier))
     notes = p.estimate.notes
     if waiting:
         batches = {b["id"]: b for b in waiting.values()}

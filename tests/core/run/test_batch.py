@@ -304,3 +304,66 @@ def test_batch_results_are_indistinguishable_downstream(server, db):
     assert (batch.status, batch.cells_done, again.cached_calls) == ("done", 6, 6)
     assert [v.overall.rate for v in batch.variants] == [1.0, 1.0]
     assert batch.variants[0].latency_p50_ms is None and batch.cost_usd > 0
+
+
+def test_polls_that_keep_failing_are_tried_again_at_the_poll_pace(server, db):
+    server.batches.fail_polls = 12  # more than the client's own retries of one poll
+    events: list = []
+    finished = run_batch(experiment_text(server, cases=2), db, events)
+    assert finished.status == "done" and server.batches.fail_polls == 0
+    assert any("trying again" in e.message for e in events if isinstance(e, BatchProgress))
+
+
+def test_a_batch_that_cannot_be_followed_is_left_waiting_for_a_resume(server, db):
+    server.batches.hold = True
+    text = experiment_text(server, cases=2)
+    runner = runner_for(text, db, options=BatchOptions(poll_initial=0.005, poll_max=0.01,
+                                                        wait=False))
+    asyncio.run(runner.run())
+    (batch,) = server.batches.created()
+    lost = server.batches.batches.pop(batch.id)  # the provider no longer knows it (404)
+    server.batches.hold = False
+    finished = run_batch(text, db, resume=1)
+    assert finished.status == "waiting"
+    (stored,) = rows(db, "SELECT * FROM batches")
+    assert stored["status"] == "submitted" and "No batch found" in stored["error"]
+    server.batches.batches[batch.id] = lost  # it was a passing confusion after all
+    assert run_batch(text, db, resume=1).status == "done"
+    assert len(rows(db, "SELECT * FROM calls WHERE status = 'ok'")) == 4
+
+
+GEMINI_TEXT = '''name = "tone"
+
+[providers.g]
+kind = "gemini"
+base_url = "{base}"
+api_key_env = "LAB_TEST_KEY"
+local = false
+
+[[variants]]
+name = "A"
+model = "g/gemini-2.5-flash"
+system = "You are terse."
+max_tokens = 50
+
+[cases]
+user = "{{{{question}}}}"
+rows = [{{ question = "Question 1: where is my order?" }}, {{ question = "Question 2: my order?" }}]
+
+[[checks]]
+type = "contains"
+name = "mentions order"
+value = "order"
+'''
+
+
+def test_a_gemini_batch_run(server, db):
+    text = GEMINI_TEXT.format(base=server.base_url("gemini"))
+    server.script(reply(), http_error(400, message="bad field"))
+    finished = run_batch(text, db)
+    assert (finished.status, finished.calls, finished.errors) == ("done", 2, 1)
+    (batch,) = server.batches.created("gemini")
+    assert batch.id.startswith("batches/") and batch.total == 2
+    ok, bad = rows(db, "SELECT * FROM calls ORDER BY id")
+    assert ok["status"] == "ok" and ok["cost_usd"] > 0 and ok["batch_id"] == 1
+    assert bad["error_type"] == "BadRequest" and "bad field" in bad["error_message"]
