@@ -17,6 +17,7 @@ import sys
 from lab.cli import terminal
 from lab.cli.errors import EXIT_USER_ERROR, UserError
 from lab.cli.preflight import ask_models, load_experiment, prepare
+from lab.core.run.batch import BatchOptions, with_batches
 from lab.core.run.plan import PlanError
 from lab.core.run.setup import RunOptions
 from lab.core.run.template_problems import check_project
@@ -37,7 +38,11 @@ def cmd_check(args: argparse.Namespace) -> int:
                      if p.severity == "warning"]
         with open_default_workspace(args.db, with_sample=False) as store:
             try:
-                prepared = prepare(store, spec, args, RunOptions(no_cache=args.no_cache), prices)
+                options = RunOptions(no_cache=args.no_cache, batch=getattr(args, "batch", False))
+                prepared = prepare(store, spec, args, options, prices)
+                if options.batch:
+                    prepared = with_batches(store, prepared, prices,
+                                            options=BatchOptions.from_env())
             except PlanError as exc:
                 problems += exc.problems
                 prepared = None

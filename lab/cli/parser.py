@@ -193,6 +193,8 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
         "  3    the budget stopped the run (--resume finishes it)\n"
         "  4    calls ended in errors (see --allow-errors, --max-errors)\n"
         "  5    a threshold was missed (--fail-under, --max-errors)\n"
+        "  7    batches are still at the provider (--no-wait, or one could not be followed); "
+        "--resume collects them\n"
         "  130  cancelled with Ctrl-C (finished calls are kept; --resume finishes the rest)",
     )
     run.add_argument("experiment", metavar="EXPERIMENT.toml", help="the experiment file")
@@ -212,6 +214,18 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--resume", type=_positive_int, metavar="RUN_ID",
                      help="finish an earlier run of this experiment: only its missing, failed "
                      "and cancelled cells are called again")
+    batch = run.add_argument_group("batch runs (half price, results within 24 hours)")
+    batch.add_argument("--batch", action="store_true",
+                       help="send the calls through the providers' batch APIs (OpenAI, "
+                       "Anthropic, Gemini) at the batch price; the batches are kept in the "
+                       "workspace, so a run killed while it waits is finished by --resume. "
+                       "Providers with no batch API (Ollama, local servers), chains and LLM "
+                       "judges go one by one as usual")
+    batch.add_argument("--no-batch", action="store_true",
+                       help="with --resume: send what a batch run still lacks one by one "
+                       "(batches already at the provider are still collected)")
+    batch.add_argument("--no-wait", action="store_true",
+                       help="send the batches and stop (exit 7); `--resume RUN_ID` collects them")
     run.add_argument("--trust", action="store_true",
                      help="trust this file's python checks to run on this machine, and run; "
                      "remembered for this exact content (in the lab's home), so it is needed "
@@ -250,6 +264,9 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
                        help="estimate N samples per variant and test case")
     check.add_argument("--no-cache", action="store_true",
                        help="estimate as if nothing could be answered from the log")
+    check.add_argument("--batch", action="store_true",
+                       help="the pre-flight of `lab run --batch`: batch prices, each provider's "
+                       "batch limits, and what goes one by one")
     check.add_argument("--json", action="store_true",
                        help="print one JSON document: problems, warnings and the estimate")
     check.set_defaults(handler="check:cmd_check")

@@ -20,6 +20,7 @@ from rich.table import Table
 from lab.core.analysis.summary import PassRate
 from lab.core.model import REFUSAL
 from lab.core.run.events import (
+    BatchProgress,
     CallFinished,
     JudgeFinished,
     ProviderLimit,
@@ -80,6 +81,7 @@ class ProgressBar:
         self.total = self.done = self.errors = self.cached = self.judged = 0
         self.spent = 0.0
         self.limits: dict[str, int] = {}  # provider -> calls allowed in flight now
+        self.batches: dict[int, BatchProgress] = {}  # a batch run's batches, as last reported
         self._drawn = 0.0
         self._color = bool(getattr(self.stream, "isatty", lambda: False)())
 
@@ -96,6 +98,12 @@ class ProgressBar:
             self.spent += event.call.cost_usd or 0.0
         elif isinstance(event, ProviderLimit):
             self.limits[event.provider] = event.limit
+        elif isinstance(event, BatchProgress):
+            before = self.batches.get(event.batch)
+            self.batches[event.batch] = event
+            if before is None or (before.status, before.provider_status, before.message) != (
+                    event.status, event.provider_status, event.message):
+                self._line(batch_line(event))  # a batch's news stays on screen (and in CI logs)
         else:
             if isinstance(event, RunFinished) and self.enabled:
                 self._draw()
@@ -104,6 +112,14 @@ class ProgressBar:
             return
         if self.enabled and time.monotonic() - self._drawn >= 0.1:
             self._draw()
+
+    def _line(self, text: str) -> None:
+        if self.enabled:
+            self.stream.write("\r\033[K" + text + "\n")
+            self._draw()
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
     def _draw(self) -> None:
         self._drawn = time.monotonic()
@@ -117,12 +133,33 @@ class ProgressBar:
         if self.judged:
             parts.append(f"{self.judged} judged")
         parts.append(money(self.spent))
+        waiting = [b for b in self.batches.values()
+                   if b.status in ("submitted", "in_progress", "cancelling", "ended")]
+        if waiting:
+            parts.append(f"{len(waiting)} batch{'es' if len(waiting) != 1 else ''} waiting: "
+                         f"{sum(b.done for b in waiting):,} done, "
+                         f"{sum(b.pending for b in waiting):,} pending")
         if self.limits:  # a rate-limited provider shows here as its limit drops
             parts.append("in flight ≤ " + ", ".join(f"{name} {n}" for name, n in self.limits.items()))
         drawn = render(bar, color=self._color, width=width)[0]
         line = (drawn if self._color else drawn.ljust(width)) + " " + " · ".join(parts)
         self.stream.write("\r" + line + "\033[K")
         self.stream.flush()
+
+
+def batch_line(event: BatchProgress) -> str:
+    """One batch's news: "Batch 2 (fake, batch_abc): in_progress — 300 done, 2 failed, 698
+    pending"."""
+    where = ", ".join(x for x in (event.provider, event.provider_batch_id) if x)
+    status = event.status + (f" ({event.provider_status})" if event.provider_status
+                             and event.provider_status != event.status else "")
+    line = f"Batch {event.batch} ({where}): {status}"
+    if event.total:
+        line += (f" — {event.total:,} requests: {event.done:,} done, {event.failed:,} failed, "
+                 f"{event.pending:,} pending")
+    if event.message:
+        line += f". {event.message}"
+    return line
 
 
 def estimate_lines(estimate: Estimate, budget: float | None = None) -> list[str]:
@@ -138,7 +175,7 @@ def estimate_lines(estimate: Estimate, budget: float | None = None) -> list[str]
     for line in estimate.lines:
         out = f"{line.output_tokens:,}" + (" (assumed)" if line.output_assumed else "")
         rows.append([line.label, line.model, str(line.calls), f"~{line.input_tokens:,}", out,
-                     money(line.cost_usd)])
+                     money(line.cost_usd) + (" (batch)" if line.batch else "")])
     total = money(estimate.cost_usd)
     if estimate.unpriced:
         total += f" + unknown (no price for {', '.join(estimate.unpriced)})"
@@ -147,6 +184,7 @@ def estimate_lines(estimate: Estimate, budget: float | None = None) -> list[str]
     lines = [head, *("  " + r for r in table(rows, right={2, 3, 4}))] if estimate.lines else [head]
     lines += [message[0].upper() + message[1:] + "." for message in estimate.unknown_cost]
     lines += [f"Warning: {warning}" for warning in estimate.warnings]
+    lines += estimate.notes
     if budget is not None:
         lines.append(f"Budget: the run stops once it has spent {money(budget)}.")
     return lines

@@ -10,7 +10,9 @@ Layout: `base` (config, request, result), `errors` (typed errors), `client` (the
 machinery), `retry`, `limiter`, `streaming`, `usage`, `outcomes`, `registry`, `pricing` (the price
 table and cost), `keys` (API keys from the keyring or the environment, and which providers need
 one), `discovery` (model servers on this machine's usual ports), and the family modules
-`openai_chat`, `anthropic`, `gemini`, `ollama`.
+`openai_chat`, `anthropic`, `gemini`, `ollama`. Batch APIs: `batches` (the `BatchClient`, limits,
+splitting), `batch_types` (their shared vocabulary) and the wire formats `batch_openai`,
+`batch_anthropic`, `batch_gemini`.
 
 May import: `model`, `runtime` — nothing else of the core (an import-linter contract checks it).
 """

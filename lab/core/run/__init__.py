@@ -10,6 +10,7 @@ budget), `calls` (one call's lifecycle: send, cache, grade, log), `events` (what
 `output_format` (a variant's text / JSON / schema output, and the schema as an implicit check),
 `try_check` (one check on one output, now: the editor's try-it box), `experiment_files`
 (opening, writing back and watching a project's experiment file).
+`batch` (batch runs through the providers' batch APIs: `with_batches`, `BatchRunner`).
 
 The top of the core: may import every other package.
 """

@@ -63,6 +63,7 @@ from lab.core.run.plan import (
     judge_request,
     wire_body,
 )
+from lab.core.workspace.batches import BatchLink
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.runs import CallRecord, CheckRecord, LoggedCheck
 
@@ -184,12 +185,24 @@ class CallMaker:
         if interrupted:
             raise asyncio.CancelledError
 
+    async def batch_answer(self, planned: PlannedCall, call: Call, batch: BatchLink) -> None:
+        """A cell answered by a provider's batch (see batch): graded like any output, and
+        logged with the batch request it answers."""
+        results: list[CheckResult] = []
+        interrupted = False
+        if call.status == "ok":
+            results, interrupted = await self._checks(planned, call)
+        self._matrix_done(planned, call, results, batch=batch)
+        if interrupted:
+            raise asyncio.CancelledError
+
     def _matrix_done(self, planned: PlannedCall, call: Call, results: list[CheckResult],
-                     cached_from: int | None = None, steps: list[Call] | None = None) -> None:
+                     cached_from: int | None = None, steps: list[Call] | None = None,
+                     batch: BatchLink | None = None) -> None:
         self.writer.save(CallRecord(
             call, case_index=planned.cell.case_index, cached_from_call_id=cached_from,
             checks=[LoggedCheck(r.check_name, r.passed, r.score, r.reason) for r in results],
-            chunks=planned.retrieved, steps=list(steps or []),
+            chunks=planned.retrieved, steps=list(steps or []), batch=batch,
         ))
         self._count(call)
         self.emit(CallFinished(planned.cell, call, results, cached=cached_from is not None))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +47,7 @@ class EstimateLine:
     output_assumed: bool = False  # no max_tokens set: ASSUMED_OUTPUT_TOKENS per call
     cost_usd: float | None = 0.0  # None: the price table has no price for this model
     kind: str = ""  # the provider's kind: where a missing price goes in the price file
+    batch: bool = False  # sent through the provider's batch API, priced at its batch price
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Estimate:
     already_done: int = 0
     warnings: list[str] = field(default_factory=list)  # retired or retiring models, one line each
     price_file: Path | None = None  # where the user adds a missing price
+    notes: list[str] = field(default_factory=list)  # how a batch run sends its calls, one line each
 
     @property
     def calls(self) -> int:
@@ -120,6 +122,7 @@ class Estimate:
             "unpriced_models": self.unpriced,
             "unknown_cost": self.unknown_cost,
             "warnings": self.warnings,
+            "notes": self.notes,
             "lines": [vars(line) for line in self.lines],
         }
 
@@ -146,26 +149,30 @@ def estimate(
     already_done: int = 0,
     judge_gaps: Iterable[tuple[JudgeCheck, PlannedCall]] = (),
     today: dt.date | None = None,
+    batched: Callable[[PlannedCall], bool] | None = None,
 ) -> Estimate:
     """Price the calls in `to_call` plus one judge call per judge check for each of them, at
     the prices in effect `today` (default: the real today), and warn of retiring models.
 
     `judge_gaps` adds judge calls for outputs that already exist (a resume filling gaps).
+    `batched`: which calls a batch run sends in batches (priced at the batch price; judge
+    calls and chains are sent one by one).
     """
     day = today or dt.date.today()
     result = Estimate(cells=len(plan.calls), from_cache=from_cache, already_done=already_done,
                       price_file=prices.user_path or user_prices_path())
-    lines: dict[tuple[str, str], EstimateLine] = {}
+    lines: dict[tuple[str, str, bool], EstimateLine] = {}
 
     def add(label: str, config: ProviderConfig, model: str, input_tokens: int,
-            output_tokens: int) -> EstimateLine:
-        line = lines.setdefault((label, f"{config.name}/{model}"),
-                                EstimateLine(label, f"{config.name}/{model}", kind=config.kind))
+            output_tokens: int, batch: bool = False) -> EstimateLine:
+        line = lines.setdefault((label, f"{config.name}/{model}", batch),
+                                EstimateLine(label, f"{config.name}/{model}", kind=config.kind,
+                                             batch=batch))
         line.calls += 1
         line.input_tokens += input_tokens
         line.output_tokens += output_tokens
         cost = prices.cost(config.kind, model, Usage(input_tokens=input_tokens, output_tokens=output_tokens),
-                           local=config.is_local, on=day)
+                           local=config.is_local, on=day, batch=batch)
         line.cost_usd = None if line.cost_usd is None or cost is None else line.cost_usd + cost
         return line
 
@@ -180,7 +187,7 @@ def estimate(
             continue
         budget = _max_tokens(call)
         line = add(call.variant.name, call.provider, call.variant.model_name, call.input_tokens,
-                   budget or ASSUMED_OUTPUT_TOKENS)
+                   budget or ASSUMED_OUTPUT_TOKENS, batch=batched is not None and batched(call))
         line.output_assumed |= budget is None
         judge_calls += [(judge_check, call) for judge_check in plan.judges]
     for judge_check, call in judge_calls:

@@ -208,7 +208,8 @@ class Runner:
                                                 p.source, p.project_id)
         run_id = store.create_run(
             experiment_id, samples=self.plan.samples, planned_calls=len(self.plan.calls),
-            settings={"no_cache": self.options.no_cache, "concurrency": self.options.concurrency},
+            settings={"no_cache": self.options.no_cache, "concurrency": self.options.concurrency,
+                      "batch": bool(self.options.batch)},
             estimated_cost_usd=None if p.estimate.unpriced else p.estimate.cost_usd,
             budget_usd=self.options.budget_usd,
         )

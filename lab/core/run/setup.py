@@ -50,6 +50,9 @@ class RunOptions:
     max_concurrency: int | None = None  # how far the adaptive limits may grow; None: no growth
     no_cache: bool = False  # send every call, even ones the log already has an answer for
     budget_usd: float | None = None  # stop starting calls once the run has spent this much
+    # Send the calls through the providers' batch APIs (see batch). None: a new run does not,
+    # a resumed run does what it did before.
+    batch: bool | None = None
 
     def problems(self) -> list[str]:
         found = []
@@ -60,6 +63,9 @@ class RunOptions:
                          f"run starts at ({self.concurrency}); raise it or leave it out.")
         if self.budget_usd is not None and self.budget_usd <= 0:
             found.append(f"the budget must be more than 0 USD (got {self.budget_usd:g}).")
+        if self.batch and self.budget_usd is not None:
+            found.append("a budget cannot stop a batch half-way (the provider bills whatever it "
+                         "finished); leave out the budget, or run without batches.")
         return found
 
 
@@ -170,6 +176,8 @@ def prepare_resume(
                     Path(source).parent if source.endswith(".toml") else None, client_factory)
     # The cache setting belongs to the run: a --no-cache run resumes with fresh calls too.
     options.no_cache = bool(run["settings"].get("no_cache", options.no_cache))
+    if options.batch is None:  # a batch run goes on in batches unless told otherwise
+        options.batch = bool(run["settings"].get("batch", False))
     done = store.done_cells(run_id)
     work = [c for c in plan.calls if c.cell.key not in done]
     cached = {} if options.no_cache else store.cached_calls(c.cache_key for c in work)

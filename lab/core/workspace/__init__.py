@@ -2,7 +2,8 @@
 call, judgements and saved datasets — and the only package that knows table names.
 
 `store` (the `Store`, composed of query mixins: `projects`, `runs`, `run_history` (prompt
-versions and a project's runs), `history`, `judgements`, `documents`),
+versions and a project's runs), `history`, `judgements`, `documents`, `batches` (what batch runs
+sent to providers)),
 `rows` (model objects <-> rows), `migrations`, `errors`, `thread` (one thread that owns the store
 for the GUI), `call_writer` (one batched writer for runs), `location` (where the workspace lives,
 the sample project), `providers` (the providers a workspace knows), `trust` (the experiment files

@@ -407,6 +407,16 @@ def m008_prompt_version_names(db: Database) -> None:
     db.execute("ALTER TABLE prompt_versions ADD COLUMN name TEXT NOT NULL DEFAULT ''")
 
 
+@migrations()
+def m009_batches(db: Database) -> None:
+    """Batch runs: each batch sent to a provider's batch API (written before it is sent, and
+    given the provider's id the moment it is accepted), the cells it holds under their custom
+    ids, and on each call answered from a batch the batch it came from. SQL in batches.py."""
+    from lab.core.workspace.batches import BATCHES_SCHEMA
+
+    db.executescript(BATCHES_SCHEMA)
+
+
 def migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lab.core.model import Call, RetrievedChunk
+from lab.core.workspace.batches import BatchLink, link_call
 from lab.core.workspace.rows import call_row, dumps, now_iso
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class CallRecord:
     checks: list[LoggedCheck] = field(default_factory=list)
     chunks: list[RetrievedChunk] = field(default_factory=list)  # the passages it was given
     steps: list[Call] = field(default_factory=list)  # a chain's step calls, in order
+    batch: BatchLink | None = None  # the batch request it answers (a batch run's result)
 
 
 @dataclass
@@ -83,12 +85,16 @@ class RunLog:
                     row["case_index"] = record.case_index
                     row["judged_call_id"] = record.judged.id if record.judged else None
                     row["cached_from_call_id"] = record.cached_from_call_id
+                    if record.batch is not None:
+                        row["batch_id"] = record.batch.batch_id
                     columns = ", ".join(row)
                     marks = ", ".join("?" * len(row))
                     cursor = conn.execute(
                         f"INSERT INTO calls ({columns}) VALUES ({marks})", list(row.values())
                     )
                     record.call.id = cursor.lastrowid
+                    if record.batch is not None:
+                        link_call(conn, record.batch, record.call.id)
                     for step in record.steps:
                         step_row = {**call_row(step), "case_index": record.case_index,
                                     "chain_call_id": record.call.id,

@@ -26,7 +26,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.helpers.fake_provider import anthropic, embeddings, gemini, ollama, openai, sdk
+from tests.helpers.fake_provider import anthropic, batches, embeddings, gemini, ollama, openai, sdk
 from tests.helpers.fake_provider.behaviours import Behaviour
 from tests.helpers.fake_provider.handler import Handler, HTTPServer
 from tests.helpers.fake_provider.recording import Recorded, redacted
@@ -81,6 +81,7 @@ class FakeProviderServer:
         self._counter = 0
         self._httpd: HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self.batches = batches.FakeBatches(self)  # the batch APIs (see batches)
 
     # ----- lifecycle -----
     def start(self) -> FakeProviderServer:
@@ -142,7 +143,12 @@ class FakeProviderServer:
 
     def chat_requests(self, family: str | None = None) -> list[Recorded]:
         return [r for r in self.requests if r.method == "POST" and (family is None or r.family == family)
-                and embeddings.route(r.method, r.path) is None]
+                and embeddings.route(r.method, r.path) is None and batches.route(r.method, r.path) is None]
+
+    def batch_requests(self, family: str | None = None) -> list[Recorded]:
+        """Requests to the batch endpoints (uploads, creations, polls, downloads, cancels)."""
+        return [r for r in self.requests if batches.route(r.method, r.path) is not None
+                and (family is None or r.family == family)]
 
     def embedding_requests(self, family: str | None = None) -> list[Recorded]:
         return [r for r in self.requests if embeddings.route(r.method, r.path) is not None
@@ -209,6 +215,9 @@ class FakeProviderServer:
             # The client hung up mid-request (a cancelled call): nothing was asked, nothing to
             # validate or answer. A real server drops such a connection too.
             return
+        batch = batches.route(method, url.path)
+        if batch is not None:
+            return self.batches.handle(h, *batch, method, url.path, query, headers, raw)
         try:
             body: Any = json.loads(raw) if raw else {}
         except ValueError:
