@@ -17,7 +17,7 @@ import sys
 from lab.cli import terminal
 from lab.cli.errors import EXIT_USER_ERROR, UserError
 from lab.cli.preflight import ask_models, load_experiment, prepare
-from lab.core.run.batch import BatchOptions, with_batches
+from lab.core.run.batch_plan import BatchOptions, with_batches
 from lab.core.run.plan import PlanError
 from lab.core.run.setup import RunOptions
 from lab.core.run.template_problems import check_project

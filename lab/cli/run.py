@@ -22,7 +22,8 @@ from lab.cli.errors import (
     UserError,
 )
 from lab.cli.preflight import ask_models, load_experiment, prepare
-from lab.core.run.batch import BatchOptions, BatchRunner, needs_batch_runner, with_batches
+from lab.core.run.batch import BatchRunner
+from lab.core.run.batch_plan import BatchOptions, needs_batch_runner, with_batches
 from lab.core.run.gate import Gates, judge
 from lab.core.run.junit import write_junit
 from lab.core.run.plan import PlanError

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -63,6 +63,7 @@ from lab.core.run.plan import (
     judge_request,
     wire_body,
 )
+from lab.core.runtime.despite_cancel import despite_cancel
 from lab.core.workspace.batches import BatchLink
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.runs import CallRecord, CheckRecord, LoggedCheck
@@ -216,7 +217,7 @@ class CallMaker:
         caller re-raises it once the results are saved). `outputs`: a chain's step outputs,
         for checks that grade one step."""
         if self._runs_code:  # grading awaits worker processes: it may be interrupted
-            return await _despite_cancel(self._grade(planned, call, outputs or {}))
+            return await despite_cancel(self._grade(planned, call, outputs or {}))
         return await self._grade(planned, call, outputs or {}), False  # never suspends
 
     async def _grade(self, planned: PlannedCall, call: Call,
@@ -359,16 +360,3 @@ class CallMaker:
         self.counts["errors"] += call.status == "error"
         self.counts["cached"] += call.cached
 
-
-async def _despite_cancel(work: Awaitable[T]) -> tuple[T, bool]:
-    """Await `work` to its end even if our task is cancelled meanwhile: (its result, whether a
-    cancellation came). The caller re-raises the cancellation once it has used the result."""
-    task = asyncio.ensure_future(work)
-    interrupted = False
-    while True:
-        try:
-            return await asyncio.shield(task), interrupted
-        except asyncio.CancelledError:
-            if task.cancelled():
-                raise
-            interrupted = True

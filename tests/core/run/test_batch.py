@@ -13,7 +13,8 @@ import pytest
 from lab.core.model import Usage
 from lab.core.providers.batches import BatchClient
 from lab.core.providers.pricing import PriceTable
-from lab.core.run.batch import BatchOptions, BatchRunner, batchable, needs_batch_runner, with_batches
+from lab.core.run.batch import BatchRunner
+from lab.core.run.batch_plan import BatchOptions, batchable, needs_batch_runner, with_batches
 from lab.core.run.events import BatchProgress, CallFinished, RunFinished
 from lab.core.run.plan import PlanError
 from lab.core.run.setup import RunOptions
