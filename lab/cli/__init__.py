@@ -18,11 +18,14 @@ from collections.abc import Sequence
 from importlib import import_module
 
 from lab.cli.errors import EXIT_CANCELLED, EXIT_USER_ERROR, UserError
-from lab.cli.parser import build_gui_parser, build_parser
+from lab.cli.parser import build_gui_parser, build_lab_gui_parser, build_parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    return _dispatch(build_parser().parse_args(argv), "lab")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] == "gui":
+        return _dispatch(build_lab_gui_parser().parse_args(args[1:]), "lab")
+    return _dispatch(build_parser().parse_args(args), "lab")
 
 
 def gui_main(argv: Sequence[str] | None = None) -> int:

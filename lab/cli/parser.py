@@ -70,6 +70,17 @@ def build_gui_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_lab_gui_parser() -> argparse.ArgumentParser:
+    """`lab gui` (and `lab` alone): the options of the `gui` command in `build_parser`, without
+    building the other commands, whose help loads every export format: the window's start does
+    not wait for them."""
+    parser = _Parser(prog="lab gui", description="Open the app.")
+    _add_db(parser, top=True)
+    _add_gui_options(parser)
+    parser.set_defaults(handler="app:cmd_gui")
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="lab",

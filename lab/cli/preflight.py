@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.cli.errors import UserError
 from lab.core.experiment import file as experiment_file
@@ -19,7 +20,10 @@ from lab.core.run.preflight import ModelCheck, check_models
 from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
 from lab.core.workspace.location import user_prices_path
 from lab.core.workspace.providers import configured_providers
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 def load_experiment(path: str) -> tuple[experiment_file.ExperimentSpec, PriceTable]:

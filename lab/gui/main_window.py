@@ -15,7 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QSettings, Qt
+from PySide6.QtCore import QEvent, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -44,7 +44,6 @@ from lab.gui.controllers.running import RunningController
 from lab.gui.controllers.session import Session
 from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.controllers.workspace import WorkspaceController
-from lab.gui.dialogs.help import show_about, show_shortcuts
 from lab.gui.layout import WindowLayout
 from lab.gui.panes.cases import CasesPane
 from lab.gui.panes.checks import ChecksPane
@@ -59,6 +58,8 @@ from lab.gui.panes.welcome_bar import WelcomeBar
 
 
 class MainWindow(QMainWindow):
+    settled = Signal()  # the start-up work after the first paint is done (lab.gui.app.StartUp)
+
     def __init__(self, store: StoreThread, settings: QSettings,
                  network: AsyncLoopThread | None = None):
         super().__init__()
@@ -222,6 +223,16 @@ class MainWindow(QMainWindow):
         session.saved.connect(lambda: self.statusBar().showMessage("Saved", 1500))
         session.save_failed.connect(lambda exc: QMessageBox.warning(self, "Not saved", str(exc)))
 
+    def _show_shortcuts(self) -> None:
+        from lab.gui.dialogs.help import show_shortcuts  # imported when opened
+
+        show_shortcuts(self)
+
+    def _show_about(self) -> None:
+        from lab.gui.dialogs.help import show_about  # imported when opened
+
+        show_about(self)
+
     def _connect_actions(self) -> None:
         """What each action does."""
         a = self.commands
@@ -264,8 +275,8 @@ class MainWindow(QMainWindow):
             (a.promote_action, judging.promote_to_example),
             (a.samples_action, judging.show_samples),
             (a.reset_layout_action, self.layout_memory.reset),
-            (a.shortcuts_action, lambda: show_shortcuts(self)),
-            (a.about_action, lambda: show_about(self)),
+            (a.shortcuts_action, self._show_shortcuts),
+            (a.about_action, self._show_about),
         ]
         for action, slot in slots:
             action.triggered.connect(lambda _=False, slot=slot: slot())

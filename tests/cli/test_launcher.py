@@ -41,3 +41,29 @@ def test_a_bad_timeout_is_a_usage_error(capsys):
         main(["gui", "--smoke-test", "--timeout", "0"])
     assert exit_.value.code == 2
     assert "must be more than 0" in capsys.readouterr().err
+
+
+def test_lab_gui_has_the_same_options_without_building_every_command(capsys):
+    with pytest.raises(SystemExit):
+        main(["gui", "--help"])
+    text = capsys.readouterr().out
+    assert text.startswith("usage: lab gui ")
+    assert "--smoke-test" in text and "--db PATH" in text and "--timeout" in text
+    with pytest.raises(SystemExit) as exit_:
+        main(["gui", "--bogus"])
+    assert exit_.value.code == 2
+    assert capsys.readouterr().err == ("lab: unrecognized arguments: --bogus "
+                                       "(see 'lab gui --help')\n")
+
+
+def test_opening_the_window_does_not_load_the_export_formats():
+    # `lab gui` used to build every command's parser first; the export help imports each format.
+    import subprocess
+    import sys
+
+    code = ("import contextlib, io, sys\nfrom lab.cli import main\n"
+            "with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):\n"
+            "    main(['gui', '--help'])\n"
+            "print(sorted(m for m in sys.modules if m.startswith('lab.core.export')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "[]", out.stderr

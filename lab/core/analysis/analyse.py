@@ -19,7 +19,7 @@ import json
 import math
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.analysis.clustered import CaseProportion
 from lab.core.analysis.comparisons import (
@@ -53,7 +53,10 @@ from lab.core.analysis.training_data import GoodBy, TrainingData, training_data
 from lab.core.analysis.tuning_prices import tuning_price
 from lab.core.model import Example, Variant
 from lab.core.providers.pricing import ModelPrice, PriceTable
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 BUILT_IN_KINDS = ("openai", "anthropic", "gemini", "ollama")
 

@@ -17,10 +17,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lab.core.analysis.links import Link
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 # Words that mark a failure as missing or wrong knowledge, not behaviour. Matched at the start of
 # a word, so "hallucinat" covers hallucination, hallucinated and hallucinates.

@@ -10,13 +10,16 @@ percentiles of successful calls. `CaseTable` keeps the per-case values the A/B c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.analysis.clustered import CaseProportion, case_mean, case_proportion
 from lab.core.analysis.intervals import MeanInterval
 from lab.core.analysis.links import Link
 from lab.core.analysis.scope import ResolvedScope
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 LATENCY_PERCENTILES = (5, 25, 50, 75, 95)
 

@@ -16,11 +16,14 @@ Each with its 95% interval (`kappa`: Fleiss, Cohen & Everitt 1969), n, the confu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.analysis.kappa import Kappa, cohen_kappa
 from lab.core.analysis.links import Link
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 GOOD_SCORE = 4  # a human 1-5 rating at or above this is "good"
 

@@ -23,12 +23,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.analysis.figures import CaseTable
 from lab.core.analysis.intervals import mean_ci
 from lab.core.analysis.links import Link
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 MAX_FIELDS = 20  # the JSON fields reported per variant, most common first
 

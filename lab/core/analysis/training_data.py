@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from lab.core.analysis.links import Link
 from lab.core.experiment.template import (
@@ -26,7 +26,10 @@ from lab.core.experiment.template import (
 )
 from lab.core.export.prompt_handling import TrainingExample
 from lab.core.export.quality import deduplicate
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 GoodBy = Literal["rating", "checks"]
 MINIMUM = 10  # the fewest a fine-tuning service accepts

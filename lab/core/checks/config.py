@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-
 from lab.core.checks import expression as expression_check
 from lab.core.checks.json_output import json_path
 from lab.core.checks.judge import judge_scale
@@ -226,6 +224,8 @@ def schema_of(check: Check) -> dict[str, Any]:
             raise CheckConfigError(f"{prefix(check)}: 'schema' is not valid JSON: {e}.") from e
     if not isinstance(schema, dict):
         raise CheckConfigError(f"{prefix(check)}: 'schema' must be a JSON object.")
+    import jsonschema  # here, not at the top: the window's start-up does not need it
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as e:

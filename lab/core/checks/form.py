@@ -13,8 +13,6 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import jsonschema
-
 from lab.core.checks.config import quote, validate_check
 from lab.core.checks.json_output import json_path
 from lab.core.model import Check
@@ -165,6 +163,8 @@ def schema_problem(text: str) -> str | None:
         return f"not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
     if not isinstance(schema, dict):
         return "a JSON Schema is an object: {...}"
+    import jsonschema  # here, not at the top: the window's start-up does not need it
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as exc:

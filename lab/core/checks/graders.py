@@ -17,10 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-import jsonschema
-
-from lab.core.checks import expression as expression_check
 from lab.core.checks import citations, fuzzy, measured
+from lab.core.checks import expression as expression_check
 from lab.core.checks.config import (
     check_names,
     compiled_expression,
@@ -210,6 +208,8 @@ def _json_schema(check: Check, output: str, case: TestCase | None) -> tuple[bool
     data, error = _parse_json(check, output)
     if error:
         return False, None, error
+    import jsonschema  # here, not at the top: the window's start-up does not need it
+
     schema = schema_of(check)
     validator = jsonschema.validators.validator_for(schema)(schema)
     problems = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.export.conversation import Interner, conversation_of
 from lab.core.export.pairs import pairs_from_ratings, pairs_from_votes, tally
@@ -27,7 +27,10 @@ from lab.core.model import Dataset, Example, PromptVersion
 from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.history import fts_query
 from lab.core.workspace.rows import now_iso
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 def _ids(values: Iterable[int]) -> str:

@@ -18,7 +18,6 @@ May import: `model`, `runtime` — nothing else of the core (an import-linter co
 """
 
 from lab.core.providers.base import ChatRequest, ChatResult, ProviderConfig, Timeouts
-from lab.core.providers.client import ProviderClient
 from lab.core.providers.errors import (
     AuthError,
     BadRequest,
@@ -37,6 +36,17 @@ from lab.core.providers.errors import (
 )
 from lab.core.providers.limiter import AdaptiveLimiter
 from lab.core.providers.retry import RetryPolicy
+
+
+def __getattr__(name: str) -> object:
+    # The client brings httpx and the keyring with it; loaded when first asked for, so what only
+    # needs the vocabulary above (the window before its first paint) does not pay for them.
+    if name == "ProviderClient":
+        from lab.core.providers.client import ProviderClient
+
+        return ProviderClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "AdaptiveLimiter",

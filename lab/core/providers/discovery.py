@@ -12,7 +12,6 @@ import asyncio
 from dataclasses import dataclass
 
 from lab.core.providers.base import ProviderConfig, Timeouts
-from lab.core.providers.client import ProviderClient
 from lab.core.providers.errors import ProviderError
 
 
@@ -59,6 +58,7 @@ class FoundServer:
 async def find_local_servers(servers: tuple[LocalServer, ...] = USUAL_SERVERS,
                              timeout: float = 1.0) -> list[FoundServer]:
     """The servers that answer with at least one model, in the order given."""
+    from lab.core.providers.client import ProviderClient  # httpx, loaded when servers are asked
 
     async def ask(server: LocalServer) -> FoundServer | None:
         try:

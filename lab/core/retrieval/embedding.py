@@ -10,13 +10,17 @@ variant name "embeddings: <model>".
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from lab.core.model import Call
-from lab.core.providers import ProviderClient, ProviderError
 from lab.core.providers.embeddings import EmbeddingCall, Task
+from lab.core.providers.errors import ProviderError
 from lab.core.retrieval.vectors import text_hash, to_blob
 from lab.core.workspace.rows import now_iso
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only
+    from lab.core.providers.client import ProviderClient
+    from lab.core.workspace.store import Store
 
 BATCH = 64  # texts per call: under every family's limit (Gemini batchEmbedContents takes 100)
 

@@ -14,10 +14,19 @@ import glob
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lab.core.retrieval.chunking import DEFAULT_OVERLAP, DEFAULT_SIZE, check_sizes, chunk_blocks
+from lab.core.retrieval.chunking import (
+    DEFAULT_OVERLAP,
+    DEFAULT_SIZE,
+    check_sizes,
+    chunk_blocks,
+)
 from lab.core.retrieval.reading import SUFFIXES, DocumentError, read_document
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 def chunking_key(size: int = DEFAULT_SIZE, overlap: int = DEFAULT_OVERLAP) -> str:

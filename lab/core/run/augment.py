@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.core.experiment import template
 from lab.core.model import Retrieval, RetrievedChunk, Variant
-from lab.core.providers import ProviderClient, ProviderConfig, ProviderError
+from lab.core.providers import ProviderConfig, ProviderError
 from lab.core.retrieval.chunking import DEFAULT_OVERLAP
 from lab.core.retrieval.context import retrieved
 from lab.core.retrieval.embedding import embed_chunks, embed_queries
@@ -24,9 +25,12 @@ from lab.core.retrieval.indexing import add_documents, chunking_key
 from lab.core.retrieval.vectors import available as vectors_available
 from lab.core.retrieval.vectors import fuse, nearest
 from lab.core.run.plan import PlanError, RunPlan
-from lab.core.workspace.store import Store
 
-ClientFactory = Callable[[ProviderConfig], ProviderClient]
+if TYPE_CHECKING:  # annotations only: the window's first paint loads neither httpx nor sqlite-utils
+    from lab.core.providers.client import ProviderClient
+    from lab.core.workspace.store import Store
+
+ClientFactory = Callable[[ProviderConfig], "ProviderClient"]
 
 
 def retrieving(variant: Variant) -> Retrieval | None:
@@ -116,6 +120,8 @@ def _query_vectors(store: Store, plan: RunPlan, project_id: int,
     problem = vectors_available()
     if problem:
         raise PlanError([problem])
+    from lab.core.providers.client import ProviderClient
+
     factory = client_factory or ProviderClient
 
     async def embed_all() -> dict[tuple[str, int], list[float]]:

@@ -30,7 +30,7 @@ import datetime as dt
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lab.core.model import Call
 from lab.core.providers import ProviderConfig
@@ -50,7 +50,10 @@ from lab.core.run.plan import PlanError, PlannedCall
 from lab.core.run.preflight import estimate
 from lab.core.run.setup import PreparedRun
 from lab.core.workspace.rows import now_iso
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 T = TypeVar("T")
 BatchClientFactory = Callable[[ProviderConfig], BatchClient]

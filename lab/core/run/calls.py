@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lab.core.checks.config import runs_code
 from lab.core.checks.graders import ExpressionEvaluator, run_check
@@ -33,12 +33,7 @@ from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult
 from lab.core.checks.workers import EvaluationStopped
 from lab.core.model import Call, Check
-from lab.core.providers import (
-    ChatRequest,
-    ModelNotFound,
-    ProviderClient,
-    ProviderError,
-)
+from lab.core.providers import ChatRequest, ModelNotFound, ProviderError
 from lab.core.run.call_records import (
     failed,
     from_cache,
@@ -67,6 +62,10 @@ from lab.core.runtime.despite_cancel import despite_cancel
 from lab.core.workspace.batches import BatchLink
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.runs import CallRecord, CheckRecord, LoggedCheck
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.providers.client import ProviderClient
+
 
 T = TypeVar("T")
 

@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.experiment import template
 from lab.core.model import Call, Usage
-from lab.core.providers import ProviderClient
 from lab.core.run.events import CallDelta, CallStarted
 from lab.core.run.plan import PlannedCall, cache_key, chat_request, wire_body
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.providers.client import ProviderClient
+
 
 CachedLookup = Callable[[str], Awaitable[dict[str, Any] | None]]
 

@@ -18,15 +18,18 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.experiment import file as experiment_file
 from lab.core.experiment.file import ExperimentFileError, ExperimentSpec
 from lab.core.model import Project
 from lab.core.run.trust import code_checks, trust_file, untrusted_code_checks
 from lab.core.workspace.location import LAST_PROJECT_KEY
-from lab.core.workspace.store import Store
 from lab.core.workspace.trust import TrustStore
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 @dataclass

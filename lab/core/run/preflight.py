@@ -22,15 +22,19 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lab.core.checks import judge
 from lab.core.experiment.template import estimate_messages_tokens
 from lab.core.model import Usage
-from lab.core.providers import NetworkError, ProviderClient, ProviderConfig, ProviderError
-from lab.core.providers.pricing import VERSION_SUFFIX
-from lab.core.providers.pricing import PriceTable
+from lab.core.providers import NetworkError, ProviderConfig, ProviderError
+from lab.core.providers.pricing import VERSION_SUFFIX, PriceTable
 from lab.core.run.plan import JUDGE_LABEL, JudgeCheck, PlannedCall, RunPlan
 from lab.core.workspace.location import user_prices_path
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.providers.client import ProviderClient
+
 
 ASSUMED_OUTPUT_TOKENS = 512  # per call, when a variant sets no max_tokens
 JUDGE_REPLY_TOKENS = 100  # {"score": 4, "reason": "one or two sentences"}

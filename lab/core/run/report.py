@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.analysis.summary import VariantSummary, variant_summary
 from lab.core.checks.config import check_names
 from lab.core.model import Check
 from lab.core.run.call_records import NOT_SENT
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 @dataclass

@@ -35,7 +35,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lab.core.checks.config import runs_code
 from lab.core.checks.workers import ExpressionPool
@@ -55,7 +55,11 @@ from lab.core.run.setup import PreparedRun, experiment_config, refuse_unpriced_b
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.providers import remember_settings
-from lab.core.workspace.store import Store, open_workspace
+from lab.core.workspace.store import open_workspace
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 T = TypeVar("T")
 ClientFactory = Callable[[ProviderConfig], ProviderClient]

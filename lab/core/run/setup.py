@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.experiment import file as experiment_file
 from lab.core.model import Call
@@ -39,7 +39,10 @@ from lab.core.run.plan import (
 from lab.core.run.preflight import Estimate, estimate
 from lab.core.run.trust import resume_trusted
 from lab.core.workspace.rows import call_from_row
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 @dataclass

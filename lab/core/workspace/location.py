@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
-from lab.core.experiment import file as experiment_file
 from lab.core.runtime.resources import resource_path
 from lab.core.workspace.errors import WorkspaceError
-from lab.core.workspace.store import Store, open_workspace
+
+if TYPE_CHECKING:
+    from lab.core.workspace.store import Store
 
 WORKSPACE_FILENAME = "workspace.db"
 PRICES_FILENAME = "prices.toml"
@@ -78,6 +80,10 @@ def open_default_workspace(
     ``create=False`` is for commands that only read: a missing workspace is an error, not a new
     empty file.
     """
+    # The store (sqlite-utils) is imported here, not with this module: the window opens its
+    # workspace on the store thread, so the import stays off the path to its first paint.
+    from lab.core.workspace.store import open_workspace
+
     path = default_workspace_path(db)
     check_workspace_path(path, create=create, explicit=db is not None)
     store = open_workspace(path)
@@ -88,6 +94,8 @@ def open_default_workspace(
 
 def install_sample(store: Store) -> int:
     """Add the sample support-reply project to the workspace and make it the open one."""
+    from lab.core.experiment import file as experiment_file
+
     path = resource_path(SAMPLE_FILE)
     spec = experiment_file.load(path)
     project_id = store.save_project(spec.project)

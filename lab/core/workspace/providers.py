@@ -10,14 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.providers import keys
 from lab.core.providers.base import KINDS, ProviderConfig
-from lab.core.providers.client import ProviderClient
-from lab.core.providers.discovery import FoundServer
 from lab.core.providers.errors import ProviderError
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:
+    from lab.core.providers.discovery import FoundServer
+    from lab.core.workspace.store import Store
 
 BUILT_IN = ("openai", "anthropic", "gemini", "ollama")
 
@@ -77,6 +78,10 @@ def add_found_server(store: Store, found: FoundServer) -> str:
 async def list_models(config: ProviderConfig, key: str | None = None) -> list[str]:
     """The models a provider offers ("Test connection"). `key` tries a key before it is saved."""
     lookup = (lambda _config: key) if key else None
+    from lab.core.providers.client import (
+        ProviderClient,  # httpx: loaded when a server is asked
+    )
+
     async with ProviderClient(config, key_lookup=lookup) as client:
         return sorted(await client.list_models())
 

@@ -18,7 +18,6 @@ from lab.core.checks.form import new_check
 from lab.core.checks.workers import ExpressionPool
 from lab.core.model import Check, TestCase
 from lab.core.providers.base import ProviderConfig
-from lab.core.run.try_check import CannotTry, try_check, try_judge
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.providers import configured_providers
 from lab.gui.controllers.session import Session
@@ -180,6 +179,10 @@ class ChecksController(QObject):
             if generation == self._try_generation:
                 self._pane.show_try_result(result.passed, result.reason)
 
+        # The trying machinery (provider client, call records) is loaded on the first try, not
+        # before the window's first paint.
+        from lab.core.run.try_check import CannotTry, try_check
+
         def failed(exc: BaseException) -> None:
             if generation == self._try_generation:
                 self._pane.show_try_result(None, str(exc) if isinstance(exc, CannotTry)
@@ -214,6 +217,8 @@ class ChecksController(QObject):
             return configured_providers(store, found)
 
         def ask(configs: list[ProviderConfig]) -> None:
+            from lab.core.run.try_check import try_judge
+
             when_done(self._network.submit(try_judge(check, output, case, model, configs)),
                       judged, failed)
 

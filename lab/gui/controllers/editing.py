@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
@@ -22,14 +23,16 @@ from lab.core.workspace.providers import configured_providers, list_all_models
 from lab.gui.controllers.session import Session
 from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.dialogs import messages
-from lab.gui.dialogs.compare import VariantDiffDialog
-from lab.gui.dialogs.providers import ProvidersDialog
-from lab.gui.dialogs.schema import SchemaDialog
 from lab.gui.panes.cases import CasesPane
 from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.prompt import PromptPane
 from lab.gui.panes.variants import VariantsPane
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.gui.dialogs.compare import VariantDiffDialog
+    from lab.gui.dialogs.providers import ProvidersDialog
+    from lab.gui.dialogs.schema import SchemaDialog
 
 
 class EditingController(QObject):
@@ -128,6 +131,9 @@ class EditingController(QObject):
 
     def edit_output_schema(self) -> SchemaDialog | None:
         """The selected variant's output schema, in a dialog that checks it as it is typed."""
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.schema import SchemaDialog
+
         variant = self._session.current_variant
         if variant is None:
             return None
@@ -210,6 +216,9 @@ class EditingController(QObject):
         self._session.save()
 
     def compare_variants(self) -> VariantDiffDialog | None:
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.compare import VariantDiffDialog
+
         project = self._session.project
         if project is None or not project.variants:
             return None
@@ -320,6 +329,9 @@ class EditingController(QObject):
             self._prompt_pane.model_picker.set_models(self.model_names(), current.model)
 
     def show_providers(self, select: str | None = None) -> ProvidersDialog:
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.providers import ProvidersDialog
+
         dialog = ProvidersDialog(self._session.store, self._network, self._window, select=select)
         self.providers_dialog = dialog
         dialog.models_listed.connect(self._models_listed)

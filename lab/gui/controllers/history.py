@@ -9,26 +9,27 @@ The store answers (lab.core.workspace.run_history); comparing is the core's
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from lab.core.experiment.template import render
 from lab.core.model import Example, PromptVersion, Rating
-from lab.core.run.setup import stored_spec
-from lab.core.workspace.store import Store
 from lab.gui.controllers.running import RunningController
 from lab.gui.controllers.session import Session
 from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.controllers.workspace import WorkspaceController
-from lab.gui.dialogs.run_compare import RunCompareDialog
-from lab.gui.dialogs.runs import PAGE, RunsDialog
-from lab.gui.dialogs.versions import PromptHistoryDialog
 from lab.gui.panes.history import HistoryPane
 from lab.gui.panes.result_cells import cell_from_row
 from lab.gui.panes.results_grid import detail_html
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.core.workspace.store import Store
+    from lab.gui.dialogs.run_compare import RunCompareDialog
+    from lab.gui.dialogs.runs import RunsDialog
+    from lab.gui.dialogs.versions import PromptHistoryDialog
 
 
 def toggle_thumbs(store: Store, call_id: int, thumbs: int) -> Rating:
@@ -69,6 +70,9 @@ class HistoryController(QObject):
     # ---- prompt versions
 
     def show_prompt_history(self) -> PromptHistoryDialog | None:
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.versions import PromptHistoryDialog
+
         project, variant = self._session.project, self._session.current_variant
         if project is None or variant is None:
             self._status.showMessage("Select a variant to see its prompt history.", 4000)
@@ -117,6 +121,9 @@ class HistoryController(QObject):
     # ---- runs
 
     def show_runs(self) -> RunsDialog | None:
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.runs import PAGE, RunsDialog
+
         project = self._session.project
         if project is None:
             return None
@@ -132,6 +139,8 @@ class HistoryController(QObject):
 
     def compare_runs(self, before: int, after: int) -> None:
         def side(store: Store, run_id: int) -> dict[str, Any]:
+            from lab.core.run.setup import stored_spec  # on the store thread
+
             spec = stored_spec(store.get_run(run_id))
             return {"id": run_id, "variants": [v.name for v in spec.project.variants],
                     "rows": store.calls_for_run(run_id),
@@ -139,6 +148,9 @@ class HistoryController(QObject):
                                for i, c in enumerate(spec.project.cases)}}
 
         def opened(sides) -> None:
+            # imported when opened, not before the window's first paint
+            from lab.gui.dialogs.run_compare import RunCompareDialog
+
             self.compare_dialog = RunCompareDialog(*sides, parent=self._window)
             self.compare_dialog.show()
 

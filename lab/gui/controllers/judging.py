@@ -6,6 +6,7 @@ dialog that turns judged outputs into fine-tuning data.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox
@@ -14,18 +15,20 @@ from lab.core.analysis.pairwise import pairs_to_judge, tally
 from lab.core.experiment.template import render
 from lab.core.model import Example, Rating
 from lab.core.runtime.async_thread import AsyncLoopThread
-from lab.core.workspace.store import Store
 from lab.gui.controllers.session import Session
 from lab.gui.controllers.undo import ProjectUndo
-from lab.gui.dialogs.compare import OutputDiffDialog
-from lab.gui.dialogs.export import ExportDialog
-from lab.gui.dialogs.pairwise import PairwiseDialog
-from lab.gui.dialogs.samples import SamplesDialog
 from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.results import ResultsPane
 from lab.gui.panes.results_grid import CellResult
 from lab.gui.panes.variants import VariantsPane
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.core.workspace.store import Store
+    from lab.gui.dialogs.compare import OutputDiffDialog
+    from lab.gui.dialogs.export import ExportDialog
+    from lab.gui.dialogs.pairwise import PairwiseDialog
+    from lab.gui.dialogs.samples import SamplesDialog
 
 
 class JudgingController:
@@ -99,6 +102,9 @@ class JudgingController:
             self.rate(tags=[t.strip() for t in text.split(",") if t.strip()])
 
     def show_export(self):
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.export import ExportDialog
+
         self.export_dialog = ExportDialog(self._session.store, self._network,
                                           Path.home() / "prompt-lab-exports", self._window)
         self.export_dialog.show()
@@ -106,6 +112,9 @@ class JudgingController:
 
     def show_samples(self, row: int | None = None, column: int | None = None):
         """The selected cell's samples side by side (a run with several samples per cell)."""
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.samples import SamplesDialog
+
         if row is None or column is None:
             row, column, cell = self._current_cell()
         else:
@@ -123,6 +132,9 @@ class JudgingController:
         return self.samples_dialog
 
     def compare_outputs(self):
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.compare import OutputDiffDialog
+
         model = self._results_pane.model
         cells = self._results_pane.selected_sources()
         if len(cells) != 2:
@@ -182,6 +194,9 @@ class JudgingController:
             return rows, judged
 
         def open_dialog(result) -> None:
+            # imported when opened, not before the window's first paint
+            from lab.gui.dialogs.pairwise import PairwiseDialog
+
             rows, judged = result
             variant_of = {r["id"]: r["variant_name"] for r in rows}
             ids = set(variant_of)

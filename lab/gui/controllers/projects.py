@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMenu, QMessageBox
@@ -33,11 +33,13 @@ from lab.gui.controllers.run_controller import RunController
 from lab.gui.controllers.session import Session
 from lab.gui.controllers.workspace import SAMPLES_KEY, WorkspaceController
 from lab.gui.dialogs import messages
-from lab.gui.dialogs.trust import TrustDialog
 from lab.gui.panes.checks import ChecksPane
 from lab.gui.panes.prompt import PromptPane
 from lab.gui.panes.run_bar import RunBar
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.gui.dialogs.trust import TrustDialog
 
 
 class ProjectsController(QObject):
@@ -140,6 +142,9 @@ class ProjectsController(QObject):
                                                   str(exc)))
 
     def _read(self, result: tuple[ExperimentSpec, list[str]]) -> None:
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.trust import TrustDialog
+
         spec, untrusted = result
         if not untrusted:
             self._adopt(spec, trusted=True)

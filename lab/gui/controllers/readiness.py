@@ -9,6 +9,8 @@ looking for servers and writing the price file happen on the network thread.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 
@@ -21,10 +23,12 @@ from lab.core.workspace.providers import add_found_server
 from lab.gui.controllers.editing import EditingController
 from lab.gui.controllers.run_controller import RunController
 from lab.gui.controllers.session import Session
-from lab.gui.dialogs.price import AddPriceDialog, PriceEntry
 from lab.gui.panes.run_bar import RunBar
 from lab.gui.panes.welcome_bar import WelcomeBar
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.gui.dialogs.price import AddPriceDialog, PriceEntry
 
 WELCOMED_KEY = "welcomed"  # workspace meta: the first-start offer was made
 
@@ -73,6 +77,9 @@ class ReadinessController(QObject):
         self._unpriced = {} if isinstance(outcome, list) else outcome.estimate.unpriced_kinds
 
     def add_price(self) -> AddPriceDialog | None:
+        # imported when opened, not before the window's first paint
+        from lab.gui.dialogs.price import AddPriceDialog
+
         if not self._unpriced:
             return None
         self.price_dialog = AddPriceDialog(self._unpriced, user_prices_path(), self._window)

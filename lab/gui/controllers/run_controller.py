@@ -13,29 +13,44 @@ import copy
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from lab.core.experiment.file import ExperimentSpec
 from lab.core.model import Project
-from lab.core.providers.pricing import PriceTable
-from lab.core.run.plan import PlanError, build_plan, provider_configs
 from lab.core.run.readiness import ProviderProblem, missing_keys, unreachable_servers
-from lab.core.run.runner import Runner
-from lab.core.run.setup import PreparedRun, RunOptions, prepare_resume, prepare_run
 from lab.core.run.trust import WINDOW_SOURCE
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.location import user_prices_path
 from lab.core.workspace.providers import configured_providers
-from lab.core.workspace.store import Store
 from lab.core.workspace.thread import StoreThread
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # loaded when first used (store thread, first run), not before the first paint
+    from concurrent.futures import Future
+
+    from lab.core.providers.pricing import PriceTable
+    from lab.core.run.setup import PreparedRun, RunOptions
+    from lab.core.run.runner import Runner
+    from lab.core.workspace.store import Store
+
+
+# The run machinery (planning, pricing, the runner) is imported where it is used — on the store
+# thread, or when a run starts — so the window's first paint does not wait for it.
 
 
 def load_prices() -> PriceTable:
     """The default price table, with the user's own edits ($LAB_HOME/prices.toml) on top."""
+    from lab.core.providers.pricing import PriceTable
+
     return PriceTable.load(user_prices_path())
+
+
+def _problems(exc: BaseException) -> list[str]:
+    from lab.core.run.plan import PlanError
+
+    return exc.problems if isinstance(exc, PlanError) else [str(exc)]
 
 
 @dataclass
@@ -55,6 +70,8 @@ class RunRequest:
     source: str = WINDOW_SOURCE
 
     def options(self) -> RunOptions:
+        from lab.core.run.setup import RunOptions
+
         return RunOptions(no_cache=self.no_cache, budget_usd=self.budget_usd)
 
     def key(self) -> str:
@@ -63,10 +80,13 @@ class RunRequest:
                 f"{self.trusted}|{self.source}|{self.project!r}")
 
 
-Prepared = tuple[PreparedRun, list[ProviderProblem]]  # the run, and providers that lack a key
+Prepared = tuple["PreparedRun", list[ProviderProblem]]  # the run, and providers that lack a key
 
 
 def _prepare(store: Store, request: RunRequest, prices: PriceTable) -> Prepared:
+    from lab.core.run.plan import build_plan, provider_configs
+    from lab.core.run.setup import prepare_run
+
     spec = ExperimentSpec(project=request.project, samples=request.samples,
                           providers=request.providers, source=None)
     plan = build_plan(spec, provider_configs(spec, configured_providers(store)), request.samples)
@@ -76,6 +96,8 @@ def _prepare(store: Store, request: RunRequest, prices: PriceTable) -> Prepared:
 
 
 def _prepare_resume(store: Store, run_id: int, prices: PriceTable) -> Prepared:
+    from lab.core.run.setup import RunOptions, prepare_resume
+
     prepared = prepare_resume(store, run_id, configured_providers(store), RunOptions(), prices)
     return prepared, missing_keys(prepared.plan)
 
@@ -96,7 +118,9 @@ class RunController(QObject):
         super().__init__(parent)
         self._store = store
         self._network = network  # local servers are probed on its loop
-        self._prices = load_prices()
+        # Read off the GUI thread (never a wait on the disk); whoever needs the table first —
+        # an estimate on the store thread — waits for it there.
+        self._prices: Future[PriceTable] = store.submit(lambda _store: load_prices())
         self.runner: Runner | None = None
         self._estimate_generation = 0
         self._events: deque[Any] = deque()  # appended on the run's thread, drained on ours
@@ -135,19 +159,21 @@ class RunController(QObject):
 
     @property
     def prices(self) -> PriceTable:
-        return self._prices
+        return self._prices.result()
 
     def set_store(self, store: StoreThread) -> None:
         self._store = store
 
     def reload_prices(self) -> None:
         """Read the price table again (the user added a price); a new estimate should follow."""
-        def loaded(prices: PriceTable) -> None:
-            self._prices = prices
+        future = self._network.run_blocking(load_prices)
+
+        def loaded(_prices: PriceTable) -> None:
+            self._prices = future
             self._estimated = None
             self.prices_changed.emit()
 
-        when_done(self._network.run_blocking(load_prices), loaded, lambda _exc: None)
+        when_done(future, loaded, lambda _exc: None)
 
     # ---------------------------------------------------------------- pre-flight
 
@@ -159,7 +185,7 @@ class RunController(QObject):
         request = replace(request, project=copy.deepcopy(request.project))
         key = request.key()
         prices = self._prices
-        future = self._store.submit(lambda store: _prepare(store, request, prices))
+        future = self._store.submit(lambda store: _prepare(store, request, prices.result()))
 
         def done(prepared: Prepared) -> None:
             if generation != self._estimate_generation:
@@ -171,7 +197,7 @@ class RunController(QObject):
 
         def failed(exc: BaseException) -> None:
             if generation == self._estimate_generation:
-                self.estimated.emit(exc.problems if isinstance(exc, PlanError) else [str(exc)])
+                self.estimated.emit(_problems(exc))
                 self.readiness.emit([])
 
         when_done(future, done, failed)
@@ -194,7 +220,7 @@ class RunController(QObject):
             self._check_and_launch(estimated[1])
             return
         prices = self._prices
-        future = self._store.submit(lambda store: _prepare(store, request, prices))
+        future = self._store.submit(lambda store: _prepare(store, request, prices.result()))
         when_done(future, self._check_and_launch, self._refuse)
 
     def resume(self, run_id: int) -> None:
@@ -202,7 +228,7 @@ class RunController(QObject):
             return
         self._starting = True
         prices = self._prices
-        future = self._store.submit(lambda store: _prepare_resume(store, run_id, prices))
+        future = self._store.submit(lambda store: _prepare_resume(store, run_id, prices.result()))
         when_done(future, self._check_and_launch, self._refuse)
 
     def cancel(self) -> None:
@@ -211,7 +237,7 @@ class RunController(QObject):
 
     def _refuse(self, exc: BaseException) -> None:
         self._starting = False
-        self.refused.emit(exc.problems if isinstance(exc, PlanError) else [str(exc)])
+        self.refused.emit(_problems(exc))
 
     def _check_and_launch(self, prepared: Prepared) -> None:
         def checked(problems: list[ProviderProblem]) -> None:
@@ -231,7 +257,11 @@ class RunController(QObject):
         path = self._store.path
         self._events.clear()
         self._finished = False
-        self.runner = Runner(path, prepared, on_event=self._events.append, prices=self._prices)
+        from lab.core.run.runner import (
+            Runner,  # the network stack, loaded after the first paint
+        )
+
+        self.runner = Runner(path, prepared, on_event=self._events.append, prices=self.prices)
         self.started.emit(prepared)
         self._drain_timer.start()
         when_done(self.runner.start_in_thread(), self._done, self._done)

@@ -12,7 +12,6 @@ from PySide6.QtCore import QEventLoop, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from lab.core.run import events as run_events
-from lab.core.run.setup import stored_spec
 from lab.core.run.trust import WINDOW_SOURCE
 from lab.gui.actions import WindowActions
 from lab.gui.controllers.run_controller import RunController, RunRequest
@@ -125,6 +124,8 @@ class RunningController(QObject):
             run = store.get_run(run_id)
             if run is None:
                 raise ValueError(f"There is no run {run_id} in this workspace.")
+            from lab.core.run.setup import stored_spec  # on the store thread
+
             spec = stored_spec(run)
             rows = store.calls_for_run(run_id)
             return {"run": run, "spec": spec, "rows": rows,

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import copy
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEventLoop, QObject, Signal
 from PySide6.QtWidgets import QApplication
 
 from lab.core.model import Project, Variant
-from lab.core.workspace.store import Store
 from lab.core.workspace.thread import StoreThread
 from lab.gui.panes.history import HistoryTableModel
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.core.workspace.store import Store
 
 
 class Session(QObject):

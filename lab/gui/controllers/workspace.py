@@ -9,7 +9,7 @@ what comes back. Another workspace opens only between runs, once pending saves l
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
@@ -21,12 +21,14 @@ from lab.core.workspace.location import (
     install_sample,
     open_default_workspace,
 )
-from lab.core.workspace.store import Store
 from lab.core.workspace.thread import StoreThread
 from lab.gui.controllers.run_controller import RunController
 from lab.gui.controllers.session import Session
 from lab.gui.panes.prompt import PromptPane
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.core.workspace.store import Store
 
 SAMPLES_KEY = "samples:{}"  # workspace meta: the Samples setting of a project
 
