@@ -18,8 +18,10 @@ own mode; `RunOptions(batch=False)` sends them one by one instead).
 What goes in a batch, its limits, latency and cost: see `lab.core.run.batch_plan`.
 
 Stopping. `cancel()` cancels the provider's batches that have not ended (what they finished is
-still billed and comes back when the run is resumed) and records them as cancelling. Killing the
-process leaves them running at the provider; the resume follows them. Polling backs off from
+still billed and comes back when the run is resumed) and records them as cancelling. `leave()`
+stops the session but leaves its batches running at the provider, as killing the process does
+(the window closing, or no longer following them); the resume follows them.
+`BatchOptions(collect_only=True)` makes a session that only follows the batches already sent. Polling backs off from
 `BatchOptions.poll_initial` to `poll_max` seconds; a poll that fails for a transient reason is
 tried again at that pace, and one that cannot succeed (the key refused, the batch unknown)
 leaves the batch open with the reason: the run ends "waiting".
@@ -61,7 +63,8 @@ from lab.core.workspace.rows import now_iso
 
 T = TypeVar("T")
 BatchClientFactory = Callable[[ProviderConfig], BatchClient]
-
+HALTED = ("cancelled", "failed", "waiting")  # "waiting" while running: leave() was called
+LEFT = "no longer followed; still at the provider (a later session of the run follows it)"
 
 
 # ----- the runner ----------------------------------------------------------------------------
@@ -114,6 +117,27 @@ class BatchRunner(Runner):
         self._active: dict[int, Followed] = {}  # batches at the provider, not ended
         self.left_open: dict[int, str] = {}  # batches left at the provider: id -> why
         self._custom_id = custom_ids(prepared)
+        self._leaving = False
+
+    def leave(self) -> None:
+        """Stop this session without cancelling its batches: polling stops, results being
+        logged are logged to the end, calls sent one by one still in flight are recorded as
+        cancelled, and the batches stay at the provider for a later session. The run ends
+        "waiting" (or "cancelled" if no batch was left open). Thread-safe."""
+        self._leaving = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._leave_all)
+
+    def _leave_all(self) -> None:
+        if self._stopping is not None:
+            return
+        self._stopping = "waiting"
+        self._all_done.set()
+        for f in list(self._active.values()):
+            self._leave(f, LEFT)
+        for task in list(self._followers):
+            task.cancel()
 
     # ----- the run ------------------------------------------------------------------------
 
@@ -124,10 +148,13 @@ class BatchRunner(Runner):
         workers = [asyncio.create_task(self._worker(self._queues[name], client))
                    for name, client in clients.items() for _ in range(client.limiter.max_limit)]
         try:
+            if self._leaving:
+                self._leave_all()
             await self._collect_open()
-            if self._stopping in ("cancelled", "failed"):
+            if self._stopping in HALTED:
                 return
-            await self._send_the_rest()
+            if not self.batch_options.collect_only:
+                await self._send_the_rest()
             await self._drain()
             if self.left_open and self._stopping is None:
                 self._stopping = "waiting"
@@ -140,6 +167,10 @@ class BatchRunner(Runner):
             await asyncio.gather(*(c.aclose() for c in clients.values()), return_exceptions=True)
             await asyncio.gather(*(c.aclose() for c in self._batch_clients.values()),
                                  return_exceptions=True)
+        if self._leaving and self._stopping == "waiting":  # left: were any batches still open?
+            run_id = self.run_id
+            if not await self._on_writer(lambda store: bool(store.open_batches(run_id))):
+                self._stopping = "cancelled"
 
     async def _collect_open(self) -> None:
         """Follow the run's batches left open by an earlier session to their end."""
@@ -158,6 +189,9 @@ class BatchRunner(Runner):
                         and (r["variant_name"], r["case_index"], r["sample_index"]) in by_cell]
             if config is None:
                 self.left_open[row["id"]] = f"provider {row['provider']!r} is not configured"
+                continue
+            if self._stopping in HALTED:
+                self.left_open[row["id"]] = LEFT
                 continue
             followed.append(Followed(
                 id=row["id"], config=config, model=row["model"],
@@ -179,7 +213,7 @@ class BatchRunner(Runner):
             cached = await self._on_writer(lambda store: store.cached_calls(keys))
         to_batch: list[PlannedCall] = []
         for planned in work:
-            if self._stopping in ("cancelled", "failed"):
+            if self._stopping in HALTED:
                 return
             row = cached.get(planned.cache_key)
             if row is not None:
@@ -196,7 +230,7 @@ class BatchRunner(Runner):
 
     async def _drain(self) -> None:
         """Wait for the calls sent one by one (and the judges) to end."""
-        while self._pending and self._stopping not in ("cancelled", "failed"):
+        while self._pending and self._stopping not in HALTED:
             self._all_done.clear()
             if self._pending == 0:
                 break
@@ -205,7 +239,7 @@ class BatchRunner(Runner):
     async def _follow_all(self, work: list[Awaitable[None]]) -> None:
         tasks = [asyncio.ensure_future(w) for w in work]
         self._followers.update(tasks)
-        if self._stopping in ("cancelled", "failed"):
+        if self._stopping in HALTED:
             for task in tasks:
                 task.cancel()
         try:

@@ -71,6 +71,10 @@ class BatchOptions:
     backoff: float = 1.5
     max_requests: int | None = None  # at most this many requests per batch (under the limits)
     wait: bool = True  # False: send the batches and stop; a later session collects them
+    # Only follow the run's batches already at a provider to their end and log their results;
+    # send nothing new (what the run still lacks waits for a resume). The window's way of
+    # following batches in the background.
+    collect_only: bool = False
     cancel_timeout: float = 30.0  # seconds to wait for each provider to take a cancel
 
     @classmethod
