@@ -190,14 +190,17 @@ class BatchRunner(Runner):
             if config is None:
                 self.left_open[row["id"]] = f"provider {row['provider']!r} is not configured"
                 continue
-            if self._stopping in HALTED:
+            if self._stopping == "waiting":  # left before it began
                 self.left_open[row["id"]] = LEFT
                 continue
             followed.append(Followed(
                 id=row["id"], config=config, model=row["model"],
                 provider_batch_id=row["provider_batch_id"], info=row["info"], requests=requests,
                 submitted_at=row["submitted_at"], status=row["status"],
-                total=row["request_count"], provider_status=row["provider_status"] or ""))
+                total=row["request_count"], provider_status=row["provider_status"] or "",
+                ended=row["status"] == "ended"))
+        for f in followed:  # a cancel reaches them even before their first poll
+            self._active[f.id] = f
         await self._follow_all([self._follow(f, resumed=True) for f in followed])
 
     async def _send_the_rest(self) -> None:
@@ -329,6 +332,7 @@ class BatchRunner(Runner):
         """Poll `f` until it ends (backing off), then log its results."""
         client = self._batch_client(f.config)
         if resumed and not f.requests and f.status == "ended":  # logged; only not marked so
+            self._active.pop(f.id, None)
             await self._on_writer(lambda store: store.batch_collected(f.id))
             return
         self._active[f.id] = f

@@ -148,3 +148,14 @@ def test_leave_when_nothing_is_open_any_more_ends_the_session_cancelled(server, 
     finished = asyncio.run(runner.run())
     assert started.is_set() and finished.status == "cancelled"
     assert {r["status"] for r in rows(db, "SELECT status FROM calls")} == {"cancelled"}
+
+
+def test_a_cancel_before_the_first_poll_still_cancels_the_batches_at_the_provider(server, db):
+    server.batches.hold = True
+    text = experiment_text(server, cases=1)
+    send_and_leave(text, db)
+    runner = runner_for(text, db, BatchOptions(**FAST, collect_only=True), resume=1)
+    runner.cancel()
+    assert asyncio.run(runner.run()).status == "cancelled"
+    assert server.batches.cancelled == [server.batches.created()[0].id]
+    assert rows(db, "SELECT status FROM batches")[0][0] == "cancelling"
