@@ -71,6 +71,13 @@ class WindowActions(QObject):
                                  "Run again without answers from the cache")
         self.runs_action = make("&Runs…", "Ctrl+Shift+U",
                                 "The project's runs: open one in the grid, compare two")
+        self.batch_action = make(
+            "Run as &Batch", None, "Send runs through the providers' batch APIs: about half the "
+            "price, results within 24 hours (Ollama and other local servers run as usual)")
+        self.batch_action.setCheckable(True)
+        self.batches_action = make(
+            "&Batches…", "Ctrl+Shift+B", "Batch runs' batches: status, counts, age, when each "
+            "may end; follow, stop following, cancel, send failed requests again")
         for action in (self.run_action, self.cancel_action, self.resume_action):
             action.setEnabled(False)
         # Judge

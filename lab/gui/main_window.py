@@ -33,6 +33,7 @@ from lab.core.experiment.snippets import load_snippets
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.thread import StoreThread
 from lab.gui.actions import WindowActions, widget_only
+from lab.gui.controllers.batches import BatchesController
 from lab.gui.controllers.checks import ChecksController
 from lab.gui.controllers.editing import EditingController
 from lab.gui.controllers.history import HistoryController
@@ -173,9 +174,10 @@ class MainWindow(QMainWindow):
         view_menu.addSeparator()
         view_menu.addAction(a.reset_layout_action)
         run_menu = menu.addMenu("&Run")
-        run_menu.addActions([a.run_action, a.fresh_action, a.cancel_action, a.resume_action])
+        run_menu.addActions([a.run_action, a.batch_action, a.fresh_action, a.cancel_action,
+                             a.resume_action])
         run_menu.addSeparator()
-        run_menu.addAction(a.runs_action)
+        run_menu.addActions([a.runs_action, a.batches_action])
         judge_menu = menu.addMenu("&Judge")
         judge_menu.addActions([a.thumbs_up_action, a.thumbs_down_action, *a.rate_actions,
                                a.note_action, a.tags_action])
@@ -202,6 +204,9 @@ class MainWindow(QMainWindow):
         self.running = RunningController(
             session, self.runs, prompt, self.results_pane, self.history_pane,
             run_bar=self.run_bar, run_status=self.run_status, actions=self.commands, window=self)
+        self.batches = BatchesController(session, self.runs, self.running,
+                                         run_status=self.run_status, actions=self.commands,
+                                         window=self)
         self.judging = JudgingController(session, self.results_pane, self.variants_pane,
                                          self.examples_pane, self.undo, self.network, self)
         self.readiness = ReadinessController(session, self.runs, self.editing, self.run_bar,
@@ -214,6 +219,7 @@ class MainWindow(QMainWindow):
         status = self.run_status
         self.workspace.opening.connect(lambda: status.workspace_label.setText("Opening workspace…"))
         self.workspace.opened.connect(self._show_workspace)
+        self.workspace.opened.connect(lambda _snap: self.batches.workspace_opened())
         # After the window has shown an opened project: History may open one of its runs.
         self.history = HistoryController(session, self.running, self.workspace,
                                          self.history_pane, self.undo, self)
@@ -252,7 +258,7 @@ class MainWindow(QMainWindow):
             (a.replace_action,
              lambda: self.prompt_pane.find_bar.open_for(self.prompt_pane.focused_editor(), True)),
             (a.run_action, running.start_run),
-            (a.cancel_action, running.cancel_run),
+            (a.cancel_action, self.batches.cancel),
             (a.resume_action, running.resume_run),
             (a.fresh_action, lambda: running.start_run(no_cache=True)),
             (a.providers_action, editing.show_providers),

@@ -1,5 +1,10 @@
 """One run at a time: pre-flight estimate, start, cancel, resume; runner events as Qt signals.
 
+A batch run (`RunRequest.batch`, or a resumed run with batches at a provider) is sent by a
+`BatchRunner` that does not wait: once its batches are at the provider the run's session ends
+"waiting" and `following` (see batch_follow) follows them in the background, so the window is
+free for other runs meanwhile. A run being followed is let go before it is resumed.
+
 The core runner works on its own thread and reports plain event dataclasses. They go into a
 thread-safe queue that the GUI thread drains on a timer, a few milliseconds at a time: a burst
 of streamed text from 32 calls in flight then costs many short slices instead of one long stall
@@ -12,6 +17,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +31,7 @@ from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.location import user_prices_path
 from lab.core.workspace.providers import configured_providers
 from lab.core.workspace.thread import StoreThread
+from lab.gui.controllers.batch_follow import BatchFollowing
 from lab.gui.tasks import when_done
 
 if TYPE_CHECKING:  # loaded when first used (store thread, first run), not before the first paint
@@ -68,19 +75,25 @@ class RunRequest:
     # Where it comes from: its experiment file, or the window. A resume asks the file again
     # whether its code may run (lab.core.run.trust.resume_trusted).
     source: str = WINDOW_SOURCE
+    # Send it through the providers' batch APIs (see lab.core.run.batch).
+    batch: bool = False
 
     def options(self) -> RunOptions:
         from lab.core.run.setup import RunOptions
 
-        return RunOptions(no_cache=self.no_cache, budget_usd=self.budget_usd)
+        return RunOptions(no_cache=self.no_cache, budget_usd=self.budget_usd,
+                          batch=True if self.batch else None)
 
     def key(self) -> str:
         """Everything a plan depends on, as text: equal keys plan the same calls."""
-        return (f"{self.samples}|{self.budget_usd}|{self.no_cache}|{self.providers!r}|"
-                f"{self.trusted}|{self.source}|{self.project!r}")
+        return (f"{self.samples}|{self.budget_usd}|{self.no_cache}|{self.batch}|"
+                f"{self.providers!r}|{self.trusted}|{self.source}|{self.project!r}")
 
 
-Prepared = tuple["PreparedRun", list[ProviderProblem]]  # the run, and providers that lack a key
+# The run, the providers that lack a key, and whether a BatchRunner sends it.
+Prepared = tuple["PreparedRun", list[ProviderProblem], bool]
+# Asked before a planned run is sent: (the run, send it, send nothing).
+Confirm = Callable[["PreparedRun", Callable[[], None], Callable[[], None]], None]
 
 
 def _prepare(store: Store, request: RunRequest, prices: PriceTable) -> Prepared:
@@ -92,14 +105,25 @@ def _prepare(store: Store, request: RunRequest, prices: PriceTable) -> Prepared:
     plan = build_plan(spec, provider_configs(spec, configured_providers(store)), request.samples)
     prepared = prepare_run(store, plan, request.options(), prices, source=request.source,
                            project_id=request.project.id, trusted=request.trusted)
-    return prepared, missing_keys(plan)
+    if request.batch:
+        from lab.core.run.batch_plan import BatchOptions, with_batches
+
+        prepared = with_batches(store, prepared, prices, options=BatchOptions.from_env())
+    return prepared, missing_keys(plan), request.batch
 
 
-def _prepare_resume(store: Store, run_id: int, prices: PriceTable) -> Prepared:
+def _prepare_resume(store: Store, run_id: int, prices: PriceTable, batch: bool | None) -> Prepared:
+    """`batch`: send what is missing in new batches (True) or one by one (False); None: as the
+    run did. Batches still at a provider are collected first either way."""
+    from lab.core.run.batch_plan import BatchOptions, needs_batch_runner, with_batches
     from lab.core.run.setup import RunOptions, prepare_resume
 
-    prepared = prepare_resume(store, run_id, configured_providers(store), RunOptions(), prices)
-    return prepared, missing_keys(prepared.plan)
+    prepared = prepare_resume(store, run_id, configured_providers(store),
+                              RunOptions(batch=batch), prices)
+    batches = needs_batch_runner(store, prepared)
+    if batches:
+        prepared = with_batches(store, prepared, prices, options=BatchOptions.from_env())
+    return prepared, missing_keys(prepared.plan), batches
 
 
 class RunController(QObject):
@@ -130,9 +154,12 @@ class RunController(QObject):
         self._outcome: Any = None
         self._finished = False
         self._starting = False
+        self._confirm: Confirm | None = None
         self._drain_timer = QTimer(self)
         self._drain_timer.setInterval(self.DRAIN_INTERVAL_MS)
         self._drain_timer.timeout.connect(self._drain)
+        # Runs whose batches wait at a provider, followed in the background.
+        self.following = BatchFollowing(store, lambda: self._prices, self)
 
     DRAIN_INTERVAL_MS = 30
     DRAIN_BUDGET_S = 0.008
@@ -146,7 +173,10 @@ class RunController(QObject):
             self._drain_timer.stop()
             self._finished = False
             self.runner = None
-            self.finished.emit(self._outcome)
+            outcome = self._outcome
+            if getattr(outcome, "status", None) == "waiting":  # its batches: followed from now
+                self.following.follow(outcome.run_id)
+            self.finished.emit(outcome)
 
     @property
     def running(self) -> bool:
@@ -163,6 +193,7 @@ class RunController(QObject):
 
     def set_store(self, store: StoreThread) -> None:
         self._store = store
+        self.following.set_store(store)
 
     def reload_prices(self) -> None:
         """Read the price table again (the user added a price); a new estimate should follow."""
@@ -204,18 +235,21 @@ class RunController(QObject):
 
     def _probe(self, prepared: Prepared, then) -> None:
         """`then(problems)`: the keys the run lacks, and the local servers that do not answer."""
-        run, no_keys = prepared
+        run, no_keys = prepared[0], prepared[1]
         when_done(self._network.submit(unreachable_servers(run.plan)),
                   lambda down: then([*no_keys, *down]), lambda _exc: then(no_keys))
 
     # ---------------------------------------------------------------- running
 
-    def start(self, request: RunRequest) -> None:
+    def start(self, request: RunRequest, confirm: Confirm | None = None) -> None:
+        """Plan and start a run. `confirm(prepared, go, stop)`, if given, is asked once the run
+        is planned and ready; it calls `go()` to send it or `stop()` to send nothing."""
         if self.busy:
             return
         request = replace(request, project=copy.deepcopy(request.project))
         estimated, self._estimated = self._estimated, None
         self._starting = True
+        self._confirm = confirm
         if estimated is not None and estimated[0] == request.key():
             self._check_and_launch(estimated[1])
             return
@@ -223,17 +257,35 @@ class RunController(QObject):
         future = self._store.submit(lambda store: _prepare(store, request, prices.result()))
         when_done(future, self._check_and_launch, self._refuse)
 
-    def resume(self, run_id: int) -> None:
+    def resume(self, run_id: int, batch: bool | None = None) -> None:
+        """Finish run `run_id` (`batch`: see _prepare_resume); a run being followed is let go
+        first (its batches stay at the provider and the resume collects them)."""
         if self.busy:
             return
         self._starting = True
+        self._confirm = None
         prices = self._prices
-        future = self._store.submit(lambda store: _prepare_resume(store, run_id, prices.result()))
-        when_done(future, self._check_and_launch, self._refuse)
+
+        def prepare() -> None:
+            future = self._store.submit(
+                lambda store: _prepare_resume(store, run_id, prices.result(), batch))
+            when_done(future, self._check_and_launch, self._refuse)
+
+        if self.following.holds(run_id):
+            self.following.stop(run_id, then=prepare)
+        else:
+            prepare()
 
     def cancel(self) -> None:
         if self.runner is not None:
             self.runner.cancel()
+
+    def leave(self) -> None:
+        """Stop the run as closing the window does: a batch run's batches stay at the provider
+        (a later session follows them); anything else is cancelled."""
+        runner = self.runner
+        if runner is not None:
+            getattr(runner, "leave", runner.cancel)()
 
     def _refuse(self, exc: BaseException) -> None:
         self._starting = False
@@ -245,15 +297,22 @@ class RunController(QObject):
             if problems:
                 self._starting = False
                 self.refused.emit([p.message for p in problems])
+            elif self._confirm is not None:
+                self._confirm(prepared[0], lambda: self._launch(prepared), self._declined)
             else:
-                self._launch(prepared[0])
+                self._launch(prepared)
 
         self._probe(prepared, checked)
 
-    def _launch(self, prepared: PreparedRun) -> None:
+    def _declined(self) -> None:
+        self._starting = False
+        self.refused.emit([])
+
+    def _launch(self, prepared: Prepared) -> None:
         self._starting = False
         if self.running:
             return
+        run, batches = prepared[0], prepared[2]
         path = self._store.path
         self._events.clear()
         self._finished = False
@@ -261,8 +320,16 @@ class RunController(QObject):
             Runner,  # the network stack, loaded after the first paint
         )
 
-        self.runner = Runner(path, prepared, on_event=self._events.append, prices=self.prices)
-        self.started.emit(prepared)
+        if batches:
+            from lab.core.run.batch import BatchRunner
+            from lab.core.run.batch_plan import BatchOptions
+
+            # Sent, not waited for: `following` follows the batches once this session ends.
+            self.runner = BatchRunner(path, run, on_event=self._events.append, prices=self.prices,
+                                      batch_options=BatchOptions.from_env(wait=False))
+        else:
+            self.runner = Runner(path, run, on_event=self._events.append, prices=self.prices)
+        self.started.emit(run)
         self._drain_timer.start()
         when_done(self.runner.start_in_thread(), self._done, self._done)
 

@@ -1,6 +1,7 @@
-"""Running from the window: the planned calls and the pre-flight estimate, Run, Cancel and
-Resume, cells filling from runner events, live progress in the status bar, and a run's results
-when a project opens. The run itself goes through the `RunController`.
+"""Running from the window: the planned calls and the pre-flight estimate, Run (or Run as batch,
+with its pre-flight to confirm), Cancel and Resume, cells filling from runner events (and from
+the batches the window follows), live progress in the status bar, and a run's results when a
+project opens. The run itself goes through the `RunController`.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class RunningController(QObject):
         self._bar = run_bar
         self._status_widgets = run_status
         self._run_action = actions.run_action
+        self._batch_action = actions.batch_action
         self._cancel_action = actions.cancel_action
         self._resume_action = actions.resume_action
         self._window = window  # the parent of message boxes; estimates wait until it shows
@@ -54,6 +56,7 @@ class RunningController(QObject):
         self._estimate_timer.timeout.connect(self._request_estimate)
 
         run_bar.samples.valueChanged.connect(self._samples_changed)
+        actions.batch_action.toggled.connect(self._batch_toggled)
         run_bar.budget.valueChanged.connect(lambda _v: self._estimate_timer.start())
         runs.estimated.connect(self._show_estimate)
         runs.readiness.connect(run_bar.show_problems)
@@ -70,7 +73,13 @@ class RunningController(QObject):
         return RunRequest(project=project, samples=self._bar.samples.value(),
                           budget_usd=self._bar.budget_usd(), no_cache=no_cache,
                           providers=session.file_providers, trusted=session.trusted,
-                          source=project.source_path or WINDOW_SOURCE)
+                          source=project.source_path or WINDOW_SOURCE,
+                          batch=self._batch_action.isChecked())
+
+    def _batch_toggled(self, batch: bool) -> None:
+        """Run as batch: Run says so, and the estimate is priced at the batch price."""
+        self._run_action.setText("&Run as Batch" if batch else "&Run")
+        self._estimate_timer.start()
 
     def _samples_changed(self, samples: int) -> None:
         """The Samples setting is the project's: kept in the workspace for next time."""
@@ -183,18 +192,24 @@ class RunningController(QObject):
         est = outcome.estimate
         calls = len(outcome.to_call)
         parts = [f"{calls} call{'s' if calls != 1 else ''} to send"]
+        batched = sum(line.calls for line in est.lines if line.batch)
+        if outcome.options.batch:  # how many go in batches, how many one by one (the tooltip: why)
+            parts.append(f"{batched} in batches")
+            if est.calls > batched:
+                parts.append(f"{est.calls - batched} not in a batch")
         if est.from_cache:
             parts.append(f"{est.from_cache} from cache")
         parts.append(f"≈ {est.input_tokens:,} tokens in")
         parts.append(f"≤ {est.output_tokens:,} out")
         unpriced = est.unpriced
-        parts.append(f"≈ ${est.cost_usd:.4f}" + (" + unpriced models" if unpriced else ""))
+        parts.append(f"≈ ${est.cost_usd:.4f}" + (" at the batch price" if batched else "")
+                     + (" + unpriced models" if unpriced else ""))
         if est.warnings:
             parts.append(f"⚠ {len(est.warnings)} warning{'s' if len(est.warnings) != 1 else ''}")
         label.setText(" " + " · ".join(parts) + " ")
         label.setToolTip("\n".join([
             "Pre-flight estimate: prompt tokens counted offline, output at most max_tokens.",
-            *(m[0].upper() + m[1:] for m in est.unknown_cost), *est.warnings]))
+            *(m[0].upper() + m[1:] for m in est.unknown_cost), *est.warnings, *est.notes]))
         self._bar.show_unpriced(bool(unpriced))
 
     def start_run(self, no_cache: bool = False) -> None:
@@ -205,22 +220,39 @@ class RunningController(QObject):
             self.refresh_matrix()  # the run fills the project's own matrix
         self._run_action.setEnabled(False)
         self._status.showMessage("Preparing the run…")
-        self._runs.start(self.request(no_cache))
+        request = self.request(no_cache)
+        self._runs.start(request, self._confirm_batch if request.batch else None)
+
+    def _confirm_batch(self, prepared, go, stop) -> None:
+        """A batch run shows its pre-flight and is sent only when the user says so."""
+        if not prepared.to_call:  # answered from the log, or already waiting: nothing to ask
+            go()
+            return
+        from lab.gui.dialogs.batch_preflight import ask_to_send
+
+        self._status.showMessage("Run as batch: see the pre-flight")
+        ask_to_send(self._window, prepared, go, stop)
 
     def cancel_run(self) -> None:
         self._runs.cancel()
         self._status.showMessage("Cancelling: calls in flight are recorded as cancelled…")
 
-    def resume_run(self) -> None:
-        if self._session.last_run_id is not None and not self._runs.busy:
+    def resume_run(self, run_id: int | None = None, batch: bool | None = None) -> None:
+        """Resume `run_id` (default: the run shown); `batch`: what it lacks goes in a new batch
+        (True) or one by one (False), or as the run went (None)."""
+        run_id = self._session.last_run_id if run_id is None else run_id
+        if run_id is not None and not self._runs.busy:
             self._run_action.setEnabled(False)
             self._resume_action.setEnabled(False)
             self._status.showMessage("Preparing the run…")
-            self._runs.resume(self._session.last_run_id)
+            self._runs.resume(run_id, batch)
 
     def _run_refused(self, problems: list[str]) -> None:
         self._run_action.setEnabled(True)
         self._resume_action.setEnabled(self._session.last_run_id is not None)
+        if not problems:  # the user chose not to send it
+            self._status.showMessage("Nothing was sent.", 4000)
+            return
         self._status.clearMessage()
         messages.show_problems(self._window, "The run cannot start", problems)
 
@@ -259,11 +291,26 @@ class RunningController(QObject):
             self._call_finished(event)
         elif isinstance(event, run_events.JudgeFinished):
             self._call_landed(event.call)
-            row, column = self._cell_position(event.cell)
-            if column is not None and event.result is not None:
-                result = event.result
-                model.update_cell(row, column, lambda cell: cell.judged(
-                    event.check_name, result.passed, result.reason, event.cell.sample_index))
+            self._show_judgement(event)
+
+    def _show_judgement(self, event) -> None:
+        row, column = self._cell_position(event.cell)
+        if column is not None and event.result is not None:
+            result = event.result
+            self._results_pane.model.update_cell(row, column, lambda cell: cell.judged(
+                event.check_name, result.passed, result.reason, event.cell.sample_index))
+
+    def show_followed(self, event, shown: bool) -> None:
+        """A result of a batch the window follows was logged: the workspace totals grow, and
+        the cell fills if its run is the one in the grid (`shown`)."""
+        if isinstance(event, run_events.CallFinished):
+            self._call_landed(event.call)
+            if shown:
+                self._show_call(event)
+        elif isinstance(event, run_events.JudgeFinished):
+            self._call_landed(event.call)
+            if shown:
+                self._show_judgement(event)
 
     def _call_landed(self, call) -> None:
         """Every call the run logs (judge calls too) adds to the workspace totals at once."""
@@ -277,12 +324,15 @@ class RunningController(QObject):
         counts["cost"] += call.cost_usd or 0.0
         self._show_progress()
         self._call_landed(call)
+        self._show_call(event)
+
+    def _show_call(self, event) -> None:
         row, column = self._cell_position(event.cell)
         if column is None:
             return
 
         def finish(cell: CellResult) -> None:
-            cell.finish(call, event.checks, event.cached, event.cell.sample_index)
+            cell.finish(event.call, event.checks, event.cached, event.cell.sample_index)
 
         self._results_pane.model.update_cell(row, column, finish)
 
@@ -294,6 +344,9 @@ class RunningController(QObject):
         if isinstance(outcome, BaseException):
             self._status_widgets.run_finished("")
             QMessageBox.warning(self._window, "The run stopped", str(outcome))
+        elif outcome.status == "waiting":  # a batch run: sent, and followed from now on
+            self._status_widgets.run_finished(
+                f"Sent as batches: results within 24 hours · {outcome.calls} calls logged so far")
         else:
             words = {"done": "Run finished", "cancelled": "Run cancelled",
                      "budget": "Budget reached", "failed": "Run failed"}
@@ -303,12 +356,17 @@ class RunningController(QObject):
                 f"{outcome.errors} errors, ${outcome.spent_usd:.4f}" + (
                     f" · {outcome.message}" if outcome.message else ""))
             c["done"] = c["total"]
+        self.after_logging()
+        self._estimate_timer.start()
+
+    def after_logging(self) -> None:
+        """Calls were logged (a run, or batches the window follows): the history, the grid's
+        filter and order, and the workspace totals take them in."""
         self._session.history.refresh()
         self._results_pane.apply_view_options()  # filter and order take in the finished results
         when_done(self._session.store.submit(lambda store: store.call_filter_choices()),
                   self._history_pane.set_choices, lambda _exc: None)
         self.logged.emit()
-        self._estimate_timer.start()
 
     def show_logged_results(self, rows: list[dict[str, Any]], ratings: dict | None = None) -> None:
         """Cells from the log (store.calls_for_run rows): sample 1 fills the cell, later samples
@@ -335,10 +393,11 @@ class RunningController(QObject):
 
     def finish_run(self, timeout_s: float = 20.0) -> None:
         """Closing during a run cancels it and lets the runner record what it had, so quitting
-        loses nothing that already came back."""
-        if not self._runs.running:
-            return
-        self._runs.cancel()
+        loses nothing that already came back. Batches are not cancelled: they wait at the
+        provider, and the window follows them again when it next opens the workspace."""
+        following = self._runs.following
+        following.close()
+        self._runs.leave()
         deadline = time.monotonic() + timeout_s
-        while self._runs.running and time.monotonic() < deadline:
+        while (self._runs.running or not following.ended_all) and time.monotonic() < deadline:
             QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)

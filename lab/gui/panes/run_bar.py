@@ -1,6 +1,7 @@
-"""The run bar (the window's toolbar): which project is open, Run, Cancel and Resume, what stands
-in the way of running (beside Run, with the button that fixes it), samples per cell, the budget,
-and the pre-flight estimate with "Add price…" when a model has no price.
+"""The run bar (the window's toolbar): which project is open, Run with the Run as Batch choice
+beside it, Cancel and Resume, what stands in the way of running (beside Run, with the button that
+fixes it), samples per cell, the budget, and the pre-flight estimate with "Add price…" when a
+model has no price.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ class RunBar(QToolBar):
         self.projects.activated.connect(self._project_activated)
         self.addWidget(self.projects)
         self.addSeparator()
-        for action in (actions.run_action, actions.cancel_action, actions.resume_action):
+        for action in (actions.run_action, actions.batch_action, actions.cancel_action,
+                       actions.resume_action):
             self.addAction(action)
+        self.widgetForAction(actions.batch_action).setObjectName("RunAsBatch")
         # Run says what it does; Cancel and Resume are known by their icons (and tooltips), so
         # the bar keeps room for what stands in the way and the estimate.
         for action in (actions.cancel_action, actions.resume_action):

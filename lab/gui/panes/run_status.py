@@ -1,10 +1,13 @@
 """The status bar: which workspace is open, and while a run streams its progress, calls done of
 the total, spend so far, errors, and each provider's current limit of calls in flight; the
-workspace's totals (calls logged, dollars spent, failed calls) grow as calls land.
+batches the window follows ("2 batches waiting at OpenAI — following them", with a link to the
+Batches dialog); the workspace's totals (calls logged, dollars spent, failed calls) grow as
+calls land.
 """
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
 
@@ -26,9 +29,13 @@ class RunStatus:
         self.progress.hide()
         self.errors_label = QLabel()
         self.totals_label = QLabel()
+        self.batches_label = QLabel()  # its link opens the Batches dialog
+        self.batches_label.setObjectName("BatchesStatus")
+        self.batches_label.setTextFormat(Qt.TextFormat.RichText)
+        self.batches_label.hide()
         bar.addWidget(self.workspace_label, 1)
-        for widget in (self.progress_label, self.limits_label, self.progress, self.errors_label,
-                       self.totals_label):
+        for widget in (self.batches_label, self.progress_label, self.limits_label, self.progress,
+                       self.errors_label, self.totals_label):
             bar.addPermanentWidget(widget)
         self._limits: dict[str, tuple[int, int]] = {}
         self._totals = (0, 0.0, 0)
@@ -59,6 +66,14 @@ class RunStatus:
         self.progress.hide()
         self.limits_label.clear()
         self.progress_label.setText(text)
+
+    # ---- batches followed
+
+    def show_batches(self, text: str, tip: str = "") -> None:
+        """`text` (rich text, a link to the Batches dialog in it), or nothing to say."""
+        self.batches_label.setText(text)
+        self.batches_label.setToolTip(tip)
+        self.batches_label.setVisible(bool(text))
 
     # ---- the workspace
 
