@@ -75,6 +75,7 @@ class WindowActions(QObject):
             "Run as &Batch", None, "Send runs through the providers' batch APIs: about half the "
             "price, results within 24 hours (Ollama and other local servers run as usual)")
         self.batch_action.setCheckable(True)
+        self.batch_action.setIconText("Batch")  # beside Run, which then says "Run as Batch"
         self.batches_action = make(
             "&Batches…", "Ctrl+Shift+B", "Batch runs' batches: status, counts, age, when each "
             "may end; follow, stop following, cancel, send failed requests again")

@@ -47,12 +47,16 @@ def batches_count(n: int) -> str:
     return f"{n} batch{'es' if n != 1 else ''}"
 
 
-def _load(store: Store, run_ids: set[int]) -> dict[str, Any]:
+def _load(store: Store, run_ids: set[int], shown: int | None) -> dict[str, Any]:
     """Batches of the runs with batches at a provider and of `run_ids`, with the requests of
-    each that did not succeed (store thread)."""
+    each that did not succeed, and the cells of run `shown` waiting in a batch (store thread)."""
     ids = set(store.runs_with_open_batches()) | run_ids
     batches = {r: rows for r in ids if (rows := store.batches_for_run(r))}
-    return {"batches": batches, "failures": {r: store.batch_failures(r) for r in batches}}
+    waiting = [(r["variant_name"], r["case_index"], f"{b['provider']}/{b['model']}")
+               for b in (store.open_batches(shown) if shown in batches else [])
+               for r in b["requests"] if r["call_id"] is None and r["sample_index"] == 0]
+    return {"batches": batches, "failures": {r: store.batch_failures(r) for r in batches},
+            "shown": shown, "waiting": waiting}
 
 
 class BatchesController(QObject):
@@ -181,15 +185,19 @@ class BatchesController(QObject):
             self._tick.stop()
             return
         run_ids = set(self._seen)
-        if self._session.last_run_id is not None:
-            run_ids.add(self._session.last_run_id)
+        shown = self._session.last_run_id
+        if shown is not None:
+            run_ids.add(shown)
         store = self._session.store
-        when_done(store.submit(lambda s: _load(s, run_ids)),
+        when_done(store.submit(lambda s: _load(s, run_ids, shown)),
                   lambda loaded: store is self._session.store and self._show(loaded),
                   lambda _exc: None)  # the workspace is closing or did not open: nothing to show
 
     def _show(self, loaded: dict[str, Any]) -> None:
         self._overview = loaded
+        if (loaded["waiting"] and loaded["shown"] == self._session.last_run_id
+                and not self._runs.busy and self._running.viewing in (None, loaded["shown"])):
+            self._running.show_waiting(loaded["waiting"])
         followed = set(self._following.runs)
         open_rows = [b for rows in loaded["batches"].values() for b in rows if b["status"] in OPEN]
         parts = []
@@ -198,9 +206,8 @@ class BatchesController(QObject):
         if mine:
             total = sum(b["request_count"] for b in mine)
             done = sum((b["succeeded_count"] or 0) + (b["failed_count"] or 0) for b in mine)
-            parts.append(f"⏳ {batches_count(len(mine))} waiting at {where(mine)} — following "
-                         f"{'it' if len(mine) == 1 else 'them'} ({done:,} of {total:,} requests "
-                         "done)")
+            parts.append(f"{batches_count(len(mine))} waiting at {where(mine)} — following "
+                         f"{'it' if len(mine) == 1 else 'them'} ({done:,}/{total:,} done)")
         if others:
             parts.append(f"{batches_count(len(others))} at {where(others)} not followed")
         if self._note:

@@ -79,6 +79,7 @@ class RunningController(QObject):
     def _batch_toggled(self, batch: bool) -> None:
         """Run as batch: Run says so, and the estimate is priced at the batch price."""
         self._run_action.setText("&Run as Batch" if batch else "&Run")
+        self._run_action.setIconText("Run as Batch" if batch else "Run")
         self._estimate_timer.start()
 
     def _samples_changed(self, samples: int) -> None:
@@ -194,15 +195,14 @@ class RunningController(QObject):
         parts = [f"{calls} call{'s' if calls != 1 else ''} to send"]
         batched = sum(line.calls for line in est.lines if line.batch)
         if outcome.options.batch:  # how many go in batches, how many one by one (the tooltip: why)
-            parts.append(f"{batched} in batches")
-            if est.calls > batched:
-                parts.append(f"{est.calls - batched} not in a batch")
+            parts[0] += (" in batches" if batched == est.calls else
+                         f": {batched} in batches, {est.calls - batched} one by one")
         if est.from_cache:
             parts.append(f"{est.from_cache} from cache")
         parts.append(f"≈ {est.input_tokens:,} tokens in")
         parts.append(f"≤ {est.output_tokens:,} out")
         unpriced = est.unpriced
-        parts.append(f"≈ ${est.cost_usd:.4f}" + (" at the batch price" if batched else "")
+        parts.append(f"≈ ${est.cost_usd:.4f}" + (" batch price" if batched else "")
                      + (" + unpriced models" if unpriced else ""))
         if est.warnings:
             parts.append(f"⚠ {len(est.warnings)} warning{'s' if len(est.warnings) != 1 else ''}")
@@ -300,6 +300,16 @@ class RunningController(QObject):
             self._results_pane.model.update_cell(row, column, lambda cell: cell.judged(
                 event.check_name, result.passed, result.reason, event.cell.sample_index))
 
+    def show_waiting(self, cells: list[tuple[str, int, str]]) -> None:
+        """Cells of the run in the grid that wait in a batch at a provider: (variant, test case
+        index, provider/model). Cells with a result keep it until the new one lands."""
+        model = self._results_pane.model
+        for variant, case_index, target in cells:
+            column = model.column_of(variant)
+            cell = model.cell(case_index, column) if column is not None else None
+            if column is not None and (cell is None or cell.status == "pending"):
+                model.update_cell(case_index, column, lambda c, t=target: c.wait_in_batch(t))
+
     def show_followed(self, event, shown: bool) -> None:
         """A result of a batch the window follows was logged: the workspace totals grow, and
         the cell fills if its run is the one in the grid (`shown`)."""
@@ -346,7 +356,7 @@ class RunningController(QObject):
             QMessageBox.warning(self._window, "The run stopped", str(outcome))
         elif outcome.status == "waiting":  # a batch run: sent, and followed from now on
             self._status_widgets.run_finished(
-                f"Sent as batches: results within 24 hours · {outcome.calls} calls logged so far")
+                "Batches sent: results within 24 hours")
         else:
             words = {"done": "Run finished", "cancelled": "Run cancelled",
                      "budget": "Budget reached", "failed": "Run failed"}

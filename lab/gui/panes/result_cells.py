@@ -26,7 +26,7 @@ class SampleOutput:
 class CellResult:
     """What one cell shows. Filled from runner events while running, or from the log."""
 
-    status: str = "pending"  # pending, running, ok, error, cancelled
+    status: str = "pending"  # pending, running, waiting (in a batch), ok, error, cancelled
     text: str = ""
     call_id: int | None = None
     latency_ms: float | None = None
@@ -103,6 +103,11 @@ class CellResult:
         return " · ".join(parts)
 
     # ---- filling from runner events
+
+    def wait_in_batch(self, model: str) -> None:
+        """Sent in a batch: its answer comes when the batch ends (within 24 hours)."""
+        self.status, self.text, self.error, self.checks = "waiting", "", "", {}
+        self.model = model
 
     def start(self, model: str) -> None:
         self.status, self.text, self.error, self.checks = "running", "", "", {}

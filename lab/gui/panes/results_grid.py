@@ -111,6 +111,8 @@ class ResultsGridModel(QAbstractTableModel):
                 return "Not run yet"
             if cell.status == "error":
                 return cell.error or "Error"
+            if cell.status == "waiting":
+                return f"Waiting in a batch at {cell.model}"
             return cell.text or ("…" if cell.status == "running" else "")
         if role == Qt.ItemDataRole.ToolTipRole and cell is not None:
             return cell.text or cell.error
@@ -172,6 +174,8 @@ class ResultCellDelegate(QStyledItemDelegate):
             return
         body = index.data(Qt.ItemDataRole.DisplayRole) or ""
         colour = QColor("#d9534f") if cell.status == "error" and not selected else text_colour
+        if cell.status == "waiting" and not selected:
+            colour = muted
         painter.setPen(colour)
         flags = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
         painter.setClipRect(body_rect)
@@ -180,6 +184,8 @@ class ResultCellDelegate(QStyledItemDelegate):
         footer = cell.footer() if cell.status not in ("running", "pending") else "streaming…"
         if cell.status == "cancelled":
             footer = "cancelled"
+        elif cell.status == "waiting":
+            footer = "in a batch: results within 24 hours"
         painter.setPen(muted if not selected else text_colour)
         if cell.checks and not selected:
             ok = all(cell.checks.values())

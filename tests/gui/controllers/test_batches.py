@@ -111,8 +111,8 @@ def test_run_as_batch_shows_its_batches_and_fills_the_grid_at_the_batch_price(
 
     window.commands.batch_action.trigger()
     assert window.run_bar.widgetForAction(window.commands.run_action).text() == "Run as Batch"
-    qtbot.waitUntil(lambda: "40 in batches" in bar.estimate.text(), timeout=15000)
-    assert "at the batch price" in bar.estimate.text()
+    qtbot.waitUntil(lambda: "40 calls to send in batches" in bar.estimate.text(), timeout=15000)
+    assert "batch price" in bar.estimate.text()
     assert dollars(bar.estimate.text()) == pytest.approx(full_price / 2, abs=0.0001)
     assert "Batch: fake (openai): 40 requests in 2 batches" in bar.estimate.toolTip()
 
@@ -120,7 +120,11 @@ def test_run_as_batch_shows_its_batches_and_fills_the_grid_at_the_batch_price(
     assert "Batch: fake (openai): 40 requests in 2 batches" in box.informative
     assert "≤50,000 requests and ≤200 MB" in box.informative and "50% off" in box.informative
     following(window, qtbot, "2 batches waiting at fake (OpenAI) — following them")
-    assert "0 of 40 requests done" in status(window)
+    assert "(0/40 done)" in status(window)
+    grid = window.results_pane.model  # the cells wait in their batches
+    qtbot.waitUntil(lambda: grid.cell(19, 1) is not None, timeout=10000)
+    assert grid.data(grid.index(0, 0)) == "Waiting in a batch at fake/gpt-4o-mini"
+    assert grid.data(grid.index(19, 1)) == "Waiting in a batch at fake/gpt-4o"
     assert window.commands.run_action.isEnabled()  # the window is free meanwhile
     assert window.commands.cancel_action.isEnabled()  # Cancel reaches the batches
 
@@ -138,7 +142,6 @@ def test_run_as_batch_shows_its_batches_and_fills_the_grid_at_the_batch_price(
 
     fake_server.batches.hold = False  # the provider finishes
     following(window, qtbot, "Run #1's batches are in: 40 results")
-    grid = window.results_pane.model
     cells = [grid.cell(r, c) for r in range(20) for c in range(2)]
     assert all(cell.status == "ok" and cell.text for cell in cells)
     assert all(cell.footer().count("$") == 1 for cell in cells)  # a price, no latency
@@ -270,7 +273,7 @@ def test_a_provider_without_a_batch_api_is_said_so_and_runs_as_usual(
     window = make_window()
     window.commands.batch_action.trigger()
     bar = window.run_bar
-    qtbot.waitUntil(lambda: "20 in batches · 20 not in a batch" in bar.estimate.text(),
+    qtbot.waitUntil(lambda: "40 calls to send: 20 in batches, 20 one by one" in bar.estimate.text(),
                     timeout=15000)
     assert "local: a server on this machine has no batch API" in bar.estimate.toolTip()
 
