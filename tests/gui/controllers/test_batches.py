@@ -22,6 +22,7 @@ from lab.core.providers.pricing import PriceTable
 from lab.core.workspace.location import current_project_id, open_default_workspace
 from lab.core.workspace.providers import save_provider
 from tests.gui.sample_runs import calls_in_db, point_sample_at
+from tests.helpers.fake_provider.behaviours import http_error
 
 
 @pytest.fixture(autouse=True)
@@ -121,6 +122,12 @@ def test_run_as_batch_shows_its_batches_and_fills_the_grid_at_the_batch_price(
     assert "≤50,000 requests and ≤200 MB" in box.informative and "50% off" in box.informative
     following(window, qtbot, "2 batches waiting at fake (OpenAI) — following them")
     assert "(0/40 done)" in status(window)
+    recorded = db_rows(lab_home, "SELECT * FROM batches ORDER BY id")  # sent, and recorded
+    assert sorted(r["provider_batch_id"] for r in recorded) == sorted(
+        b.id for b in fake_server.batches.created())
+    assert [(r["run_id"], r["provider"], r["request_count"]) for r in recorded] == [
+        (1, "fake", 20), (1, "fake", 20)]
+    assert len(db_rows(lab_home, "SELECT * FROM batch_requests WHERE call_id IS NULL")) == 40
     grid = window.results_pane.model  # the cells wait in their batches
     qtbot.waitUntil(lambda: grid.cell(19, 1) is not None, timeout=10000)
     assert grid.data(grid.index(0, 0)) == "Waiting in a batch at fake/gpt-4o-mini"
@@ -168,14 +175,22 @@ def test_a_window_closed_while_batches_wait_follows_them_when_opened_again(
     assert db_rows(lab_home, "SELECT status FROM runs")[0][0] == "waiting"
     assert calls_in_db(lab_home) == 0
 
-    fake_server.batches.hold = False  # the provider finishes while the app is closed
-    again = make_window()
+    again = make_window()  # the batches are still in progress: the window follows them again
+    following(again, qtbot, "2 batches waiting at fake (OpenAI) — following them")
+    polls = fake_server.batches.polls
+    qtbot.waitUntil(lambda: fake_server.batches.polls > polls, timeout=10000)
+    grid = again.results_pane.model
+    qtbot.waitUntil(lambda: grid.cell(19, 1) is not None and grid.cell(19, 1).status == "waiting",
+                    timeout=10000)
+    assert grid.data(grid.index(0, 0)) == "Waiting in a batch at fake/gpt-4o-mini"
+    assert again.commands.cancel_action.isEnabled()
+
+    fake_server.batches.hold = False  # the provider finishes
     following(again, qtbot, "Run #1's batches are in: 40 results")
     cells = db_rows(lab_home, "SELECT variant_name, case_index, sample_index, count(*) AS n "
                               "FROM calls GROUP BY 1, 2, 3")
     assert len(cells) == 40 and {c["n"] for c in cells} == {1}  # each collected exactly once
     assert len(fake_server.batches.created()) == 2 and not fake_server.chat_requests()
-    grid = again.results_pane.model
     assert all(grid.cell(r, c).status == "ok" for r in range(20) for c in range(2))
     assert_batch_priced(lab_home)
 
@@ -257,6 +272,33 @@ def test_failed_requests_are_listed_and_sent_again_in_a_new_batch(make_window, q
     assert [b.total for b in fake_server.batches.created()] == [20, 20, 15]
     assert len({(r["variant_name"], r["case_index"]) for r in db_rows(
         lab_home, "SELECT * FROM calls WHERE status = 'ok'")}) == 40
+    qtbot.waitUntil(lambda: dialog.failures.rowCount() == 0, timeout=10000)
+    assert "succeeded" in dialog.failures_label.text()
+
+
+def test_requests_the_provider_answered_with_an_error_are_sent_again_one_by_one(
+        make_window, qtbot, fake_server, lab_home):
+    point_sample_at(fake_server, lab_home)
+    fake_server.script(http_error(400, message="bad field"), http_error(400, message="bad field"),
+                       model="gpt-4o")  # two lines of gpt-4o's batch come back as errors
+    window = make_window()
+    run_as_batch(window, qtbot)
+    following(window, qtbot, "Run #1's batches are in: 40 results (2 did not succeed")
+    grid = window.results_pane.model
+    errors = [(r, c) for r in range(20) for c in range(2) if grid.cell(r, c).status == "error"]
+    assert len(errors) == 2 and {c for _r, c in errors} == {1}
+    dialog = batches_dialog(window)
+    qtbot.waitUntil(lambda: dialog.failures.rowCount() == 2, timeout=10000)
+    for row in table_text(dialog.failures):
+        assert row[1] == "B · empathetic steps" and row[4] == "errored" and "bad field" in row[5]
+    assert not fake_server.chat_requests()
+
+    dialog.resend_direct.click()  # the two go to the chat endpoint, not in a batch
+    qtbot.waitUntil(lambda: len(db_rows(lab_home, "SELECT * FROM calls WHERE status = 'ok'"))
+                    == 40, timeout=30000)
+    assert len(fake_server.chat_requests()) == 2 and len(fake_server.batches.created()) == 2
+    qtbot.waitUntil(lambda: all(grid.cell(r, c).status == "ok" for r in range(20)
+                                for c in range(2)), timeout=10000)
     qtbot.waitUntil(lambda: dialog.failures.rowCount() == 0, timeout=10000)
     assert "succeeded" in dialog.failures_label.text()
 
