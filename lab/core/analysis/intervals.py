@@ -46,7 +46,7 @@ def sample_sd(values: Sequence[float], mean: float | None = None) -> float:
     standard library's `statistics.stdev` computes in exact fractions, 100× slower, for digits
     no interval needs. Needs two or more values."""
     m = fmean(values) if mean is None else mean
-    return math.sqrt(math.fsum((x - m) ** 2 for x in values) / (len(values) - 1))
+    return math.sqrt(math.fsum([(x - m) ** 2 for x in values]) / (len(values) - 1))
 
 
 @dataclass(frozen=True)

@@ -84,8 +84,8 @@ def _agreement(measure: str, per_case: Iterable[tuple[float | None, bool]],
     if not values:
         return Agreement(measure, None, None, None, None, 0)
     ci = mean_ci([v for v, _ in values], confidence, bounds=(0.0, 1.0))
-    return Agreement(measure, ci.mean, ci.low, ci.high, fmean(1.0 if f else 0.0 for _, f in values),
-                     len(values))
+    return Agreement(measure, ci.mean, ci.low, ci.high,
+                     fmean([1.0 if f else 0.0 for _, f in values]), len(values))
 
 
 def consistency_report(store: Store, table: CaseTable, order: list[str],
@@ -109,26 +109,33 @@ def consistency_report(store: Store, table: CaseTable, order: list[str],
         seen = field_seen.setdefault(variant, {})
         seen[name] = seen.get(name, 0) + present
 
+    json_outputs: dict[str, int] = {}
+    for (v, _), n in json_counts.items():
+        json_outputs[v] = json_outputs.get(v, 0) + n
     variants, cells = [], []
+    no_texts, no_checks = (0, 0, 0, 0), (0, 0)
     for variant in order:
         cases = table.get(variant, {})
         per_exact, per_normal, per_checks = [], [], []
         for case, values in cases.items():
             n = values.ok
-            e_pairs, e_distinct, n_pairs, n_distinct = texts.get((variant, case), (0, 0, 0, 0))
-            c_pairs, c_distinct = checks.get((variant, case), (0, 0))
+            key = (variant, case)
+            e_pairs, e_distinct, n_pairs, n_distinct = texts.get(key, no_texts)
+            checked = checks.get(key)
+            c_pairs, c_distinct = checked or no_checks
             e, nm = _rate(e_pairs, n), _rate(n_pairs, n)
-            ck = _rate(c_pairs, values.graded) if (variant, case) in checks else None
+            ck = _rate(c_pairs, values.graded) if checked is not None else None
             per_exact.append((e, e_distinct == 1))
             per_normal.append((nm, n_distinct == 1))
             per_checks.append((ck, c_distinct == 1))
             if n >= 1:
+                label = case_labels.get(case)
                 cells.append(AgreementCell(
-                    case, case_labels.get(case, str(case)), variant, n, e, nm, ck,
-                    Link.calls(calls.get((variant, case), ()),
-                               f"samples of {variant} on {case_labels.get(case, case)}")))
+                    case, str(case) if label is None else label, variant, n, e, nm, ck,
+                    Link.calls(calls.get(key, ()), f"samples of {variant} on "
+                                                   f"{case if label is None else label}")))
         ok = sum(c.ok for c in cases.values())
-        json_n = sum(n for (v, _), n in json_counts.items() if v == variant)
+        json_n = json_outputs.get(variant, 0)
         json_share = json_n / ok if ok else 0.0
         named = {}
         if json_share >= 0.5:
