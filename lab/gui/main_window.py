@@ -34,6 +34,7 @@ from lab import APP_NAME
 from lab.core.experiment.snippets import load_snippets
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.thread import StoreThread
+from lab.gui.controllers.analysis import AnalysisController
 from lab.gui.controllers.editing import EditingController
 from lab.gui.controllers.judging import JudgingController
 from lab.gui.controllers.run_controller import RunController
@@ -42,6 +43,7 @@ from lab.gui.controllers.session import Session
 from lab.gui.controllers.workspace import WorkspaceController
 from lab.gui.dialogs.help import show_about, show_shortcuts
 from lab.gui.layout import WindowLayout
+from lab.gui.panes.analysis import AnalysisPane
 from lab.gui.panes.cases import CasesPane
 from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.history import HistoryPane
@@ -92,6 +94,12 @@ class MainWindow(QMainWindow):
         self.cases_pane.docked()
         self.history_pane.docked()
         self.cases_dock.raise_()
+        # The analysis of the run in the Results grid, beside it (controllers/analysis.py).
+        self.analysis_pane = AnalysisPane()
+        self.analysis_dock = self._dock("Analysis", self.analysis_pane,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.analysis_pane.docked()
+        self.resizeDocks([self.analysis_dock], [500], Qt.Orientation.Horizontal)
         self.layout_memory = WindowLayout(self, settings, self.centre, self.variants_dock,
                                           self.cases_dock, self.history_dock)
 
@@ -264,6 +272,7 @@ class MainWindow(QMainWindow):
         view_menu = menu.addMenu("&View")
         for dock in (self.variants_dock, self.cases_dock, self.history_dock):
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.analysis_dock.toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(self.reset_layout_action)
         run_menu = menu.addMenu("&Run")
@@ -307,6 +316,10 @@ class MainWindow(QMainWindow):
             cancel_action=self.cancel_action, resume_action=self.resume_action, window=self)
         self.judging = JudgingController(session, self.results_pane, self.variants_pane,
                                          self.examples_pane, self.network, self)
+        self.analysis = AnalysisController(session, self.runs, self.analysis_pane,
+                                           self.results_pane, self.analysis_dock,
+                                           self.history_dock, self)
+        self.workspace.opened.connect(self.analysis.workspace_opened)
         self.editing.matrix_changed.connect(self.running.refresh_matrix)
         self.running.logged.connect(self.workspace.refresh_totals)
         self.workspace.opening.connect(lambda: self.workspace_label.setText("Opening workspace…"))
