@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
                                         Qt.DockWidgetArea.RightDockWidgetArea)
         self.analysis_pane.docked()
         self.resizeDocks([self.analysis_dock], [500], Qt.Orientation.Horizontal)
+        self.analysis_dock.hide()  # opened from the toolbar or View menu when wanted
         self.layout_memory = WindowLayout(self, settings, self.centre, self.variants_dock,
                                           self.cases_dock, self.history_dock)
 
@@ -230,6 +231,11 @@ class MainWindow(QMainWindow):
         bar.addAction(self.run_action)
         bar.addAction(self.cancel_action)
         bar.addAction(self.resume_action)
+        bar.addSeparator()
+        analysis = self.analysis_dock.toggleViewAction()
+        analysis.setToolTip("The analysis of the run beside the results: verdicts, charts and "
+                            "the prompt / retrieve / fine-tune decision")
+        bar.addAction(analysis)
         bar.addSeparator()
         bar.addWidget(QLabel(" Samples per cell "))
         self.samples = QSpinBox()

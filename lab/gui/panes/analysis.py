@@ -10,10 +10,10 @@ are drawn when they are opened, so a live update costs one tab's redraw.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -105,6 +105,7 @@ class AnalysisPane(StackedPane):
         )
         self.analysis: Analysis | None = None
         self._drawn: set[int] = set()
+        self._steps: dict[int, Iterator[None]] = {}  # tabs still being drawn
 
         # Decision
         self.decision = DecisionPanel()
@@ -135,7 +136,7 @@ class AnalysisPane(StackedPane):
         self.verdict_table.verticalHeader().setVisible(False)
         self.verdict_table.horizontalHeader().setStretchLastSection(True)
         self.verdict_table.setWordWrap(False)
-        self.verdict_table.setMinimumHeight(160)
+        self.verdict_table.setSizeAdjustPolicy(QTableView.SizeAdjustPolicy.AdjustToContents)
         self.verdict_table.clicked.connect(self._verdict_clicked)
         self.blind_chart = FigureChart("Blind judgements: wins, ties and losses of the second")
         page, _ = _page(self.verdicts_text, self.verdict_table, self.blind_chart)
@@ -143,12 +144,13 @@ class AnalysisPane(StackedPane):
 
         # Cost & speed
         self.latency_chart = FigureChart("Latency of successful calls (ms)")
+        self.latency_note = _note()
         self.cost_note = _note()
         self.ttft_chart = FigureChart("Time to first token, median (ms)")
         self.cost_chart = FigureChart("Cost per 1,000 outputs (USD)")
         self.tokens_chart = FigureChart("Tokens per output (input + output)")
-        page, _ = _page(self.latency_chart, self.ttft_chart, self.cost_note, self.cost_chart,
-                        self.tokens_chart)
+        page, _ = _page(self.latency_chart, self.latency_note, self.ttft_chart, self.cost_note,
+                        self.cost_chart, self.tokens_chart)
         self.tabs.addTab(page, TABS[3])
 
         # Consistency
@@ -166,7 +168,7 @@ class AnalysisPane(StackedPane):
         self.heat_map.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.heat_map.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.heat_map.horizontalHeader().setMinimumSectionSize(70)
-        self.heat_map.verticalHeader().setDefaultSectionSize(22)
+        self.heat_map.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self.heat_map.verticalHeader().setMaximumWidth(260)
         self.heat_map.setMinimumHeight(260)
         self.heat_map.clicked.connect(self._heat_clicked)
@@ -179,7 +181,8 @@ class AnalysisPane(StackedPane):
         row_layout.addWidget(self.heat_measure)
         row_layout.addStretch(1)
         page, layout = _page(self.consistency_note, self.agreement_chart, self.json_text, row)
-        layout.insertWidget(layout.count() - 1, self.heat_map, 1)
+        layout.takeAt(layout.count() - 1)  # the heat map takes the rest of the page
+        layout.addWidget(self.heat_map, 1)
         self.tabs.addTab(page, TABS[4])
 
         # Judge vs human
@@ -226,29 +229,49 @@ class AnalysisPane(StackedPane):
         self.header.caption.setText(
             f"{analysis.scope} · {analysis.calls:,} outputs · "
             f"{'updating as the run streams · ' if live else ''}{when}")
-        self.show_empty(False)
-        self._draw_current()
+        if self.stack.currentWidget() is not self.content:
+            self.show_empty(False)  # the tabs appear now, their content a moment later
+            QTimer.singleShot(0, self._draw_current)
+        else:
+            self._draw_current()
 
     def draw_all(self) -> None:
-        """Draw every tab now (tests and screenshots)."""
+        """Draw every tab now, all at once (tests and screenshots)."""
         for index in range(self.tabs.count()):
-            self._draw(index)
+            self._draw(index, at_once=True)
 
     # ---- drawing
 
     def _draw_current(self) -> None:
         self._draw(self.tabs.currentIndex())
 
-    def _draw(self, index: int) -> None:
+    def _draw(self, index: int, at_once: bool = False) -> None:
+        """Draw a tab. A tab of several charts draws one chart per turn of the event loop
+        (each drawing function yields between its charts), so building them the first time
+        never holds the GUI thread for long."""
         if self.analysis is None or index in self._drawn:
             return
         self._drawn.add(index)
-        draw: list[Callable[[Analysis], None]] = [
+        draw: list[Callable[[Analysis], Iterator[None] | None]] = [
             self.decision.show_analysis, self._draw_quality, self._draw_ab, self._draw_cost,
             self._draw_consistency, self._draw_judges, self._draw_failures]
-        draw[index](self.analysis)
+        steps = draw[index](self.analysis)
+        if steps is not None:
+            self._steps[index] = steps
+            self._next_step(index, steps, at_once)
 
-    def _draw_quality(self, a: Analysis) -> None:
+    def _next_step(self, index: int, steps: Iterator[None], at_once: bool = False) -> None:
+        while self._steps.get(index) is steps:  # a newer analysis replaces these steps
+            try:
+                next(steps)
+            except StopIteration:
+                del self._steps[index]
+                return
+            if not at_once:
+                QTimer.singleShot(0, lambda: self._next_step(index, steps))
+                return
+
+    def _draw_quality(self, a: Analysis) -> Iterator[None]:
         names = [v.name for v in a.variants]
         links = [v.link for v in a.variants]
         passing = [v.pass_rate for v in a.variants]
@@ -259,12 +282,14 @@ class AnalysisPane(StackedPane):
                 "pass rate", [p.value if p else None for p in passing],
                 [p.low if p else None for p in passing], [p.high if p else None for p in passing],
                 links)], low=0, high=100, label="%.0f%%", scale=100)
+        yield
         checks = sorted({c for v in a.variants for c in v.checks})
         self.checks_chart.setVisible(len(checks) > 1)
         if len(checks) > 1:
             self.checks_chart.bars(names, [Bars(
                 check, [v.checks[check].value if check in v.checks else None for v in a.variants],
                 links=links) for check in checks], low=0, high=100, label="%.0f%%", scale=100)
+        yield
         judge = [v.judge_score for v in a.variants]
         human = [v.human_score for v in a.variants]
         measures = [Bars(name, [m.mean if m else None for m in ms],
@@ -275,6 +300,7 @@ class AnalysisPane(StackedPane):
         self.scores_chart.setVisible(bool(measures))
         if measures:
             self.scores_chart.bars(names, measures, low=0, high=5, label="%.1f")
+        yield
         approval = [v.approval for v in a.variants]
         self.approval_chart.setVisible(any(approval))
         if any(approval):
@@ -315,7 +341,7 @@ class AnalysisPane(StackedPane):
                 Bars("lost", [c.blind.summary.losses for c in blind], links=links,
                      colour=LOSS)])
 
-    def _draw_cost(self, a: Analysis) -> None:
+    def _draw_cost(self, a: Analysis) -> Iterator[None]:
         names = [v.name for v in a.variants]
         links = [v.link for v in a.variants]
         boxes = [tuple(v.latency_ms[p] for p in (5, 25, 50, 75, 95))
@@ -325,11 +351,16 @@ class AnalysisPane(StackedPane):
         self.latency_chart.setVisible(any(boxes))
         if any(boxes):
             self.latency_chart.boxes(names, boxes, links, high=top * 1.08)
+        self.latency_note.setText(" · ".join(
+            f"{v.name}: median {b[2]:,.0f} ms, p95 {b[4]:,.0f} ms" for v, b in zip(a.variants, boxes)
+            if b) if any(boxes) else "No successful call has a latency yet.")
+        yield
         ttft = [v.ttft_p50_ms for v in a.variants]
         self.ttft_chart.setVisible(any(t is not None for t in ttft))
         if any(t is not None for t in ttft):
             self.ttft_chart.bars(names, [Bars("median TTFT", ttft, links=links)], low=0,
                                  high=max(t or 0 for t in ttft) * 1.1 or 1, nice=True)
+        yield
         per_1000 = [v.cost_usd / v.calls * 1000 if v.cost_usd is not None and v.calls else None
                     for v in a.variants]
         priced = any(c for c in per_1000)
@@ -342,6 +373,7 @@ class AnalysisPane(StackedPane):
                                               colour="#8a5fb0")], low=0,
                                  high=max(c or 0 for c in per_1000) * 1.1 or 1, label="%.3f",
                                  nice=True)
+        yield
         tokens = [v.tokens / v.calls if v.calls else None for v in a.variants]
         self.tokens_chart.setVisible(any(t for t in tokens))
         if any(t for t in tokens):
@@ -349,7 +381,7 @@ class AnalysisPane(StackedPane):
                                                 colour="#5aa2ae")], low=0,
                                    high=max(t or 0 for t in tokens) * 1.1 or 1, nice=True)
 
-    def _draw_consistency(self, a: Analysis) -> None:
+    def _draw_consistency(self, a: Analysis) -> Iterator[None]:
         report = a.consistency
         names = [v.name for v in a.variants]
         links = {v.name: v.link for v in a.variants}
@@ -380,6 +412,7 @@ class AnalysisPane(StackedPane):
                                  [v.high if v else None for v in values],
                                  [links.get(n) for n in order]))
         self.agreement_chart.bars(order, measures, low=0, high=100, label="%.0f%%", scale=100)
+        yield
         fields = []
         for c in report.variants:
             if c.json_fields:

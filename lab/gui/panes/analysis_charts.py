@@ -36,6 +36,7 @@ from lab.gui.theme import is_dark
 PALETTE = ("#4a72a8", "#d08c34", "#3b7d4f", "#8a5fb0", "#b5533c", "#5aa2ae", "#9c8a3c")
 WIN, TIE, LOSS = "#3b7d4f", "#a8a8a8", "#b5533c"
 ROW_HEIGHT = 26  # pixels per category row of a horizontal chart
+BAR_WIDTH = 0.75  # of a category's row, shared by its measures
 
 
 @dataclass
@@ -70,6 +71,11 @@ class FigureChart(QChartView):
         self._box_links: dict[int, Link | None] = {}
         self._keep: list[object] = []  # the sets, so Python keeps them as long as the chart
         self.categories: list[str] = []
+        # what is drawn, to refill it in place when only the numbers changed
+        self._key: tuple | None = None
+        self._sets: list[QBarSet] = []
+        self._lines: dict[tuple[int, int], QLineSeries] = {}
+        self._value_axis: QValueAxis | None = None
         self.apply_theme()
 
     # ---- look
@@ -99,6 +105,28 @@ class FigureChart(QChartView):
         self._box_links.clear()
         self._keep.clear()
         self.categories = []
+        self._key, self._sets, self._lines, self._value_axis = None, [], {}, None
+
+    def _range(self, low: float, high: float, nice: bool) -> None:
+        axis = self._value_axis
+        if axis is not None and (axis.min(), axis.max()) != (low, high):
+            axis.setRange(low, high)
+            if nice:
+                axis.applyNiceNumbers()
+
+    def _refill(self, measures: Sequence[Bars], scale: float) -> None:
+        """New numbers into the bars and whiskers drawn (same categories and measures)."""
+        for bar_set, m in zip(self._sets, measures):
+            for i, v in enumerate(m.values):
+                x = 0.0 if v is None else v * scale
+                if bar_set.at(i) != x:
+                    bar_set.replace(i, x)
+            self._links[id(bar_set)] = list(m.links)
+        for (k, i), line in self._lines.items():
+            m = measures[k]
+            points = self._whisker_points(m.lows[i], m.highs[i], k, i, len(measures), scale)
+            if [(p.x(), p.y()) for p in line.points()] != [(p.x(), p.y()) for p in points]:
+                line.replace(points)
 
     def _axes(self, categories: Sequence[str], low: float, high: float, label: str,
               ticks: int = 6, nice: bool = False) -> tuple[QBarCategoryAxis, QValueAxis]:
@@ -124,12 +152,22 @@ class FigureChart(QChartView):
         """Horizontal bars, one group per category, one bar per measure, with whiskers from
         each measure's lows to highs. ``scale`` multiplies every value (1 → 100: percent);
         ``nice``: round the axis to readable ticks."""
-        self.clear()
-        chart = self.chart()
-        self.categories = list(categories)
+        given = list(categories)
         categories, measures = _top_down(categories, measures)
+        key = ("bars", tuple(categories), tuple((m.name, m.colour) for m in measures),
+               tuple(tuple(lo is not None and hi is not None for lo, hi in zip(m.lows, m.highs))
+                     if m.lows is not None and m.highs is not None else () for m in measures),
+               label, scale, nice)
+        if key == self._key:  # a live update: the same chart with new numbers
+            self._refill(measures, scale)
+            self._range(low, high, nice)
+            return
+        self.clear()
+        self._key = key
+        chart = self.chart()
+        self.categories = given
         series = QHorizontalBarSeries()
-        series.setBarWidth(0.75)
+        series.setBarWidth(BAR_WIDTH)
         for k, m in enumerate(measures):
             bar_set = QBarSet(m.name)
             bar_set.append([0.0 if v is None else v * scale for v in m.values])
@@ -138,12 +176,14 @@ class FigureChart(QChartView):
             series.append(bar_set)
             self._links[id(bar_set)] = list(m.links)
             self._keep.append(bar_set)
+            self._sets.append(bar_set)
         series.clicked.connect(self._bar_clicked)
         chart.addSeries(series)
         names, values = self._axes(categories, low, high, label, nice=nice)
+        self._value_axis = values
         series.attachAxis(names)
         series.attachAxis(values)
-        self._whiskers(categories, measures, scale, names, values, series.barWidth())
+        self._whiskers(categories, measures, scale, names, values)
         chart.legend().setVisible(len(measures) > 1)
         for marker in chart.legend().markers():
             if marker.series() is not series:
@@ -151,45 +191,54 @@ class FigureChart(QChartView):
         self._fit_height(len(categories) * max(1, len(measures)) * 0.8 + 1,
                          len(measures) > 1)
 
+    @staticmethod
+    def _whisker_points(lo: float, hi: float, k: int, i: int, slots: int, scale: float
+                        ) -> list[QPointF]:
+        """|—| from lo to hi at category i, measure k of ``slots`` (QHorizontalBarSeries puts
+        a group's sets bottom-up, set 0 lowest, in its bar width)."""
+        y = i - BAR_WIDTH / 2 + (k + 0.5) * BAR_WIDTH / slots
+        cap = min(0.12, BAR_WIDTH / slots / 3)
+        return [QPointF(x * scale, yy) for x, yy in (
+            (lo, y - cap), (lo, y + cap), (lo, y), (hi, y), (hi, y - cap), (hi, y + cap))]
+
     def _whiskers(self, categories: Sequence[str], measures: Sequence[Bars], scale: float,
-                  names: QBarCategoryAxis, values: QValueAxis, width: float) -> None:
-        """An |—| over each bar's interval: one line series per whisker, drawn on the bars'
-        axes (category i sits at i; measure k of K at its slot within the group)."""
+                  names: QBarCategoryAxis, values: QValueAxis) -> None:
+        """An |—| over each bar's interval: one line series per whisker, on the bars' axes."""
         chart = self.chart()
         pen = QPen(QColor("#e6e6e6" if is_dark() else "#202020"))
         pen.setWidthF(1.4)
-        slots = len(measures)
-        cap = min(0.12, width / slots / 3)
         for k, m in enumerate(measures):
             if m.lows is None or m.highs is None:
                 continue
-            # QHorizontalBarSeries stacks a group's sets bottom-up: set 0 lowest
-            offset = -width / 2 + (k + 0.5) * width / slots
             for i, (lo, hi) in enumerate(zip(m.lows, m.highs)):
                 if lo is None or hi is None or i >= len(categories):
                     continue
-                y = i + offset
                 line = QLineSeries()
                 line.setPen(pen)
-                for x, yy in ((lo, y - cap), (lo, y + cap), (lo, y), (hi, y), (hi, y - cap),
-                              (hi, y + cap)):
-                    line.append(QPointF(x * scale, yy))
+                line.append(self._whisker_points(lo, hi, k, i, len(measures), scale))
                 chart.addSeries(line)
                 line.attachAxis(names)
                 line.attachAxis(values)
                 self._keep.append(line)
+                self._lines[(k, i)] = line
 
     def stacked(self, categories: Sequence[str], measures: Sequence[Bars], *, label: str = "%.0f"
                 ) -> None:
         """Horizontal stacked bars (e.g. wins, ties, losses per pair)."""
-        self.clear()
-        chart = self.chart()
-        self.categories = list(categories)
+        given = list(categories)
         categories, measures = _top_down(categories, measures)
+        totals = [sum(m.values[i] or 0.0 for m in measures) for i in range(len(categories))]
+        key = ("stacked", tuple(categories), tuple((m.name, m.colour) for m in measures), label)
+        if key == self._key:
+            self._refill(measures, 1.0)
+            self._range(0, max(1.0, max(totals, default=0.0)), False)
+            return
+        self.clear()
+        self._key = key
+        chart = self.chart()
+        self.categories = given
         series = QHorizontalStackedBarSeries()
         series.setBarWidth(0.6)
-        top = 0.0
-        totals = [0.0] * len(categories)
         for k, m in enumerate(measures):
             bar_set = QBarSet(m.name)
             bar_set.append([v or 0.0 for v in m.values])
@@ -198,7 +247,7 @@ class FigureChart(QChartView):
             series.append(bar_set)
             self._links[id(bar_set)] = list(m.links)
             self._keep.append(bar_set)
-            totals = [t + (v or 0.0) for t, v in zip(totals, m.values)]
+            self._sets.append(bar_set)
         top = max(totals, default=0.0)
         series.setLabelsVisible(True)
         series.setLabelsFormat("@value")
@@ -206,6 +255,7 @@ class FigureChart(QChartView):
         chart.addSeries(series)
         names, values = self._axes(categories, 0, max(1.0, top), label,
                                    ticks=min(6, int(max(1.0, top)) + 1))
+        self._value_axis = values
         series.attachAxis(names)
         series.attachAxis(values)
         chart.legend().setVisible(True)
@@ -215,7 +265,18 @@ class FigureChart(QChartView):
               links: Sequence[Link | None], *, high: float, label: str = "%.0f") -> None:
         """One box per category from five values (p5, p25, p50, p75, p95), vertically: the
         box plot series has no horizontal form."""
+        key = ("boxes", tuple(categories), tuple(b is not None for b in boxes), label)
+        if key == self._key:
+            for box, values, link in zip(
+                    [s for s in self._keep if isinstance(s, QBoxSet)], boxes, links):
+                for i, v in enumerate(values or ()):
+                    if box.at(i) != v:
+                        box.setValue(i, v)
+                self._box_links[id(box)] = link
+            self._range(0, max(1.0, high), True)
+            return
         self.clear()
+        self._key = key
         chart = self.chart()
         self.categories = list(categories)
         series = QBoxPlotSeries()
@@ -240,6 +301,7 @@ class FigureChart(QChartView):
         values_axis.setTickCount(5)
         values_axis.applyNiceNumbers()
         values_axis.setLabelFormat(label)
+        self._value_axis = values_axis
         chart.addAxis(names, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(values_axis, Qt.AlignmentFlag.AlignLeft)
         series.attachAxis(names)

@@ -51,20 +51,28 @@ class DecisionHtml:
     def __init__(self) -> None:
         self.links: list[Link] = []
 
-    def a(self, text: str, link: Link | None) -> str:
+    def a(self, text: str, link: Link | None, quiet: bool = False) -> str:
+        """``text`` linked to ``link``; ``quiet``: a whole sentence, in the text's colour
+        (underlined figures are what stands out)."""
         if link is None:
             return html.escape(text)
         self.links.append(link)
-        return f"<a href='link:{len(self.links) - 1}'>{html.escape(text)}</a>"
+        style = f" style='color:{'#d8dadf' if is_dark() else '#1d2a44'};text-decoration:none'" \
+            if quiet else ""
+        return f"<a href='link:{len(self.links) - 1}'{style}>{html.escape(text)}</a>"
 
     def build(self, analysis: Analysis) -> str:
         d: Decision = analysis.decision
         e = d.evidence
         title, colour = RECOMMENDATIONS.get(d.recommendation, (d.recommendation, "#3b6fd8"))
         muted = "#9a9da3" if is_dark() else "#5f6368"
+        headline = d.headline
+        if headline.casefold().startswith(title.casefold()):  # "Keep prompting: untried ..."
+            headline = headline[len(title):].lstrip(" :")
+            headline = headline[:1].upper() + headline[1:]
         out = [f"<p style='margin:0'><span style='font-size:large;font-weight:600;color:{colour}'>"
                f"{html.escape(title)}</span></p>",
-               f"<p style='margin-top:4px'>{html.escape(d.headline)}</p>",
+               f"<p style='margin-top:4px'>{html.escape(headline)}</p>",
                f"<p style='color:{muted};margin-top:0'>{html.escape(analysis.scope)} · "
                f"{analysis.calls:,} outputs analysed; every underlined figure opens the outputs "
                "behind it.</p>",
@@ -75,9 +83,11 @@ class DecisionHtml:
         out.append("<li><b>Would a fine-tune pay?</b><br>" + self._money(e) + "</li>")
         out.append("<li><b>How consistent is the best variant?</b><br>" + self._consistency(e)
                    + "</li></ol>")
-        out.append(f"<h4 style='margin-bottom:2px'>Recommendation: {html.escape(title)}</h4>")
+        out.append(f"<h4 style='margin-bottom:2px'>Recommendation: {html.escape(title)}</h4>"
+                   f"<p style='color:{muted};margin:0'>Why (click a reason to see the outputs "
+                   "behind it):</p>")
         out.append("<ul style='margin-top:0'>" + "".join(
-            f"<li>{self.a(r.text, r.link)}</li>" for r in d.reasons) + "</ul>")
+            f"<li>{self.a(r.text, r.link, quiet=True)}</li>" for r in d.reasons) + "</ul>")
         return "".join(out)
 
     def _prompting(self, e: Any) -> str:

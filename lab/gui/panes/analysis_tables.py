@@ -28,10 +28,10 @@ VALUE = Qt.ItemDataRole.UserRole + 1  # the agreement as a float (None: nothing 
 
 
 def agreement_colour(value: float | None) -> QColor:
-    """Red (samples disagree) through amber to green (every sample agrees)."""
+    """Red (samples disagree) through pale yellow to green (every sample agrees)."""
     if value is None:
         return QColor("#3a3c40" if is_dark() else "#e9eaec")
-    low, mid, high = (QColor("#b5533c"), QColor("#d6a53a"), QColor("#3b7d4f"))
+    low, mid, high = (QColor("#c0392b"), QColor("#f1e3a0"), QColor("#2e7d4f"))
     a, b, t = (low, mid, value * 2) if value < 0.5 else (mid, high, (value - 0.5) * 2)
     mix = [int(x + (y - x) * t) for x, y in ((a.red(), b.red()), (a.green(), b.green()),
                                              (a.blue(), b.blue()))]
@@ -134,8 +134,10 @@ class HeatMapDelegate(QStyledItemDelegate):
         if option.state & QStyle.StateFlag.State_Selected:
             painter.setPen(option.palette.color(QPalette.ColorRole.Highlight))
             painter.drawRect(rect.adjusted(0, 0, -1, -1))
-        painter.setPen(QColor("#ffffff") if value is not None else
-                       option.palette.color(QPalette.ColorRole.PlaceholderText))
+        if value is None:
+            painter.setPen(option.palette.color(QPalette.ColorRole.PlaceholderText))
+        else:  # dark text on the pale middle of the scale, white on its ends
+            painter.setPen(QColor("#1d1d1d") if colour.lightnessF() > 0.6 else QColor("#ffffff"))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()
 
@@ -228,15 +230,19 @@ class VerdictModel(QAbstractTableModel):
 def confusion_html(kappa: Kappa, rows_label: str, columns_label: str) -> str:
     """A confusion table (rows: the judge, columns: the human) as HTML, the diagonal shaded."""
     def name(c: Any) -> str:
-        return {True: "pass / good", False: "fail / not good"}.get(c, str(c))
+        if isinstance(c, bool):  # (1 == True: a score of 1 is no pass)
+            return "pass / good" if c else "fail / not good"
+        return str(c)
 
     shade = "#2f4a36" if is_dark() else "#e3f1e6"
-    head = "".join(f"<th>{name(c)}</th>" for c in kappa.categories)
+    head = "".join(f"<th style='padding:2px 10px'>{name(c)}</th>" for c in kappa.categories)
     body = []
     for i, (category, row) in enumerate(zip(kappa.categories, kappa.table)):
         cells = "".join(
-            f"<td align='right' style='padding:2px 8px;{f'background:{shade};' if i == j else ''}'>"
-            f"{n}</td>" for j, n in enumerate(row))
-        body.append(f"<tr><th align='left'>{name(category)}</th>{cells}</tr>")
-    return (f"<table cellspacing='0' style='margin:4px 0'><tr><th align='left'>{rows_label} ↓ "
-            f"{columns_label} →</th>{head}</tr>{''.join(body)}</table>")
+            f"<td align='center' style='padding:2px 10px;"
+            f"{f'background:{shade};' if i == j else ''}'>{n}</td>" for j, n in enumerate(row))
+        body.append(f"<tr><th align='left' style='padding:2px 10px'>{name(category)}</th>"
+                    f"{cells}</tr>")
+    return (f"<table cellspacing='0' border='1' style='margin:4px 0 10px 0;border-color:#c8c8c8'>"
+            f"<tr><th align='left' style='padding:2px 10px'>{rows_label} ↓ · {columns_label} →"
+            f"</th>{head}</tr>{''.join(body)}</table>")

@@ -110,7 +110,8 @@ def test_verdicts_judge_and_decision(pane, analysis, qtbot):
     assert f"κ = {kappa.value:.2f}" in judge and f"n = {kappa.n}" in judge
     assert "fewer than 30" in judge or "⚠" in judge  # too few ratings: the warning shows
     decision = pane.decision.browser.toPlainText()
-    assert analysis.decision.headline in decision
+    title, _, rest = analysis.decision.headline.partition(": ")
+    assert title in decision and rest[:1].upper() + rest[1:] in decision
     assert all(r.text in decision for r in analysis.decision.reasons)
     assert "The five questions" in decision and "Would a fine-tune pay?" in decision
     # every reason is a link to its outputs
