@@ -40,17 +40,18 @@ def main() -> int:
     rng = random.Random(4)
     server = FakeProviderServer(api_keys=("sk-screenshot",)).start()
     server.latency = 0.05
+    sorry = ("We are very sorry for the trouble with your order and we completely understand "
+             "how frustrating this must be.")
+    shipped = ("Hi there,\n\nThanks for writing in. Your order shipped yesterday and arrives on "
+               "Friday.\n\nNorthwind Support")
     odd = ["Hello! As an AI language model I can't look up orders; please contact support.",
-           " ".join(["We are very sorry for the trouble with your order and we completely "
-                     "understand how frustrating this must be."] * 7),
-           "Hi there,\n\nThanks for writing in. Your order shipped yesterday and arrives on "
-           "Friday.\n\nNorthwind Support"]
+           " ".join([sorry] * 7), shipped]
     for model, share in (("gpt-4o-mini", 0.12), ("gpt-4o", 0.28)):  # A, then B: 60 calls each
         server.script(*[reply(rng.choice(odd)) if rng.random() < share else reply()
                         for _ in range(60)], model=model)
     verdicts = [rng.choice((2, 3, 4, 4, 5, 5)) for _ in range(120)]  # the LLM judge's
-    server.script(*[reply('{"score": %d, "reason": "%s"}' % (score, "clear and kind" if score >= 4
-                                                            else "misses the point"))
+    reasons = {True: "clear and kind", False: "misses the point"}
+    server.script(*[reply(f'{{"score": {score}, "reason": "{reasons[score >= 4]}"}}')
                     for score in verdicts], model="judge-mini")
     with open_default_workspace(home / "workspace.db") as store:
         save_provider(store, ProviderConfig(name="local", kind="openai", local=True,

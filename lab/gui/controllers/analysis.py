@@ -105,9 +105,8 @@ class AnalysisController(QObject):
     def _schedule(self, delay: int | None = None) -> None:
         if not self._dirty or self._busy or not self._dock.isVisible():
             return
-        if self._timer.isActive():
-            if delay is None or self._timer.remainingTime() <= delay:
-                return
+        if self._timer.isActive() and (delay is None or self._timer.remainingTime() <= delay):
+            return  # due soon enough already
         self._timer.start(INTERVAL_MS if delay is None else delay)
 
     def _options(self) -> AnalysisOptions:

@@ -45,8 +45,8 @@ from lab.gui.theme import is_dark
 from lab.gui.widgets import EmptyState, PaneHeader
 
 TABS = ("Decision", "Quality", "A/B", "Cost", "Consistency", "Judge", "Failures")
-TAB_TIPS = ("The five questions and the recommendation: keep prompting, add retrieval, collect "
-            "examples or fine-tune", "Pass rates and scores per variant, with 95% intervals",
+TAB_TIPS = (("The five questions and the recommendation: keep prompting, add retrieval, collect "
+             "examples or fine-tune"), "Pass rates and scores per variant, with 95% intervals",
             "The A/B verdict for every pair of variants, and blind judgements",
             "Latency, time to first token, cost and tokens per variant",
             "How often repeated samples of a case agree", "Does the LLM judge agree with you?",
@@ -352,8 +352,8 @@ class AnalysisPane(StackedPane):
         if any(boxes):
             self.latency_chart.boxes(names, boxes, links, high=top * 1.08)
         self.latency_note.setText(" · ".join(
-            f"{v.name}: median {b[2]:,.0f} ms, p95 {b[4]:,.0f} ms" for v, b in zip(a.variants, boxes)
-            if b) if any(boxes) else "No successful call has a latency yet.")
+            f"{v.name}: median {b[2]:,.0f} ms, p95 {b[4]:,.0f} ms"
+            for v, b in zip(a.variants, boxes) if b) if any(boxes) else "No successful call has a latency yet.")
         yield
         ttft = [v.ttft_p50_ms for v in a.variants]
         self.ttft_chart.setVisible(any(t is not None for t in ttft))

@@ -4,8 +4,11 @@ emits `link_activated`, which the view passes on (its outputs get selected in th
 
 Bars run horizontally: variant names, which are often long ("B · empathetic steps"), are read
 along the category axis without overlapping, first category at the top (the axis counts from the
-bottom, so categories are drawn in reverse; `values` and `link_of` take the given order). A chart is refilled in place when the analysis
-updates (series replaced, the view kept), so a run streaming in never rebuilds widgets.
+bottom, so categories are drawn in reverse; `values` and `link_of` take the given order).
+
+A chart whose categories and measures stay the same is refilled in place when the analysis
+updates (bar values and whisker points replaced; no series, axis or widget rebuilt), so a run
+streaming in costs the GUI thread well under a millisecond per chart.
 """
 
 from __future__ import annotations

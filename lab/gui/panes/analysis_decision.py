@@ -32,7 +32,8 @@ RECOMMENDATIONS = {
     "collect_examples": ("Collect examples", "#d08c34"),
     "fine_tune": ("Fine-tune", "#3b7d4f"),
 }
-GOOD_CHOICES = (("rating", "Good = rated ≥ 4 or thumbs up"), ("checks", "Good = every check passed"))
+GOOD_CHOICES = (("rating", "Good = rated ≥ 4 or thumbs up"),
+                ("checks", "Good = every check passed"))
 
 
 def _pct(x: float | None) -> str:
@@ -70,12 +71,12 @@ class DecisionHtml:
         if headline.casefold().startswith(title.casefold()):  # "Keep prompting: untried ..."
             headline = headline[len(title):].lstrip(" :")
             headline = headline[:1].upper() + headline[1:]
-        out = [f"<p style='margin:0'><span style='font-size:large;font-weight:600;color:{colour}'>"
-               f"{html.escape(title)}</span></p>",
+        out = [(f"<p style='margin:0'><span style='font-size:large;font-weight:600;"
+                f"color:{colour}'>{html.escape(title)}</span></p>"),
                f"<p style='margin-top:4px'>{html.escape(headline)}</p>",
-               f"<p style='color:{muted};margin-top:0'>{html.escape(analysis.scope)} · "
-               f"{analysis.calls:,} outputs analysed; every underlined figure opens the outputs "
-               "behind it.</p>",
+               (f"<p style='color:{muted};margin-top:0'>{html.escape(analysis.scope)} · "
+                f"{analysis.calls:,} outputs analysed; every underlined figure opens the outputs "
+                "behind it.</p>"),
                "<h4 style='margin-bottom:2px'>The five questions</h4><ol style='margin-top:0'>"]
         out.append("<li><b>Has prompting been exhausted?</b><br>" + self._prompting(e) + "</li>")
         out.append("<li><b>What is the failure mode?</b><br>" + self._failures(e) + "</li>")

@@ -30,7 +30,7 @@ def _run(window, qtbot, samples: int) -> list:
     qtbot.waitUntil(lambda: window.progress_label.text().startswith("Run finished"),
                     timeout=30000)
     calls = 20 * 2 * samples
-    qtbot.waitUntil(lambda: shown and shown[-1].calls == calls and not window.analysis._busy,
+    qtbot.waitUntil(lambda: bool(shown) and shown[-1].calls == calls and not window.analysis._busy,
                     timeout=10000)
     return shown
 
