@@ -106,7 +106,7 @@ def main() -> int:
                 if not good:
                     window.judging.rate(tags=[rng.choice(("too long", "robotic tone",
                                                           "made up facts"))])
-        pairs = [(grid.cell(r, 0).call_id, grid.cell(r, 1).call_id) for r in range(12)]
+        pairs = [(grid.cell(r, 0).logged_id, grid.cell(r, 1).logged_id) for r in range(12)]
         window.session.store.submit(lambda store: [store.record_pairwise(PairwiseJudgement(
             a, b, rng.choice(("left", "left", "right", "tie")))) for a, b in pairs])
 

@@ -223,6 +223,9 @@ class CellFigures:
         return self.db.execute(f"SELECT count(*) FROM cell_figures_stale WHERE run_id IN"
                                f" ({marks})", list(run_ids)).fetchone()[0]
 
+    def analysis_fingerprint(self) -> tuple[int, int, str]:
+        return analysis_fingerprint(self.db)
+
     def refresh_cell_figures(self, run_ids: Sequence[int] | None = None) -> int:
         """Recompute the stale cells (of these runs; None: of every run). Returns how many."""
         if not self.stale_cells(run_ids):
@@ -435,3 +438,13 @@ class CellRows:
             f"SELECT s.id, s.variant, c.prompt_version_id, c.case_vars_json,"
             f" c.response_text FROM {source} JOIN calls c ON c.id = s.id WHERE {where}"
             " ORDER BY s.id", params)
+
+
+def analysis_fingerprint(db: Database) -> tuple[int, int, str]:
+    """What an analysis depends on that can change without its view hearing of it, cheaply:
+    (commits by other connections — a run's writer, `lab run` in a terminal —, blind
+    judgements, the newest rating's time). A view compares it to decide whether to recompute."""
+    version = db.execute("PRAGMA data_version").fetchone()[0]
+    judged = db.execute("SELECT max(id) FROM pairwise_judgements").fetchone()[0] or 0
+    rated = db.execute("SELECT max(updated_at) FROM ratings").fetchone()[0] or ""
+    return version, judged, rated

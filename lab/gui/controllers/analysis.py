@@ -4,10 +4,12 @@ on a figure into the outputs behind it.
 
 When to compute: anything that can change a figure marks the analysis dirty (a call or judge
 verdict coming back, a rating or tag, a run starting or ending, another workspace, the user's
-calls a month or meaning of "good"); a dirty analysis is computed again at most once a second,
-one computation at a time, and only while the view is in sight. The computation
-(`lab.core.analysis.analyse`) runs on the store thread, never on the GUI thread; the GUI thread
-only draws the tab in sight.
+calls a month or meaning of "good"), and so does a change the window does not hear of, found by
+asking the workspace every two seconds for a cheap fingerprint (blind judgements, ratings, and
+commits of other connections such as `lab run` in a terminal). A dirty analysis is computed
+again at most once a second, one computation at a time, and only while the view is in sight.
+The computation (`lab.core.analysis.analyse`) runs on the store thread, never on the GUI thread;
+the GUI thread only draws the tab in sight.
 
 Where a click goes: a figure's `Link` (call ids, or an export selection such as every output of
 a variant) is placed on the store thread (`Store.call_places`); outputs of the run in the grid
@@ -40,6 +42,7 @@ from lab.gui.tasks import when_done
 
 INTERVAL_MS = 1000  # at most one analysis a second while a run streams
 SETTLE_MS = 150  # after a run ends or an option changes: soon, but once
+WATCH_MS = 2000  # how often the workspace is asked whether anything the analysis reads changed
 
 
 class AnalysisController(QObject):
@@ -66,6 +69,10 @@ class AnalysisController(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._compute)
+        self._seen: Any = None  # the workspace's fingerprint when the analysis shown was computed
+        self._watch = QTimer(self)
+        self._watch.setInterval(WATCH_MS)
+        self._watch.timeout.connect(self._look)
 
         runs.started.connect(lambda _prepared: self._run_state(True))
         runs.event.connect(self._run_event)
@@ -76,7 +83,7 @@ class AnalysisController(QObject):
         pane.options_changed.connect(lambda: self.mark_dirty(SETTLE_MS))
         pane.link_activated.connect(self.show_link)
         pane.samples_requested.connect(self.show_samples)
-        dock.visibilityChanged.connect(lambda visible: visible and self._schedule())
+        dock.visibilityChanged.connect(self._visible)
 
     # ---- when to compute
 
@@ -93,6 +100,20 @@ class AnalysisController(QObject):
         self._dirty = True
         self._timer.stop()
         self._compute()
+
+    def _visible(self, visible: bool) -> None:
+        if visible:
+            self._watch.start()
+            self._schedule()
+        else:
+            self._watch.stop()
+
+    def _look(self) -> None:
+        """Recompute when the workspace changed behind the window's back."""
+        if self._busy or self._dirty or self._session.last_run_id is None:
+            return
+        when_done(self._session.store.submit(lambda store: store.analysis_fingerprint()),
+                  lambda found: found != self._seen and self.mark_dirty(), lambda _exc: None)
 
     def _run_state(self, running: bool) -> None:
         self._running = running
@@ -138,17 +159,18 @@ class AnalysisController(QObject):
                 options = AnalysisOptions(options.calls_per_month, options.good_by,
                                           options.knowledge_words, options.confidence, prices,
                                           options.price_paths)
+            seen = store.analysis_fingerprint()
             try:
-                return analyse(store, Scope(run_id=run_id), options), options.prices
+                return analyse(store, Scope(run_id=run_id), options), options.prices, seen
             except ScopeError as exc:
-                return exc, options.prices
+                return exc, options.prices, seen
 
         when_done(self._session.store.submit(work), self._computed, self._failed)
 
-    def _computed(self, result: tuple[Any, PriceTable | None]) -> None:
+    def _computed(self, result: tuple[Any, PriceTable | None, Any]) -> None:
         self._busy = False
         self.computations += 1
-        outcome, self._prices = result
+        outcome, self._prices, self._seen = result
         if isinstance(outcome, ScopeError):
             self._pane.show_message("Nothing to analyse yet", str(outcome))
         else:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from lab.core.analysis.diff import word_diff
+from lab.core.analysis.diff import Span, word_diff
 from lab.gui.dialogs.compare import spans_html
 
 
@@ -54,8 +54,7 @@ class SamplesDialog(QDialog):
             view = QTextBrowser()
             view.setMinimumWidth(300)
             if sample is samples[0]:
-                view.setHtml("<div style='white-space: pre-wrap'>" + html.escape(sample.text)
-                             + "</div>")
+                view.setHtml(spans_html([Span("equal", sample.text)]))
             else:
                 view.setHtml(spans_html(word_diff(first, sample.text).right))
             column.addWidget(head)

@@ -145,3 +145,27 @@ def test_ratings_update_the_view_and_the_decision_panel(make_window, qtbot, fake
                     and controller.samples_dialog.isVisible(), timeout=5000)
     assert len(controller.samples_dialog.views) == 2
     controller.samples_dialog.close()
+
+
+def test_blind_judgements_made_elsewhere_reach_the_view(make_window, qtbot, fake_server,
+                                                        lab_home, monkeypatch):
+    from lab.core.model import PairwiseJudgement
+    from lab.gui.controllers import analysis as controller_module
+
+    monkeypatch.setattr(controller_module, "WATCH_MS", 200)
+    point_sample_at(fake_server, lab_home)
+    window = make_window()
+    shown = _run(window, qtbot, samples=1)
+    assert all(c.blind is None for c in shown[-1].comparisons)
+    grid = window.results_pane.model
+    pairs = [(grid.cell(r, 0).logged_id, grid.cell(r, 1).logged_id) for r in range(6)]
+    # judged in the blind dialog (or by a script): no signal reaches the view, the watch does
+    window.session.store.submit(lambda store: [store.record_pairwise(
+        PairwiseJudgement(a, b, "right")) for a, b in pairs]).result()
+    qtbot.waitUntil(lambda: shown[-1].comparisons[0].blind is not None, timeout=10000)
+    blind = shown[-1].comparisons[0].blind.summary
+    assert (blind.wins, blind.losses, blind.ties) == (6, 0, 0)
+    pane = window.analysis_pane
+    pane.tabs.setCurrentIndex(tab_index("A/B"))
+    qtbot.waitUntil(lambda: bool(pane.blind_chart.bar_sets()), timeout=5000)
+    assert pane.blind_chart.values("won") == [6.0]
