@@ -7,7 +7,9 @@ verdict coming back, a rating or tag, a run starting or ending, another workspac
 calls a month or meaning of "good"), and so does a change the window does not hear of, found by
 asking the workspace every two seconds for a cheap fingerprint (blind judgements, ratings, and
 commits of other connections such as `lab run` in a terminal). A dirty analysis is computed
-again at most once a second, one computation at a time, and only while the view is in sight.
+again at most once a second (or, for a workspace so large that an analysis takes longer, after
+three times as long as the last one took: the store thread has other work too), one
+computation at a time, and only while the view is in sight.
 The computation (`lab.core.analysis.analyse`) runs on the store thread, never on the GUI thread;
 the GUI thread only draws the tab in sight.
 
@@ -19,6 +21,7 @@ Ctrl+click, or outputs of another run, open History filtered to exactly those ca
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QObject, Qt, QTimer, Signal
@@ -70,6 +73,7 @@ class AnalysisController(QObject):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._compute)
         self._seen: Any = None  # the workspace's fingerprint when the analysis shown was computed
+        self._interval = INTERVAL_MS  # grows when an analysis takes long
         self._watch = QTimer(self)
         self._watch.setInterval(WATCH_MS)
         self._watch.timeout.connect(self._look)
@@ -128,7 +132,7 @@ class AnalysisController(QObject):
             return
         if self._timer.isActive() and (delay is None or self._timer.remainingTime() <= delay):
             return  # due soon enough already
-        self._timer.start(INTERVAL_MS if delay is None else delay)
+        self._timer.start(self._interval if delay is None else delay)
 
     def _options(self) -> AnalysisOptions:
         calls, good = self._pane.options()
@@ -160,17 +164,20 @@ class AnalysisController(QObject):
                                           options.knowledge_words, options.confidence, prices,
                                           options.price_paths)
             seen = store.analysis_fingerprint()
+            began = time.monotonic()
             try:
-                return analyse(store, Scope(run_id=run_id), options), options.prices, seen
+                outcome = analyse(store, Scope(run_id=run_id), options)
             except ScopeError as exc:
-                return exc, options.prices, seen
+                outcome = exc
+            return outcome, options.prices, seen, time.monotonic() - began
 
         when_done(self._session.store.submit(work), self._computed, self._failed)
 
-    def _computed(self, result: tuple[Any, PriceTable | None, Any]) -> None:
+    def _computed(self, result: tuple[Any, PriceTable | None, Any, float]) -> None:
         self._busy = False
         self.computations += 1
-        outcome, self._prices, self._seen = result
+        outcome, self._prices, self._seen, took = result
+        self._interval = max(INTERVAL_MS, int(3000 * took))
         if isinstance(outcome, ScopeError):
             self._pane.show_message("Nothing to analyse yet", str(outcome))
         else:

@@ -52,6 +52,7 @@ TAB_TIPS = (("The five questions and the recommendation: keep prompting, add ret
             "How often repeated samples of a case agree", "Does the LLM judge agree with you?",
             "What goes wrong, per variant: tags and failed checks")
 MAX_FAILURE_MODES = 12
+MAX_VERDICTS = 8  # pairs told in words; the table has them all
 
 
 def _note(text: str = "") -> QLabel:
@@ -137,6 +138,7 @@ class AnalysisPane(StackedPane):
         self.verdict_table.horizontalHeader().setStretchLastSection(True)
         self.verdict_table.setWordWrap(False)
         self.verdict_table.setSizeAdjustPolicy(QTableView.SizeAdjustPolicy.AdjustToContents)
+        self.verdict_table.horizontalHeader().setResizeContentsPrecision(30)  # rows measured
         self.verdict_table.clicked.connect(self._verdict_clicked)
         self.blind_chart = FigureChart("Blind judgements: wins, ties and losses of the second")
         page, _ = _page(self.verdicts_text, self.verdict_table, self.blind_chart)
@@ -317,9 +319,16 @@ class AnalysisPane(StackedPane):
             "outputs. Click a bar to select its outputs in the Results grid (Ctrl+click: in "
             "History).")
 
-    def _draw_ab(self, a: Analysis) -> None:
+    def _draw_ab(self, a: Analysis) -> Iterator[None]:
+        def decisive(c) -> float:  # the most telling pairs first: the lowest p of their verdicts
+            found = [d.p_value for d in (c.pass_rate, c.judge_score, c.human_score) if d]
+            if c.blind is not None:
+                found.append(c.blind.summary.p_value)
+            return min(found, default=1.0)
+
         lines = []
-        for c in a.comparisons:
+        ranked = sorted(a.comparisons, key=decisive)
+        for c in ranked[:MAX_VERDICTS]:
             verdicts = [f"<i>{d.measure}</i>: {html.escape(d.verdict)}"
                         for d in (c.pass_rate, c.judge_score, c.human_score) if d is not None]
             if c.blind is not None:
@@ -327,9 +336,16 @@ class AnalysisPane(StackedPane):
             if verdicts:
                 lines.append(f"<p style='margin:2px 0 6px 0'><b>{html.escape(c.a)} → "
                              f"{html.escape(c.b)}</b><br>{'<br>'.join(verdicts)}</p>")
+        if len(ranked) > MAX_VERDICTS:
+            lines.append(f"<p style='margin:0'>… and {len(ranked) - MAX_VERDICTS} more pairs, "
+                         "in the table below.</p>")
         self.verdicts_text.setText("".join(lines) or "Two variants are needed for a verdict.")
+        yield
+        rows = self.verdict_model.rowCount()
         self.verdict_model.set_comparisons(a.comparisons)
-        self.verdict_table.resizeColumnsToContents()
+        if self.verdict_model.rowCount() != rows:  # sized once, not at every live update
+            self.verdict_table.resizeColumnsToContents()
+        yield
         blind = [c for c in a.comparisons if c.blind is not None]
         self.blind_chart.setVisible(bool(blind))
         if blind:
