@@ -162,7 +162,8 @@ def _recompute(conn: Any) -> None:
         " f.errors, f.graded, f.passed, f.judge_mean, f.human_mean, f.rated, f.good, f.cost,"
         " f.priced, f.tokens, f.input_tokens, f.output_tokens, f.usage_calls, x.exact_pairs,"
         " x.exact_distinct, x.normalised_pairs, x.normalised_distinct, a.pairs, a.distinct_,"
-        " coalesce(j.n, 0), f.ok_ids, f.first_id, f.last_id FROM (SELECT s.cell, count(*) AS"
+        " coalesce(j.n, 0), f.ok_ids, f.first_id, f.last_id, f.latency_calls, f.ttft_calls"
+        " FROM (SELECT s.cell, count(*) AS"
         f" calls, sum({OK}) AS ok, sum(s.status = 'error') AS errors,"
         f" sum({OK} AND s.checks > 0) AS graded, sum({OK} AND {ALL_PASSED}) AS passed,"
         f" avg(CASE WHEN {OK} THEN s.judge END) AS judge_mean,"
@@ -173,6 +174,8 @@ def _recompute(conn: Any) -> None:
         f" sum(CASE WHEN {OK} THEN s.input_tokens END) AS input_tokens,"
         f" sum(CASE WHEN {OK} THEN s.output_tokens END) AS output_tokens,"
         f" sum({OK} AND s.input_tokens IS NOT NULL) AS usage_calls,"
+        f" sum({OK} AND s.latency IS NOT NULL) AS latency_calls,"
+        f" sum({OK} AND s.ttft IS NOT NULL) AS ttft_calls,"
         f" group_concat(CASE WHEN {OK} THEN s.id END) AS ok_ids, min(s.id) AS first_id,"
         " max(s.id) AS last_id FROM temp.lab_cells_rows s GROUP BY s.cell) f"
         " JOIN temp.lab_cells_todo t ON t.cell = f.cell"
@@ -274,22 +277,24 @@ class CellRows:
     def _cell_rows(self) -> list[tuple]:
         """(variant, case, the 15 figures of CASE_FIGURES, exact pairs, exact distinct,
         normalised pairs, normalised distinct, check pairs, check distinct, JSON outputs,
-        ok ids, first id, last id) of every cell, in (variant, case) order."""
+        first id, last id, outputs with a latency, with a time to first token) of every cell,
+        in (variant, case) order (the ids of its outputs
+        come apart, in `cell_calls`: 10,000 strings are a cost of their own)."""
         if self._cells is None:
             self._cells = self._rows(
                 "SELECT variant, case_index, calls, ok, errors, graded, passed,"
                 " judge_mean, human_mean, rated, good, cost, priced, tokens, input_tokens,"
                 " output_tokens, usage_calls, exact_pairs, exact_distinct, normalised_pairs,"
-                " normalised_distinct, check_pairs, check_distinct, json_outputs, ok_ids,"
-                " first_id, last_id FROM cell_figures WHERE run_id = ?"
+                " normalised_distinct, check_pairs, check_distinct, json_outputs,"
+                " first_id, last_id, latency_calls, ttft_calls FROM cell_figures WHERE run_id = ?"
                 " ORDER BY variant, case_index")
         return self._cells
 
     def _check_rows(self) -> list[tuple]:
-        """(variant, case, check, graded, passed, failed ids) in (variant, case) order."""
+        """(variant, case, check, graded, passed) in (variant, case) order."""
         if self._checks is None:
             self._checks = self._rows(
-                "SELECT variant, case_index, check_name, graded, passed, failed_ids"
+                "SELECT variant, case_index, check_name, graded, passed"
                 " FROM cell_check_figures WHERE run_id = ? ORDER BY variant, case_index")
         return self._checks
 
@@ -314,8 +319,11 @@ class CellRows:
         ranked = (f"SELECT {column} FROM cell_calls INDEXED BY {index} WHERE {where}"
                   " AND variant = ? ORDER BY {column} {order} LIMIT {limit} OFFSET {offset}")
         out: dict[str, dict[float, float]] = {}
-        for variant, n in self._rows(f"SELECT variant, count(*) FROM cell_calls INDEXED BY"
-                                     f" {index} WHERE {where} GROUP BY variant"):
+        count_at = 26 if column == "latency" else 27  # the cells count the values: no index walk
+        counts: dict[str, int] = {}
+        for row in self._cell_rows():
+            counts[row[0]] = counts.get(row[0], 0) + (row[count_at] or 0)
+        for variant, n in sorted((v, n) for v, n in counts.items() if n):
             # values i and i + 1 in order for each percentile, walked to from the nearer end of
             # the index; one query for them all
             parts, params, spans = [], [], []
@@ -344,7 +352,7 @@ class CellRows:
     def _newest_per_variant(self, columns: str, joins: str) -> list[tuple]:
         newest: dict[str, int] = {}
         for row in self._cell_rows():
-            newest[row[0]] = max(newest.get(row[0], 0), row[26])
+            newest[row[0]] = max(newest.get(row[0], 0), row[25])
         ids = list(newest.values())
         if not ids:
             return []
@@ -359,14 +367,18 @@ class CellRows:
             "p.system, p.examples_json", "JOIN prompt_versions p ON p.id = c.prompt_version_id")}
 
     def cell_calls(self) -> dict[tuple[str, Any], list[int]]:
-        rows = [row for row in self._cell_rows() if row[24] is not None]
-        return {(row[0], row[1]): ids
-                for row, ids in zip(rows, many_ids_of([row[24] for row in rows]))}
+        # every cell's ids in one string, in the order of `_cell_rows`, parsed at once
+        (joined,), = self._rows(
+            "SELECT group_concat(coalesce(ok_ids, ''), '],[') FROM (SELECT ok_ids FROM"
+            " cell_figures WHERE run_id = ? ORDER BY variant, case_index)")
+        found = json.loads("[[" + joined + "]]") if joined is not None else []
+        return {(row[0], row[1]): sorted(ids) for row, ids in zip(self._cell_rows(), found)
+                if ids}
     def case_values(self) -> dict[Any, str]:
         first: dict[Any, int] = {}
         for row in self._cell_rows():
-            if row[1] not in first or row[25] < first[row[1]]:
-                first[row[1]] = row[25]
+            if row[1] not in first or row[24] < first[row[1]]:
+                first[row[1]] = row[24]
         ids = sorted(first.values())
         found: dict[Any, str] = {}
         for start in range(0, len(ids), 500):
@@ -388,13 +400,12 @@ class CellRows:
             "SELECT variant, case_index, field, pairs, present FROM"
             " cell_json_fields WHERE run_id = ? ORDER BY variant, case_index, field")
     def failed_checks(self, names: Sequence[str]) -> list[tuple[str, str, list[int]]]:
-        failed: dict[tuple[str, str], list[str]] = {}
-        for variant, _case, check, _graded, _passed, ids in self._check_rows():
-            if ids is not None:
-                failed.setdefault((check, variant), []).append(ids)
+        failed = {(variant, check): ids for variant, check, ids in self._rows(
+            "SELECT variant, check_name, group_concat(failed_ids) FROM cell_check_figures"
+            " WHERE run_id = ? AND failed_ids IS NOT NULL GROUP BY variant, check_name")}
         keys = [(name, variant) for name in names
-                for variant in sorted(v for c, v in failed if c == name)]
-        found = many_ids_of([",".join(failed[key]) for key in keys])
+                for variant in sorted(v for v, c in failed if c == name)]
+        found = many_ids_of([failed[variant, name] for name, variant in keys])
         return [(variant, name, ids) for (name, variant), ids in zip(keys, found)]
     def tags(self) -> list[tuple[str, str, list[int]]]:
         return [(v, tag, ids_of(ids)) for v, tag, ids in self._rows(

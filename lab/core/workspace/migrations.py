@@ -452,6 +452,8 @@ def m007_analysis_cell_figures(db: Database) -> None:
             ok_ids TEXT,  -- successful outputs, comma-separated
             first_id INTEGER,
             last_id INTEGER,
+            latency_calls INTEGER,  -- successful outputs with a latency (percentiles count them)
+            ttft_calls INTEGER,  -- and with a time to first token
             PRIMARY KEY (run_id, variant, case_index)
         ) WITHOUT ROWID;
 
