@@ -88,7 +88,10 @@ def _per_case(table: CaseTable, name: str) -> tuple[dict, dict, dict]:
 
 
 def _paired(a: dict, b: dict) -> list[tuple[float, float]]:
-    """As `paired_values`, from two `_per_case` maps."""
+    """As `paired_values`, from two `_per_case` maps (the same cases in the same order, the
+    usual case, zip without a lookup per case)."""
+    if len(a) == len(b) and list(a) == list(b):
+        return list(zip(a.values(), b.values()))
     return [(x, y) for case, x in a.items() if (y := b.get(case)) is not None]
 
 

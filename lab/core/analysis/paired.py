@@ -121,15 +121,15 @@ def compare_pass(
     one sample each (the test is then exactly McNemar's)."""
     k = len(pairs)
     test = MCNEMAR if single_sample else CLUSTERED_MCNEMAR
-    b_higher = sum(1 for fa, fb in pairs if fb > fa)
-    a_higher = sum(1 for fa, fb in pairs if fa > fb)
+    diffs = [fb - fa for fa, fb in pairs]  # of finite floats, fb > fa exactly when fb - fa > 0
+    b_higher = len([d for d in diffs if d > 0])
+    a_higher = len([d for d in diffs if d < 0])
     ties = k - b_higher - a_higher
     p = sign_test(b_higher, a_higher)
     if k == 0:
         return PairedDifference("pass rate", a, b, 0, None, None, None, None, None, 1.0, test,
                                 0, 0, 0, False, "No test cases graded for both variants.", None)
     a_value, b_value = fmean([fa for fa, _ in pairs]), fmean([fb for _, fb in pairs])
-    diffs = [fb - fa for fa, fb in pairs]
     ci = mean_ci(diffs, confidence, bounds=(-1.0, 1.0))
     diff = ci.mean
     significant = p < alpha and diff != 0
@@ -190,9 +190,9 @@ def compare_scores(
                                 0, 0, 0, False, f"No test case has a {measure} for both variants.",
                                 None)
     diffs = [sb - sa for sa, sb in pairs]
-    ci = mean_ci(diffs, confidence)
     mean = fmean(diffs)
     sd = sample_sd(diffs, mean) if k > 1 else 0.0
+    ci = mean_ci(diffs, confidence, mean=mean, sd=sd)
     p = paired_t_p(diffs, mean, sd)
     b_higher = sum(1 for d in diffs if d > 0)
     a_higher = sum(1 for d in diffs if d < 0)

@@ -238,7 +238,7 @@ class AnalysisRows:
     # ----------------------------------------------------------------- samples of one case
 
     def scope_cell_calls(self) -> dict[tuple[str, Any], list[int]]:
-        """Successful outputs' call ids per (variant, case)."""
+        """Successful outputs' call ids per (variant, case), sorted (one per sample)."""
         if self._cells is not None:
             return self._cells.cell_calls()
         return {(v, c): _ids(ids) for v, c, ids in self.db.execute(
