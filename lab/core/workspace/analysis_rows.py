@@ -17,6 +17,7 @@ Rows come back as plain tuples and dicts; `lab.core.analysis` gives them meaning
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from lab.core.workspace.cell_figures import (
     normalised_text,
 )
 from lab.core.workspace.cell_figures import ids_of as _ids
+from lab.core.workspace.errors import WorkspaceError
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -85,16 +87,25 @@ class AnalysisRows:
         """Gather the calls that count for these runs, with what every figure needs of them
         (usage, latency, the check outcomes as bit masks, the judge score, the rating), into the
         scope table, in one pass over the calls; for one run, read its cell figures instead
-        (refreshing the stale ones first) and let every `scope_` method read them. ``check_names``: the checks the experiments
-        define (others found in the log are added). Returns (calls, check names in bit order:
-        bit i of `present`/`passed` is check i)."""
+        (refreshing the stale ones first) and let every `scope_` method read them.
+        ``check_names``: the checks the experiments define (others found in the log are
+        added). Returns (calls, check names in bit order: bit i of `present`/`passed` is
+        check i)."""
         names = list(dict.fromkeys(check_names))[:62]
         self._cells = None
         if self.use_cell_figures and len(run_ids) == 1 and not by_case_values:
-            self.refresh_cell_figures(run_ids)  # cells written behind the store's back
+            try:
+                self.refresh_cell_figures(run_ids)  # cells written behind the store's back
+            except (WorkspaceError, sqlite3.OperationalError):
+                # a read-only file, or a writer holding the lock: gather the calls instead
+                return self._gather(run_ids, by_case_values, names)
             self._cells = cells = CellRows(self.db, run_ids[0])
             names += [n for n in cells.check_names() if n not in names]
             return cells.count(), names[:62]
+        return self._gather(run_ids, by_case_values, names)
+
+    def _gather(self, run_ids: Sequence[int], by_case_values: bool, names: list[str]
+                ) -> tuple[int, list[str]]:
         count = self._load_scope(run_ids, by_case_values, names)
         if count and len(names) < 62 and self.db.execute(
                 f"SELECT 1 FROM {SCOPE} WHERE checks > bit_count LIMIT 1").fetchone():

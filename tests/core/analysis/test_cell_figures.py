@@ -179,3 +179,28 @@ def test_percentiles_and_calls_without_a_cell(tmp_path):
         store.save_run_records([CallRecord(call)])
     fast, slow = _both(tmp_path / "w.db", run)
     assert fast == slow and fast["calls"] == before["calls"]
+
+
+def test_a_workspace_that_cannot_be_written_is_analysed_from_its_calls(tmp_path, monkeypatch):
+    run = build_random(tmp_path / "w.db", 7)
+    conn = sqlite3.connect(tmp_path / "w.db")
+    with conn:  # stale cells that cannot be refreshed (a read-only file, a busy writer)
+        conn.execute("UPDATE calls SET response_text = 'changed' WHERE run_id = ?", [run])
+    conn.close()
+    fast, slow = _both_refused(tmp_path / "w.db", run, monkeypatch)
+    assert fast == slow  # the same numbers, by the general path
+
+
+def _both_refused(path, run, monkeypatch):
+    from lab.core.workspace.store import Store
+
+    def refuse(self, run_ids=None):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(Store, "refresh_cell_figures", refuse)
+    with open_workspace(path) as store:
+        fast = analyse(store, Scope(run_id=run)).to_dict()
+        assert store._cells is None  # it gathered the calls
+        store.use_cell_figures = False
+        slow = analyse(store, Scope(run_id=run)).to_dict()
+    return fast, slow
