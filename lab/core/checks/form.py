@@ -38,6 +38,11 @@ TYPE_LABELS: dict[str, str] = {
     "json-schema": "Matches a JSON schema",
     "length": "Length",
     "python": "Python expression",
+    "fuzzy": "Close to a reference text",
+    "cost": "Costs at most",
+    "latency": "Answers within",
+    "citations": "Cites only passages it was given",
+    "retrieval-hit": "Retrieved the expected passage",
     "judge": "LLM judge",
 }
 
@@ -64,6 +69,15 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                Field("pass_threshold", "Pass at or above", "number",
                      "for an expression that returns a score (default 0.5)"),
                Field("timeout", "Time limit (seconds)", "number", "default 5")),
+    "fuzzy": (Field("value", "Reference", "values",
+                    "One reference per line; the closest one counts. e.g. {{expected}}"),
+              Field("min_similarity", "Pass at similarity", "number",
+                    "0 to 1; empty: one normalised text contains the other")),
+    "cost": (Field("max_usd", "At most (USD per call)", "number", "e.g. 0.002"),),
+    "latency": (Field("max_ms", "At most (ms per call)", "number", "e.g. 3000"),),
+    "citations": (Field("require_one", "Must cite at least one passage", "bool"),),
+    "retrieval-hit": (Field("column", "Test-case column naming the passage", "line",
+                            "default: expected_source"),),
     "judge": (Field("rubric", "Rubric", "text",
                     "What a good output does; {{variables}} are filled from the test case"),
               Field("scale", "Scale", "choice", "", ("1-5", "0-1")),
@@ -193,6 +207,20 @@ def describe(check: Check) -> str:
         return f"length {' and '.join(bounds)} {cfg.get('unit', 'chars')}"
     if check.type == "python":
         return f"python: {quote(str(cfg.get('expression', '')), 50)}"
+    if check.type == "fuzzy":
+        raw = cfg.get("value", "")
+        values = raw if isinstance(raw, list) else [raw]
+        similarity = cfg.get("min_similarity")
+        how = f"similarity ≥ {similarity:g} to" if similarity is not None else "close to"
+        return f"{how} {', '.join(quote(str(v), 30) for v in values)}"
+    if check.type == "cost":
+        return f"costs at most ${cfg.get('max_usd', 0):g} per call"
+    if check.type == "latency":
+        return f"answers within {cfg.get('max_ms', 0):g} ms"
+    if check.type == "citations":
+        return "cites only given passages" + (", at least one" if cfg.get("require_one") else "")
+    if check.type == "retrieval-hit":
+        return f"retrieved the passage named in '{cfg.get('column', 'expected_source')}'"
     if check.type == "judge":
         model = cfg.get("model") or "the variant's model"
         return f"judge ({cfg.get('scale', '1-5')}, {model}): {quote(str(cfg.get('rubric', '')), 40)}"
@@ -206,6 +234,9 @@ def new_check(kind: str, existing: list[Check]) -> Check:
         "not-contains": {"value": "as an AI"}, "regex": {"pattern": "^\\S"},
         "json": {}, "json-schema": {"schema": {"type": "object"}}, "length": {"max": 200},
         "python": {"expression": "len(output) > 0"},
+        "fuzzy": {"value": "{{expected}}"}, "cost": {"max_usd": 0.01},
+        "latency": {"max_ms": 5000}, "citations": {},
+        "retrieval-hit": {},
         "judge": {"rubric": "The reply answers the question politely and correctly."},
     }
     base = TYPE_LABELS.get(kind, kind).lower()
