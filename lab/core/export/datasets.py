@@ -161,7 +161,8 @@ _COLUMNS = (
 )
 
 
-def _selected_rows(store: Store, s: Selection) -> Iterable[dict[str, Any]]:
+def _selected_rows(store: Store, s: Selection) -> Iterable[tuple[Any, ...]]:
+    """The selected calls' `_COLUMNS`, as plain rows (a dict per row costs more than its use)."""
     rules, params = ("0", []) if s.hand_picked_only else _rules_sql(s)
     sql = (
         f"SELECT {_COLUMNS} FROM calls c LEFT JOIN ratings r ON r.call_id = c.id"
@@ -170,7 +171,7 @@ def _selected_rows(store: Store, s: Selection) -> Iterable[dict[str, Any]]:
         f" AND (({rules}) OR c.id IN (SELECT value FROM json_each(?)))"
         " AND c.id NOT IN (SELECT value FROM json_each(?)) ORDER BY c.id"
     )
-    return store.db.query(sql, [*params, _ids(s.include_calls), _ids(s.exclude_calls)])
+    return store.db.execute(sql, [*params, _ids(s.include_calls), _ids(s.exclude_calls)])
 
 
 def _labels(store: Store, call_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, dict]]:
@@ -202,28 +203,25 @@ def select_calls(
     versions: dict[int, tuple[PromptVersion, tuple[Example, ...]]] = {}
     share = Interner()
     found: list[SelectedCall] = []
-    for row in _selected_rows(store, selection):
-        version_id = row["prompt_version_id"]
+    for (call_id, version_id, case_vars_json, request_json, output, variant, provider, model,
+         run_id, experiment, thumbs, score) in _selected_rows(store, selection):
         if version_id is not None and version_id not in versions:
             loaded = store.load_prompt_version(version_id)
             versions[version_id] = (loaded, tuple(loaded.examples))
         version, examples = versions.get(version_id, (None, ()))
-        messages, source = conversation_of(json.loads(row["request_json"] or "{}"), version,
-                                           row["case_vars_json"])
-        if messages is None:
+        turns, source = conversation_of(json.loads(request_json or "{}"), version, case_vars_json)
+        if turns is None:
             if skipped is not None:
-                skipped.append(SkippedCall(row["id"], f"Output left out: {source}."))
+                skipped.append(SkippedCall(call_id, f"Output left out: {source}."))
             continue
-        context = share.context(messages[:-1])
         found.append(SelectedCall(
-            call_id=row["id"], context=context, user=messages[-1].content,
-            output=row["response_text"], source=source, prompt_version_id=version_id,
+            call_id=call_id, context=share.context(turns[:-1]), user=turns[-1][1],
+            output=output, source=source, prompt_version_id=version_id,
             system_template=version.system if version else "", examples=examples,
             # Names repeat on every row: one shared copy of each.
-            case_vars_json=row["case_vars_json"], variant=share(row["variant_name"]),
-            provider=share(row["provider"]), model=share(row["model"]),
-            experiment=share(row["experiment"]), run_id=row["run_id"],
-            thumbs=row["thumbs"], score=row["score"],
+            case_vars_json=case_vars_json, variant=share(variant), provider=share(provider),
+            model=share(model), experiment=share(experiment), run_id=run_id,
+            thumbs=thumbs, score=score,
         ))
     tags, checks = _labels(store, [c.call_id for c in found])
     for call in found:
