@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from lab.core.export import card, csv_table
 from lab.core.export.plan import ExportError, ExportPlan, ValidationFailed
-from lab.core.export.target import dumps
+from lab.core.export.target import LineEncoder
 from lab.core.export.validation import Problem, Report
 
 Progress = Callable[[int, int], None]
@@ -50,6 +50,7 @@ class _Writer:
 
     def __init__(self, handle: IO[str], plan: ExportPlan):
         self.handle, self.layout, self.count = handle, plan.target.layout, 0
+        self.dumps = LineEncoder()
         self.csv = (csv.DictWriter(handle, fieldnames=csv_table.columns(plan.kind))
                     if self.layout == "csv" else None)
         if self.csv:
@@ -59,9 +60,9 @@ class _Writer:
         if self.csv:
             self.csv.writerow(record)
         elif self.layout == "json-array":
-            self.handle.write(("[\n" if self.count == 0 else ",\n") + dumps(record))
+            self.handle.write(("[\n" if self.count == 0 else ",\n") + self.dumps(record))
         else:
-            self.handle.write(dumps(record) + "\n")
+            self.handle.write(self.dumps(record) + "\n")
         self.count += 1
 
     def close(self) -> None:
