@@ -17,6 +17,7 @@ is a projection of) and records how many prompt tokens it saved against the call
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -112,7 +113,10 @@ class Shaper:
                  count_tokens: Counter | None = None):
         self.handling = handling
         self.examples = handling.examples_for(target_masks_examples)
-        self.count = count_tokens or estimate_tokens
+        # Texts recur (an input in every sample of its test case, an output in several pairs):
+        # each is counted once while it is among the recent ones. The prompt parts a context
+        # shares are counted once per context below.
+        self.count = functools.lru_cache(maxsize=4096)(count_tokens or estimate_tokens)
         self._share = Interner()
         self._prompts: dict[int, tuple[tuple[Message, ...], str, tuple, int, int]] = {}
 
