@@ -86,8 +86,7 @@ def turns_from_request(request: dict[str, Any]) -> list[Turn] | None:
         system = _text(request.get("systemInstruction") or request.get("system_instruction"))
         if system:
             turns.append(("system", system, False))
-        raw = [(m.get("role", "user"), m.get("parts")) for m in request["contents"]
-               if isinstance(m, dict)]
+        messages, default_role, content_key = request["contents"], "user", "parts"
     elif isinstance(request.get("messages"), list):  # OpenAI, Ollama, Anthropic
         system = request.get("system")
         if system is not None:  # Anthropic keeps the system prompt out of the messages
@@ -96,13 +95,15 @@ def turns_from_request(request: dict[str, Any]) -> list[Turn] | None:
                 return None
             if text:
                 turns.append(("system", text, False))
-        raw = [(m.get("role"), m.get("content")) for m in request["messages"]
-               if isinstance(m, dict)]
+        messages, default_role, content_key = request["messages"], None, "content"
     else:
         return None
-    for role, content in raw:
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        content = message.get(content_key)
         text = content if isinstance(content, str) else _text(content)
-        role = _ROLES.get(role)  # type: ignore[arg-type]
+        role = _ROLES.get(message.get("role", default_role))  # type: ignore[arg-type]
         if role is None or text is None:
             return None
         # Every user/assistant turn before the final user message is the prompt's context.
