@@ -75,6 +75,11 @@ def message_problems(messages: Any, rule: str = "openai") -> list[Problem]:
                                   "Write each message as {\"role\": ..., \"content\": ...}."))
             continue
         role, content = message.get("role"), message.get("content")
+        if (isinstance(content, str) and content and role in ROLES
+                and MESSAGE_KEYS.issuperset(message) and ("weight" not in message or (
+                    role == "assistant" and type(message["weight"]) is int
+                    and message["weight"] in (0, 1)))):
+            continue  # the usual message (text content, a known role and key): nothing below fails
         has_tools = bool(message.get("tool_calls") or message.get("function_call"))
         if "role" not in message or ("content" not in message and not has_tools):
             problems.append(error(f"{rule}.message_missing_key",
