@@ -107,9 +107,10 @@ class ExportPlan:
 
     def records(self, split_name: str) -> Iterator[tuple[TrainingExample, dict[str, Any]]]:
         """The split's records in file order, built one at a time."""
+        record, kind = self.target.record, self.kind
         for example in self.examples:
             if example.split == split_name:
-                yield example, self.target.record(example, self.kind)
+                yield example, record(example, kind)
 
     def line_of(self, index: int) -> int:
         """The file line (CSV: row) of the index-th record of a split."""
@@ -216,16 +217,17 @@ def _validate(plan: ExportPlan) -> None:
         for index, (example, record) in enumerate(plan.records(split_name)):
             if len(plan.preview) < options.preview:
                 plan.preview.append(record)
-            where = {"file": file_name, "line": plan.line_of(index), "call_id": example.call_id}
-            for problem in target.check(record, plan.kind):
-                report.add(replace(problem, **where))
+            problems = [*target.check(record, plan.kind)]
             if limit is not None and example.tokens > limit:
-                report.add(replace(_over_limit(target, example.tokens, limit), **where))
+                problems.append(_over_limit(target, example.tokens, limit))
             if not example.same_prompt:
-                report.add(replace(warning(
+                problems.append(warning(
                     "pairs.different-prompts", "The two outputs of this pair were made with "
                     "different prompts; the pair uses the chosen output's prompt.",
-                    "Drop or replace the system prompt so both sides share one prompt."), **where))
+                    "Drop or replace the system prompt so both sides share one prompt."))
+            for problem in problems:  # located only when there is something to locate
+                report.add(replace(problem, file=file_name, line=plan.line_of(index),
+                                   call_id=example.call_id))
     counts = plan.counts()
     report.extend(target.dataset_problems(counts["train"], counts["validation"], plan.kind))
     examples_as = options.prompt.examples_for(target.masks_examples)
