@@ -69,12 +69,16 @@ def message_problems(messages: Any, rule: str = "openai") -> list[Problem]:
         return [error(f"{rule}.missing_messages_list", "The line has no `messages` list.",
                       "Each line needs a non-empty `messages` list.")]
     problems = []
+    replies = trained = 0  # assistant messages, and those without weight 0
     for i, message in enumerate(messages, 1):
         if not isinstance(message, dict):
             problems.append(error(f"{rule}.message_not_object", f"Message {i} is not an object.",
                                   "Write each message as {\"role\": ..., \"content\": ...}."))
             continue
         role, content = message.get("role"), message.get("content")
+        if role == "assistant":
+            replies += 1
+            trained += message.get("weight") != 0
         if (isinstance(content, str) and content and role in ROLES
                 and MESSAGE_KEYS.issuperset(message) and ("weight" not in message or (
                     role == "assistant" and type(message["weight"]) is int
@@ -106,12 +110,11 @@ def message_problems(messages: Any, rule: str = "openai") -> list[Problem]:
                 problems.append(error(f"{rule}.weight_value",
                                       f"Message {i} has weight {message['weight']!r}.",
                                       "A weight is the integer 0 (skip) or 1 (train on)."))
-    replies = [m for m in messages if isinstance(m, dict) and m.get("role") == "assistant"]
     if not replies:
         problems.append(error(f"{rule}.example_missing_assistant_message",
                               "The example has no assistant message to learn from.",
                               "End each example with the output to learn."))
-    elif all(m.get("weight") == 0 for m in replies):
+    elif not trained:
         problems.append(error(f"{rule}.nothing_trained", "Every assistant message has weight 0, "
                               "so the example teaches nothing.", "Give the final reply weight 1."))
     return problems
