@@ -214,14 +214,13 @@ def select_calls(
             if skipped is not None:
                 skipped.append(SkippedCall(call_id, f"Output left out: {source}."))
             continue
+        # In field order, not by keyword: this runs once per output, and matching sixteen
+        # keywords costs more than the rest of the call. Names repeat on every row: one shared
+        # copy of each.
         found.append(SelectedCall(
-            call_id=call_id, context=share.context(turns[:-1]), user=turns[-1][1],
-            output=output, source=source, prompt_version_id=version_id,
-            system_template=version.system if version else "", examples=examples,
-            # Names repeat on every row: one shared copy of each.
-            case_vars_json=case_vars_json, variant=share(variant), provider=share(provider),
-            model=share(model), experiment=share(experiment), run_id=run_id,
-            thumbs=thumbs, score=score,
+            call_id, share.context(turns[:-1]), turns[-1][1], output, source, version_id,
+            version.system if version else "", examples, case_vars_json, share(variant),
+            share(provider), share(model), share(experiment), run_id, thumbs, score,
         ))
     tags, checks = _labels(store, [c.call_id for c in found])
     for call in found:

@@ -107,6 +107,7 @@ class SelectedCall:
 
     `context` is every turn before the final user message (system prompt, few-shot turns),
     shared between calls made with the same prompt, so 100,000 selected calls hold one copy.
+    `datasets.select_calls` passes the fields in this order, by position.
     """
 
     call_id: int
