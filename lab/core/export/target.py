@@ -194,13 +194,21 @@ class LineEncoder:
 
     def __init__(self, strings: int = 256):
         self._string = functools.lru_cache(maxsize=strings)(json.encoder.encode_basestring)
+        self._encode = self._encoder()
 
-    def __call__(self, record: Any) -> str:
+    def _encoder(self) -> Any:
         if json.encoder.c_make_encoder is None:  # no C accelerator: nothing to gain
-            return dumps(record)
-        # A fresh encoder per line, as JSONEncoder.iterencode makes (its circular-reference
-        # markers must start empty).
-        encode = json.encoder.c_make_encoder(
+            return None
+        return json.encoder.c_make_encoder(
             {}, _ENCODER.default, self._string, None, _ENCODER.key_separator,
             _ENCODER.item_separator, False, False, True)
-        return "".join(encode(record, 0))
+
+    def __call__(self, record: Any) -> str:
+        if self._encode is None:
+            return dumps(record)
+        try:
+            return "".join(self._encode(record, 0))
+        except BaseException:
+            # Its circular-reference markers may still hold this record's containers.
+            self._encode = self._encoder()
+            raise

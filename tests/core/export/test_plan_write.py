@@ -214,6 +214,9 @@ def test_lines_are_written_exactly_as_dumps_writes_them():
     circular.append(circular)
     with pytest.raises(ValueError, match="Circular"):
         encode(circular)
+    failed = {"fine": [1, 2], "not json": object()}
     with pytest.raises(TypeError):
-        encode({"not json": object()})
-    assert encode(records[0]) == dumps(records[0])  # a failed line leaves no trace
+        encode(failed)
+    del failed["not json"]  # the same dict again: a failed line leaves no trace
+    assert encode(failed) == dumps(failed)
+    assert encode(records[0]) == dumps(records[0])
