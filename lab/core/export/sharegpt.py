@@ -70,9 +70,8 @@ class ShareGPT(Target):
         if problem:
             return [problem]
         problems: list[Problem] = []
-        if "system" in record:
-            problems += [p for p in [text_problem(record["system"], "system prompt", "sharegpt")]
-                         if p and p.rule.endswith("content-type")]
+        if "system" in record and not isinstance(record["system"], str):  # "" is allowed
+            problems.append(text_problem(record["system"], "system prompt", "sharegpt"))
         turns = record["conversations"]
         if not isinstance(turns, list) or not turns:
             return problems + [error("sharegpt.conversations", "`conversations` is not a "

@@ -92,6 +92,8 @@ class Target:
 def keys_problem(record: dict, allowed: Iterable[str], required: Iterable[str],
                  rule: str, service: str) -> Problem | None:
     allowed, required = set(allowed), set(required)
+    if required.issubset(record) and allowed.issuperset(record):
+        return None
     missing = sorted(required - set(record))
     extra = sorted(set(record) - allowed)
     if missing:
