@@ -112,8 +112,10 @@ def write_export(plan: ExportPlan, out_dir: str | Path, progress: Progress | Non
             temps[name] = out / f".{name}.{os.getpid()}.tmp"
             temps[name].write_text(text, encoding="utf-8")
             sizes[name] = temps[name].stat().st_size
+        summary = plan.summary()  # once: its token statistics go over every example
         temps["README.md"] = out / f".README.md.{os.getpid()}.tmp"
-        temps["README.md"].write_text(card.render(plan, sizes), encoding="utf-8")
+        temps["README.md"].write_text(card.render(plan, sizes, summary["tokens"]),
+                                      encoding="utf-8")
         for name, path in temps.items():
             os.replace(path, out / name)
     except BaseException as exc:
@@ -124,7 +126,7 @@ def write_export(plan: ExportPlan, out_dir: str | Path, progress: Progress | Non
         if isinstance(exc, OSError):
             raise _disk_error(exc, out) from exc
         raise
-    return _result(plan, out, sizes)
+    return _result(plan, out, sizes, summary)
 
 
 def _disk_error(exc: OSError, out: Path) -> ExportError:
@@ -137,7 +139,8 @@ def _disk_error(exc: OSError, out: Path) -> ExportError:
     return ExportError(f"Cannot write the export into {out}: {exc.strerror or exc}.")
 
 
-def _result(plan: ExportPlan, out: Path, sizes: dict[str, int]) -> ExportResult:
+def _result(plan: ExportPlan, out: Path, sizes: dict[str, int],
+            summary: dict[str, Any]) -> ExportResult:
     problems = []
     limit = plan.target.max_file_bytes
     for name in plan.files.values():
@@ -152,6 +155,6 @@ def _result(plan: ExportPlan, out: Path, sizes: dict[str, int]) -> ExportResult:
     names = [*plan.files.values(), "README.md", *(n for n in sizes if n not in plan.files.values())]
     return ExportResult(
         out_dir=out, files={n: out / n for n in dict.fromkeys(names)}, counts=plan.counts(),
-        sizes=sizes, report=plan.report, summary=plan.summary(), problems=problems,
+        sizes=sizes, report=plan.report, summary=summary, problems=problems,
         stale_files=stale,
     )
