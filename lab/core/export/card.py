@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from operator import attrgetter
 from typing import Any
 
 from lab.core.export.plan import ExportPlan
@@ -111,7 +110,7 @@ def _sources(plan: ExportPlan) -> list[str]:
     # pass (Counter counts in C), then add them up by experiment, prompt version and model.
     combinations = Counter(
         (s.experiment, s.prompt_version_id, s.system_template, s.provider, s.model)
-        for s in map(attrgetter("source"), plan.examples) if s is not None)
+        for s in [example.source for example in plan.examples] if s is not None)
     experiments: Counter[str] = Counter()
     versions: Counter[int | None] = Counter()
     models: Counter[str] = Counter()
