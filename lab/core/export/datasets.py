@@ -18,6 +18,7 @@ from typing import Any
 from lab.core.export.conversation import Interner, conversation_of
 from lab.core.export.pairs import pairs_from_ratings, pairs_from_votes, tally
 from lab.core.export.selection import (
+    NO_CHECKS,
     PreferencePair,
     SelectedCall,
     Selection,
@@ -220,13 +221,16 @@ def select_calls(
         found.append(SelectedCall(
             call_id, share.context(turns[:-1]), turns[-1][1], output, source, version_id,
             version.system if version else "", examples, case_vars_json, share(variant),
-            share(provider), share(model), share(experiment), run_id, thumbs, score,
+            share(provider), share(model), share(experiment), run_id, thumbs, score, (),
+            NO_CHECKS,
         ))
     tags, checks = _labels(store, [c.call_id for c in found])
-    for call in found:
-        call.tags = tuple(tags.get(call.call_id, ()))
-        if call.call_id in checks:
-            call.checks = checks[call.call_id]
+    if tags or checks:  # usually a few outputs carry labels: visit those alone
+        by_id = {c.call_id: c for c in found}
+        for call_id, names in tags.items():
+            by_id[call_id].tags = tuple(names)
+        for call_id, results in checks.items():
+            by_id[call_id].checks = results
     return found
 
 
