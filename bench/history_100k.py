@@ -73,7 +73,7 @@ def main() -> int:
 
     from lab.core.workspace.store import open_workspace
     from lab.core.workspace.thread import StoreThread
-    from lab.gui.history_model import HistoryTableModel
+    from lab.gui.panes.history import HistoryTableModel
 
     folder = Path(tempfile.mkdtemp(prefix="lab-bench-history-"))
     path = folder / "workspace.db"

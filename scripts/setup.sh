@@ -2,8 +2,10 @@
 # Set up everything Prompt Lab needs on this machine; safe to run again (it only does what is missing).
 #  - as root on Debian/Ubuntu: the system libraries Qt needs, Xvfb, and gnome-keyring + D-Bus
 #    (the real Secret Service keyring the tests use);
-#  - a virtual environment in .venv with the lab installed ("app"), plus its test tools ("test").
-# Usage: bash scripts/setup.sh app|test   (run.sh and test.sh call it; it can be run on its own).
+#  - a virtual environment in .venv with the lab installed ("app"), plus its build tools
+#    ("build": sdist, wheel, PyInstaller bundle), plus its test tools ("test": all of it, and the
+#    validators of the Linux desktop files).
+# Usage: bash scripts/setup.sh app|build|test   (run.sh, build.sh and test.sh call it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,9 +19,18 @@ DEBIAN_PACKAGES=(
   # the real Secret Service keyring for the key tests
   gnome-keyring dbus
 )
+# PyInstaller strips the bundle's libraries with binutils' strip
+BUILD_DEBIAN_PACKAGES=(binutils)
+# the validators of the .desktop entry and the AppStream metadata (tests/packaging)
+TEST_DEBIAN_PACKAGES=(binutils desktop-file-utils appstream)
 
 MODE=${1:-test}
-case "$MODE" in app|test) ;; *) echo "setup: usage: setup.sh app|test" >&2; exit 2 ;; esac
+case "$MODE" in
+  app) ;;
+  build) DEBIAN_PACKAGES+=("${BUILD_DEBIAN_PACKAGES[@]}") ;;
+  test) DEBIAN_PACKAGES+=("${TEST_DEBIAN_PACKAGES[@]}") ;;
+  *) echo "setup: usage: setup.sh app|build|test" >&2; exit 2 ;;
+esac
 PYTHON=${PYTHON:-python3}
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then
@@ -59,6 +70,10 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   if [ "$MODE" = app ]; then
     echo "setup: installing Prompt Lab into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
+  elif [ "$MODE" = build ]; then
+    echo "setup: installing Prompt Lab and its build tools into .venv"
+    # vectors too: the bundle carries everything the app can use
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[vectors,package]"
   else
     echo "setup: installing Prompt Lab and its test tools into .venv"
     # trl (a test tool) needs torch. Installed first and pinned: on this project's machines the

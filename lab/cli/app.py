@@ -1,4 +1,5 @@
-"""`lab gui` (and `lab` alone, and `prompt-lab`): open the window, or say in one line why not."""
+"""`lab gui` (and `lab` alone, and `prompt-lab`): open the window, or say in one line why not;
+with --smoke-test, check that the installation works instead (lab.gui.smoke)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def _has_display() -> bool:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    if getattr(args, "smoke_test", False):
+        if getattr(args, "db", None):
+            raise UserError("--smoke-test always uses a throwaway workspace; leave out --db")
+        from lab.gui.smoke import run_smoke_test  # without a screen it runs offscreen
+
+        return run_smoke_test(timeout_s=args.timeout)
     if not _has_display():
         raise UserError(
             "No display found (DISPLAY and WAYLAND_DISPLAY are unset). "

@@ -27,7 +27,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             force=args.force)
     except ValueError as exc:
         raise UserError(str(exc)) from None
-    with open_default_workspace(args.db, with_sample=False) as store:
+    with open_default_workspace(args.db, with_sample=False, create=False) as store:
         what = args.dataset if args.dataset else selection
         try:
             plan = ex.plan_export(store, what, args.format, options)

@@ -7,8 +7,11 @@ import json
 import sys
 
 from lab.cli.errors import UserError
+from lab.core.experiment import file as experiment_file
 from lab.core.providers import keys
-from lab.core.workspace.location import open_default_workspace
+from lab.core.providers.base import ProviderConfig
+from lab.core.run.plan import PlanError, provider_configs
+from lab.core.workspace.location import default_workspace_path, open_default_workspace
 from lab.core.workspace.providers import configured_providers
 
 
@@ -20,17 +23,26 @@ def _read_key(provider: str) -> str:
     return sys.stdin.readline()
 
 
-def _provider_names(db: str | None) -> list[str]:
-    with open_default_workspace(db, with_sample=False) as store:
-        return [c.name for c in configured_providers(store)]
+def _providers(args: argparse.Namespace) -> list[ProviderConfig]:
+    """The providers a key can be for: built-ins, the workspace's, and an experiment file's own.
+
+    Reading them never creates a workspace: with no workspace yet, the built-ins are the list.
+    """
+    inline: list[ProviderConfig] = []
+    if getattr(args, "experiment", None):
+        try:
+            spec = experiment_file.load(args.experiment)
+            inline = list(provider_configs(spec, []).values())
+        except (experiment_file.ExperimentFileError, PlanError) as exc:
+            raise UserError(str(exc).splitlines()[0]) from None
+    if args.db is None and not default_workspace_path(None).exists():
+        return configured_providers(None, inline)
+    with open_default_workspace(args.db, with_sample=False, create=False) as store:
+        return configured_providers(store, inline)
 
 
 def cmd_keys_set(args: argparse.Namespace) -> int:
-    known = _provider_names(args.db)
-    if args.provider not in known:
-        raise UserError(
-            f"no provider named '{args.provider}'; known providers: {', '.join(known)}"
-        )
+    known = [c.name for c in _providers(args)]
     key = _read_key(args.provider).strip()
     if not key:
         raise UserError(f"no key given on standard input for '{args.provider}'; nothing stored")
@@ -39,12 +51,17 @@ def cmd_keys_set(args: argparse.Namespace) -> int:
     except keys.KeyringUnavailable as exc:
         raise UserError(str(exc)) from None
     print(f"Stored the key for {args.provider} in the system keyring.")
+    if args.provider not in known:
+        # A provider may be defined in an experiment file the command was not shown; the key is
+        # still the one `lab run` looks up for that name, so store it and say what we know.
+        print(f"lab: warning: no provider named '{args.provider}' is configured here (known: "
+              f"{', '.join(known)}); the key will be used by any provider of that name, e.g. "
+              "one defined in an experiment file (--experiment FILE checks it).", file=sys.stderr)
     return 0
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    with open_default_workspace(args.db, with_sample=False) as store:
-        configs = configured_providers(store)
+    configs = _providers(args)
     keyring_ok = keys.keyring_available()
     statuses = keys.list_keys(configs)
     if args.json:

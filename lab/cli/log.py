@@ -10,7 +10,7 @@ from lab.core.workspace.location import open_default_workspace
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    with open_default_workspace(args.db, with_sample=False) as store:
+    with open_default_workspace(args.db, with_sample=False, create=False) as store:
         rows = store.page_calls(limit=args.limit, search=args.search)
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))

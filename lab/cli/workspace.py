@@ -9,7 +9,7 @@ from lab.core.workspace.location import default_workspace_path, open_default_wor
 
 
 def cmd_workspace(args: argparse.Namespace) -> int:
-    with open_default_workspace(args.db) as store:
+    with open_default_workspace(args.db, create=args.db is None) as store:
         info = {
             "path": str(default_workspace_path(args.db)),
             "schema_version": store.schema_version(),

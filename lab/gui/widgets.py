@@ -1,8 +1,9 @@
-"""Small widgets the panes share: a pane header, an empty-state panel, the {{variable}} highlighter."""
+"""Small widgets the panes and dialogs share: a pane header, an empty-state panel, the
+{{variable}} highlighter, item delegates, and the JSON Schema editor."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QFont,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lab.core.checks.form import schema_problem
 from lab.core.experiment.template import variable_spans
 from lab.gui.theme import is_dark
 
@@ -199,3 +201,50 @@ class MultilineDelegate(QStyledItemDelegate):
                 return True
             return False  # a plain Enter is a new line in the text
         return super().eventFilter(editor, event)
+
+
+class SchemaEditor(QWidget):
+    """A JSON Schema typed as text, checked as it is typed: under the text, what is wrong and
+    where (the core's `schema_problem`), or that it is a valid schema."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setObjectName("SchemaText")
+        self.text_edit.setPlaceholderText('{"type": "object", "required": ["answer"], '
+                                          '"properties": {"answer": {"type": "string"}}}')
+        font = QFont("monospace")
+        font.setStyleHint(QFont.StyleHint.Monospace)
+        self.text_edit.setFont(font)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setObjectName("SchemaStatus")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.text_edit, 1)
+        layout.addWidget(self.status)
+        self.text_edit.textChanged.connect(self._check)
+        self._problem: str | None = None
+        self._check()
+
+    def text(self) -> str:
+        return self.text_edit.toPlainText()
+
+    def set_text(self, text: str) -> None:
+        if text != self.text():
+            self.text_edit.setPlainText(text)
+
+    def problem(self) -> str | None:
+        return self._problem
+
+    def _check(self) -> None:
+        self._problem = schema_problem(self.text())
+        if self._problem:
+            self.status.setText(f"✗ {self._problem}")
+            self.status.setStyleSheet("color: #c9302c;")
+        else:
+            self.status.setText("✓ A valid JSON Schema")
+            self.status.setStyleSheet("color: #2e8b57;")
+        self.changed.emit()

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from lab.core.workspace.store import open_workspace
+
 LAB = [sys.executable, "-m", "lab"]
 
 
@@ -38,10 +40,71 @@ def test_workspace_json_shows_the_sample(lab_home):
 
 
 def test_db_option_before_or_after_the_command(tmp_path):
-    for args in (["--db", str(tmp_path / "a.db"), "workspace"],
-                 ["workspace", "--db", str(tmp_path / "b.db")]):
-        assert run(*args).returncode == 0
-    assert (tmp_path / "a.db").exists() and (tmp_path / "b.db").exists()
+    for name in ("a.db", "b.db"):
+        open_workspace(tmp_path / name).close()
+    for args, name in ((["--db", str(tmp_path / "a.db"), "workspace", "--json"], "a.db"),
+                       (["workspace", "--json", "--db", str(tmp_path / "b.db")], "b.db")):
+        result = run(*args)
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["path"] == str(tmp_path / name)
+
+
+def _one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    return line
+
+
+def test_every_command_refuses_a_folder_as_its_workspace(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    experiment = Path(__file__).parents[2] / "resources" / "sample" / "support-replies.toml"
+    commands = [["workspace"], ["log"], ["keys", "list"], ["run", str(experiment), "--yes"],
+                ["export", "--format", "csv", "--out", str(tmp_path / "out")]]
+    for command in commands:
+        line = _one_line_error(run(*command, "--db", str(folder)))
+        assert line == (f"lab: {folder} is a folder, not a workspace file; give a file path such "
+                        f"as {folder / 'workspace.db'}."), command
+
+
+def test_reading_commands_never_create_a_workspace(tmp_path):
+    missing = tmp_path / "typo.db"
+    for command in (["log"], ["workspace"], ["keys", "list"],
+                    ["export", "--format", "csv", "--out", str(tmp_path / "out")]):
+        line = _one_line_error(run(*command, "--db", str(missing)))
+        assert line.startswith(f"lab: There is no workspace at {missing}."), command
+    assert not missing.exists()
+
+
+def test_a_workspace_in_a_missing_folder_is_refused_not_made(tmp_path):
+    experiment = Path(__file__).parents[2] / "resources" / "sample" / "support-replies.toml"
+    path = tmp_path / "no" / "such" / "folder" / "w.db"
+    line = _one_line_error(run("run", str(experiment), "--yes", "--db", str(path)))
+    assert line == (f"lab: The folder {path.parent} does not exist; create it first or give "
+                    "another path for the workspace.")
+    assert not (tmp_path / "no").exists()
+
+
+def test_a_file_that_is_not_a_workspace_is_named(tmp_path):
+    junk = tmp_path / "notes.db"
+    junk.write_text("these are my notes, not a database\n" * 100)
+    line = _one_line_error(run("log", "--db", str(junk)))
+    assert line.startswith(f"lab: {junk} is not a Prompt Lab workspace or is damaged")
+
+
+def test_help_and_usage_errors_load_no_workspace_or_network_code():
+    probe = ("import sys\nfrom lab.cli import main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+             "('sqlite_utils', 'httpx', 'keyring', 'PySide6', 'rich', 'matplotlib')"
+             " or m.startswith('lab.core.workspace'))\n"
+             "print('LOADED', heavy, file=sys.stderr)\n")
+    for args in (["--help"], ["run", "--help"], ["run"], ["export", "--bogus"],
+                 ["report", "--help"], ["report", "--good", "vibes"]):
+        result = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True,
+                                text=True, timeout=60)
+        assert "LOADED []" in result.stderr, (args, result.stderr)
 
 
 def test_gui_without_a_display_says_so_in_one_line():
@@ -57,7 +120,7 @@ def test_gui_without_a_display_says_so_in_one_line():
 
 def test_newer_workspace_is_one_clear_line_not_a_traceback(tmp_path):
     path = tmp_path / "future.db"
-    assert run("--db", str(path), "workspace").returncode == 0
+    open_workspace(path).close()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 999")
     conn.commit()
@@ -67,3 +130,18 @@ def test_newer_workspace_is_one_clear_line_not_a_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert "newer version of Prompt Lab" in result.stderr
+
+
+def test_report_html_without_matplotlib_says_how_to_install_it(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    from lab.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    assert main(["report", "--db", str(tmp_path / "w.db"), "--html", "r.html"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("lab: --html draws its charts with matplotlib, which is not installed. Install "
+                   "it with: pip install 'prompt-lab[report]' (or: pip install matplotlib)")
+    assert not (tmp_path / "w.db").exists() and not (tmp_path / "r.html").exists()

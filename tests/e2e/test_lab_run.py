@@ -8,10 +8,6 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,64 +15,17 @@ import pytest
 from tests.helpers.experiments import JUDGE_MODEL, KEY_ENV, experiment_text
 from tests.helpers.fake_provider import (
     API_KEY,
-    FakeProviderServer,
     reply,
 )
-
-ROOT = Path(__file__).resolve().parents[2]
-LAB = [sys.executable, "-m", "lab"]
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "workspace.db"
-
-
-def lab(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*LAB, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, KEY_ENV: API_KEY}, stdin=subprocess.DEVNULL)
-
-
-def start_lab(*args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([*LAB, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            stdin=subprocess.DEVNULL, text=True,
-                            env={**os.environ, KEY_ENV: API_KEY})
-
-
-def write(tmp_path: Path, text: str, name: str = "tone.toml") -> Path:
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def rows(db: Path, sql: str, *params) -> list[sqlite3.Row]:
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def wait_for(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.05)
-
-
-def ok_calls(db: Path) -> int:
-    if not db.exists():
-        return 0
-    try:
-        return rows(db, "SELECT count(*) FROM calls WHERE status = 'ok'")[0][0]
-    except sqlite3.OperationalError:  # the schema is still being created
-        return 0
+from tests.helpers.lab_process import (
+    ROOT,
+    lab,
+    ok_calls,
+    rows,
+    start_lab,
+    wait_for,
+    write,
+)
 
 
 def test_run_logs_every_call_and_prints_per_variant_figures(server, db, tmp_path):
@@ -112,14 +61,16 @@ def test_summary_table_and_the_log(server, db, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("Run 1 · tone · done · 6/6 cells done · 6 calls")
     assert lines[2].split()[:3] == ["variant", "calls", "errors"]
-    assert lines[3].split()[:3] == ["A", "3", "0"] and lines[4].split()[:3] == ["B", "3", "0"]
+    # rich draws a rule under the header
+    assert lines[4].split()[:3] == ["A", "3", "0"] and lines[5].split()[:3] == ["B", "3", "0"]
     log = lab("log", "--db", str(db), "--search", "Question 2", "--json")
     assert log.returncode == 0
     found = json.loads(log.stdout)
     assert len(found) == 2 and {r["variant_name"] for r in found} == {"A", "B"}
     assert all(r["run_id"] == 1 for r in found)
     text = lab("log", "--db", str(db), "--limit", "3")
-    assert text.returncode == 0 and len(text.stdout.splitlines()) == 4
+    # header, rich's rule under it, three calls
+    assert text.returncode == 0 and len(text.stdout.splitlines()) == 5
 
 
 def test_a_second_identical_run_makes_no_http_calls_and_no_cache_does(server, db, tmp_path):
@@ -228,6 +179,27 @@ def test_budget_stops_the_run_with_exit_3(server, db, tmp_path):
     assert len(server.chat_requests()) < 6
 
 
+def test_a_budget_is_refused_when_a_planned_call_has_no_price(server, db, tmp_path):
+    text = experiment_text(server, judge=True).replace(
+        f'model = "fake/{JUDGE_MODEL}"', 'model = "fake/house-judge-v2"')
+    exp = write(tmp_path, text)
+    server.models["openai"].append("house-judge-v2")  # offered, just not in the price table
+    result = lab("run", str(exp), "--db", str(db), "--budget", "5", "--yes")
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    prices = Path(os.environ["LAB_HOME"]) / "prices.toml"
+    assert line.startswith("lab: a budget of $5 cannot be kept: cost unknown for fake/house-judge-v2 "
+                           f"— add its price to {prices} "), line
+    assert line.endswith('as [openai."house-judge-v2"] with input and output (USD per 1M tokens), '
+                         "or run without a budget."), line
+    assert server.chat_requests() == [] and not ok_calls(db)
+    # Without --budget it runs, and says plainly that the judge's cost is unknown and why.
+    result = lab("run", str(exp), "--db", str(db), "--yes")
+    assert result.returncode == 0, result.stderr
+    assert (f"Cost unknown for fake/house-judge-v2 — add its price to {prices} "
+            '([openai."house-judge-v2"] with input and output, USD per 1M tokens).') in result.stderr
+
+
 def test_the_support_tone_example_runs(server, db, tmp_path):
     text = (ROOT / "examples" / "support-tone.toml").read_text()
     text = text.replace("http://127.0.0.1:8000/v1", server.base_url("openai"))
@@ -247,10 +219,11 @@ def test_the_extract_order_example_runs(server, db, tmp_path):
     text = text.replace('samples = 2\n', f'samples = 2\n\n[providers.ollama]\nkind = "ollama"\n'
                                          f'base_url = "{server.base_url("ollama")}"\n')
     exp = write(tmp_path, text, "extract-order.toml")
-    result = lab("run", str(exp), "--db", str(db), "--json")
+    result = lab("run", str(exp), "--db", str(db), "--json", "--trust")  # it has a python check
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["cells_done"] == 16 and report["cost_usd"] == 0  # local: free
+    assert report["variants"][0]["checks"]["right intent"]["n"] == 8  # graded, in its workers
 
 
 @pytest.mark.parametrize("command", [["run"], ["log"]])

@@ -30,7 +30,7 @@ def experiment_text(
     *,
     cases: int = 3,
     samples: int = 1,
-    concurrency: int = 4,
+    concurrency: int | None = 4,  # None: the provider pins none, the run decides
     judge: bool = False,
     extra: str = "",
 ) -> str:
@@ -51,7 +51,7 @@ kind = "openai"
 base_url = "{server.base_url("openai")}"
 api_key_env = "{KEY_ENV}"
 local = false
-concurrency = {concurrency}
+{f"concurrency = {concurrency}" if concurrency is not None else ""}
 
 [[variants]]
 name = "A"
@@ -89,21 +89,24 @@ def plan_for(text: str, db: Path, samples: int | None = None) -> RunPlan:
 
 
 def prepare(text: str, db: Path, options: RunOptions | None = None, *,
-            resume: int | None = None, samples: int | None = None) -> PreparedRun:
+            resume: int | None = None, samples: int | None = None,
+            trusted: bool | None = None) -> PreparedRun:
+    """`trusted`: may its python checks run (default: not for a new run; a resume decides)."""
     options = options or RunOptions()
     with open_workspace(db) as store:
         if resume is not None:
             providers = list(plan_for(text, db).providers.values())
-            return prepare_resume(store, resume, providers, options, PriceTable.load())
+            return prepare_resume(store, resume, providers, options, PriceTable.load(),
+                                  trusted=trusted, client_factory=make_client)
         return prepare_run(store, plan_for(text, db, samples), options, PriceTable.load(),
-                           source="tone.toml")
+                           source="tone.toml", trusted=bool(trusted), client_factory=make_client)
 
 
 def run_experiment(text: str, db: Path, options: RunOptions | None = None, *,
                    events: list | None = None, resume: int | None = None,
-                   samples: int | None = None) -> Any:
+                   samples: int | None = None, trusted: bool | None = None) -> Any:
     """Prepare and run to the end in this thread; returns RunFinished."""
-    prepared = prepare(text, db, options, resume=resume, samples=samples)
+    prepared = prepare(text, db, options, resume=resume, samples=samples, trusted=trusted)
     runner = Runner(db, prepared, on_event=(events.append if events is not None else None),
                     client_factory=make_client)
     return asyncio.run(runner.run())

@@ -68,6 +68,12 @@ def consistency(
     return Consistency(n, len(counts), modal, pairs)
 
 
+def agreeing(samples: Sequence[Any], normalise: Callable[[Any], Hashable] = normalise_text) -> int:
+    """How many samples give the most common answer ("3 samples · 2 agree"); 0 for none."""
+    counts = Counter(normalise(s) for s in samples)
+    return max(counts.values()) if counts else 0
+
+
 @dataclass(frozen=True)
 class ConsistencyOverview:
     """Consistency over many inputs: inputs with a single sample are counted but not averaged."""

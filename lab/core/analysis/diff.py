@@ -67,3 +67,14 @@ def _append(spans: list[Span], kind: Kind, text: str) -> None:
         spans[-1] = Span(kind, spans[-1].text + text)
     else:
         spans.append(Span(kind, text))
+
+
+def prompt_text(system: str, user_template: str, examples: list) -> str:
+    """A prompt (system text, user-message template, few-shot examples) as one text to compare:
+    two prompt versions, or a version and the prompt in the editor."""
+    lines = ["System prompt:", system, "", "User message:", user_template, ""]
+    for number, example in enumerate(examples, start=1):
+        state = "" if example.enabled else " (disabled)"
+        lines += [f"Example {number}{state}:", f"User: {example.input}",
+                  f"Assistant: {example.output}", ""]
+    return "\n".join(lines)

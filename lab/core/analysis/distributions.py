@@ -7,6 +7,7 @@ interval of a mean score needs. Accuracy is about 1e-10, far beyond what a verdi
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 
 def _betacf(a: float, b: float, x: float) -> float:
@@ -52,6 +53,7 @@ def t_cdf(t: float, df: float) -> float:
     return 1 - tail if t >= 0 else tail
 
 
+@lru_cache(maxsize=256)  # an analysis asks for the same few (p, df) hundreds of times
 def t_quantile(p: float, df: float) -> float:
     """The t value with P(T <= t) = p, by bisection on ``t_cdf`` (accurate to ~1e-9 for df >= 1)."""
     if not 0 < p < 1 or df <= 0:

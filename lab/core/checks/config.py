@@ -14,8 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jsonschema
-
 from lab.core.checks import expression as expression_check
 from lab.core.checks.json_output import json_path
 from lab.core.checks.judge import judge_scale
@@ -31,6 +29,11 @@ class Option:
 
 
 TEXT_KINDS = (str, int, float)
+# Check types whose configuration is code run on this machine: they run only for a trusted source
+# (see lab.core.run.trust). A python expression is one; regex, schema and the rest are data.
+CODE_CHECK_TYPES = frozenset({"python"})
+DEFAULT_TIMEOUT_S = expression_check.DEFAULT_TIMEOUT_S  # unless a check's 'timeout' says
+MAX_TIMEOUT_S = 600.0
 _CONTAINS = {
     "value": Option(TEXT_KINDS + (list,), True, "the text (or a list of texts) to look for"),
     "mode": Option((str,), hint="'any' or 'all' (for a list of values)"),
@@ -62,7 +65,16 @@ CHECK_TYPES: dict[str, dict[str, Option]] = {
     "python": {
         "expression": Option((str,), True, "an expression such as 'len(output) < 200'"),
         "pass_threshold": Option((int, float)),
+        "timeout": Option((int, float), hint="seconds, e.g. 5"),
     },
+    "fuzzy": {
+        "value": Option(TEXT_KINDS + (list,), True, "the reference text (or a list of them)"),
+        "min_similarity": Option((int, float), hint="a similarity from 0 to 1, e.g. 0.8"),
+    },
+    "cost": {"max_usd": Option((int, float), True, "the most one call may cost, in USD")},
+    "latency": {"max_ms": Option((int, float), True, "the most one call may take, in ms")},
+    "citations": {"require_one": Option((bool,))},
+    "retrieval-hit": {"column": Option((str,), hint="the test-case column naming the passage")},
     "judge": {
         "rubric": Option((str,), True, "the rubric the judge grades against"),
         "scale": Option((str,), hint="'1-5' or '0-1'"),
@@ -70,6 +82,9 @@ CHECK_TYPES: dict[str, dict[str, Option]] = {
         "model": Option((str,), hint="the judge model as provider/model"),
     },
 }
+
+# Every check but the judge may grade one step of a chain instead of its final output.
+STEP_OPTION = {"step": Option((str,), hint="the name of a chain's step, e.g. 'extract'")}
 
 # type names as a user writing TOML or filling a form would say them
 _KIND_WORDS = {
@@ -105,6 +120,8 @@ def validate_check(check: Check) -> list[str]:
     options = CHECK_TYPES.get(check.type)
     if options is None:
         return [f"{p}: unknown check type '{check.type}'; use one of: {', '.join(CHECK_TYPES)}."]
+    if check.type != "judge":  # a judge grades the chain's answer; other checks may grade a step
+        options = {**options, **STEP_OPTION}
     errors = []
     cfg = check.config
     for key, opt in options.items():
@@ -131,8 +148,11 @@ def validate_check(check: Check) -> list[str]:
 
 def _specific_validation(check: Check) -> None:
     cfg, p = check.config, prefix(check)
-    if check.type in ("contains", "not-contains"):
+    if check.type in ("contains", "not-contains", "fuzzy"):
         values_of(check)
+        low = cfg.get("min_similarity")
+        if low is not None and not 0 <= low <= 1:
+            raise CheckConfigError(f"{p}: 'min_similarity' must be between 0 and 1, not {low:g}.")
         if cfg.get("mode", "any") not in ("any", "all"):
             raise CheckConfigError(f"{p}: 'mode' must be 'any' or 'all', not {cfg['mode']!r}.")
     elif check.type == "regex":
@@ -151,6 +171,16 @@ def _specific_validation(check: Check) -> None:
             raise CheckConfigError(f"{p}: 'unit' must be 'chars' or 'words'.")
     elif check.type == "python":
         compiled_expression(check)
+        timeout = cfg.get("timeout")
+        if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_S:
+            raise CheckConfigError(
+                f"{p}: 'timeout' must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds, "
+                f"not {timeout:g}."
+            )
+    elif check.type in ("cost", "latency"):
+        key = "max_usd" if check.type == "cost" else "max_ms"
+        if cfg[key] < 0:
+            raise CheckConfigError(f"{p}: '{key}' cannot be negative.")
     elif check.type == "judge":
         judge_scale(check)  # validates scale and threshold
 
@@ -194,6 +224,8 @@ def schema_of(check: Check) -> dict[str, Any]:
             raise CheckConfigError(f"{prefix(check)}: 'schema' is not valid JSON: {e}.") from e
     if not isinstance(schema, dict):
         raise CheckConfigError(f"{prefix(check)}: 'schema' must be a JSON object.")
+    import jsonschema  # here, not at the top: the window's start-up does not need it
+
     try:
         jsonschema.validators.validator_for(schema).check_schema(schema)
     except jsonschema.SchemaError as e:
@@ -213,7 +245,8 @@ def compiled_expression(check: Check) -> Any:
         ) from e
 
 
-_TEMPLATED = {"equals": "value", "contains": "value", "not-contains": "value", "judge": "rubric"}
+_TEMPLATED = {"equals": "value", "contains": "value", "not-contains": "value", "fuzzy": "value",
+              "judge": "rubric"}
 
 
 def templated_fields(check: Check) -> list[tuple[str, str]]:
@@ -232,6 +265,17 @@ def referenced_columns(check: Check) -> set[str] | None:
     if check.type != "python" or not isinstance(check.config.get("expression"), str):
         return set()
     return expression_check.referenced_columns(check.config["expression"])
+
+
+def runs_code(check: Check) -> bool:
+    """True for a check whose configuration is code (a python expression)."""
+    return check.type in CODE_CHECK_TYPES
+
+
+def expression_timeout(check: Check) -> float:
+    """Seconds a python check may take on one output before it is stopped (and fails)."""
+    timeout = check.config.get("timeout")
+    return float(timeout) if isinstance(timeout, (int, float)) else DEFAULT_TIMEOUT_S
 
 
 def check_names(checks: Sequence[Check]) -> list[str]:

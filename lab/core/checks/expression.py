@@ -6,9 +6,13 @@ The expression sees ``output`` (the model's text), ``vars`` (the test case's val
 ``{"pass": True, "score": 0.8, "reason": "..."}``.
 
 This is NOT a security sandbox, and cannot be one (Python offers no safe ``eval``): the missing
-builtins keep honest expressions tidy, nothing more. The expressions are the user's own, typed
-into their own lab and run on their own machine, like a spreadsheet formula. An expression that
-loops forever will hang the check; there is no timeout.
+builtins keep honest expressions tidy, nothing more; ``().__class__.__base__.__subclasses__()``
+still reaches ``os``. So an expression is code, and runs only when its source is trusted: typed
+in the window by the user, or from an experiment file the user trusted (``lab.core.run.trust``).
+
+``evaluate`` runs in the calling process, with no time limit. A run evaluates expressions in
+worker processes it can stop (``lab.core.checks.workers``): past its time limit, or out of
+memory, a check fails and the run goes on.
 """
 
 from __future__ import annotations
@@ -21,11 +25,16 @@ import re
 from functools import lru_cache
 from typing import Any
 
+DEFAULT_TIMEOUT_S = 2.0  # a python check's time limit in a run, unless its 'timeout' says otherwise
+
 _SAFE_BUILTINS = {
     n: getattr(builtins, n)
     for n in "abs all any bool dict enumerate filter float int isinstance len list map max min "
     "range reversed round set sorted str sum tuple zip".split()
 }
+
+# Every name an expression can read: what `evaluate` puts in its namespace.
+NAMES = frozenset({"output", "vars", "json", "re", "math", *_SAFE_BUILTINS})
 
 
 @lru_cache(maxsize=256)
@@ -40,10 +49,16 @@ def _shown(expression: str) -> str:
 
 
 def evaluate(
-    expression: str, output: str, variables: dict[str, Any], pass_threshold: float = 0.5
+    expression: str,
+    output: str,
+    variables: dict[str, Any],
+    pass_threshold: float = 0.5,
+    *,
+    memory_limit: str | None = None,
 ) -> tuple[bool, float | None, str]:
     """(passed, score, reason). Any exception inside the expression is a failed check whose
-    reason carries the exception; it never propagates. A syntax error does (check it first)."""
+    reason carries the exception; it never propagates. A syntax error does (check it first).
+    `memory_limit` ("1 GiB"): the limit a MemoryError means, for its reason."""
     code = compile_expression(expression)
     namespace = {
         "__builtins__": _SAFE_BUILTINS,
@@ -56,6 +71,10 @@ def evaluate(
     expr = _shown(expression)  # backticks, because expressions are full of quotes
     try:
         value = eval(code, namespace)  # noqa: S307 - the user's own expression; see module doc
+    except MemoryError:
+        if memory_limit:
+            return False, None, f"python check used more than {memory_limit} of memory; stopped"
+        return False, None, f"expression {expr} ran out of memory"
     except Exception as e:
         return False, None, f"expression {expr} raised {type(e).__name__}: {e}"
     if isinstance(value, bool):

@@ -4,21 +4,26 @@ A check's text values may use the test case's ``{{variables}}`` (``equals "{{exp
 rendered with the experiment's template language. Regex patterns and Python expressions are not
 rendered: their braces belong to them. The ``judge`` type needs a model call, which the runner
 makes; its reply is read by ``lab.core.checks.judge``. The ``python`` type's evaluation lives in
-``lab.core.checks.expression``.
+``lab.core.checks.expression``; `run_check` evaluates it in this process unless given an
+``expressions`` evaluator (a run passes its ``lab.core.checks.workers.ExpressionPool``, which
+stops an expression past the check's ``timeout``). Whether a python check may run at all (is its
+source trusted?) is the caller's decision: see ``lab.core.run.trust``. The ``cost`` and
+``latency`` types grade the logged call, which the runner passes as ``call``
+(``lab.core.checks.measured``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-import jsonschema
-
+from lab.core.checks import citations, fuzzy, measured
 from lab.core.checks import expression as expression_check
 from lab.core.checks.config import (
     check_names,
     compiled_expression,
     compiled_regex,
+    expression_timeout,
     prefix,
     quote,
     schema_of,
@@ -29,7 +34,16 @@ from lab.core.checks.json_output import json_path, parse_json_output
 from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult, NeedsModelCall
 from lab.core.experiment.template import MissingVariables, render
-from lab.core.model import Check, TestCase
+from lab.core.model import Call, Check, RetrievedChunk, TestCase
+
+
+class ExpressionEvaluator(Protocol):
+    """Evaluates a python check's expression: in this process, or in a worker with a limit."""
+
+    def evaluate(
+        self, expression: str, output: str, variables: dict[str, Any],
+        pass_threshold: float = 0.5, timeout: float = ...,
+    ) -> tuple[bool, float | None, str]: ...
 
 
 def run_checks(
@@ -37,6 +51,8 @@ def run_checks(
     output: str,
     case: TestCase | None,
     judge_replies: Mapping[int, str] | None = None,
+    *,
+    expressions: ExpressionEvaluator | None = None,
 ) -> list[CheckResult]:
     """Run every check on one output. Judge checks are graded from ``judge_replies`` (keyed by
     the check's index in ``checks``); a judge check with no reply yet is left out, for the runner
@@ -46,7 +62,8 @@ def run_checks(
         reply = (judge_replies or {}).get(i)
         if check.type == "judge" and reply is None:
             continue
-        results.append(run_check(check, output, case, judge_reply=reply, name=name))
+        results.append(run_check(check, output, case, judge_reply=reply, name=name,
+                                 expressions=expressions))
     return results
 
 
@@ -57,8 +74,14 @@ def run_check(
     *,
     judge_reply: str | None = None,
     name: str | None = None,
+    expressions: ExpressionEvaluator | None = None,
+    call: Call | None = None,
+    retrieved: Sequence[RetrievedChunk] | None = None,
 ) -> CheckResult:
-    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken."""
+    """Grade ``output``. Raises ``CheckConfigError`` if the check itself is broken, or if it
+    grades the call (cost, latency) and ``call`` is not given. ``retrieved``: the passages the
+    call was given (for `citations` and `retrieval-hit`). A python check is evaluated by
+    ``expressions`` if given, else here (no time limit)."""
     name = name or check.title
     if check.type == "judge":
         if judge_reply is None:
@@ -71,8 +94,16 @@ def run_check(
     errors = validate_check(check)
     if errors:
         raise CheckConfigError(" ".join(errors))
-    grade = _GRADERS[check.type]
-    passed, score, reason = grade(check, output, case)
+    if check.type == "python":
+        passed, score, reason = _python(check, output, case, expressions)
+    elif check.type in _CALL_GRADERS:
+        passed, score, reason = _CALL_GRADERS[check.type](check, call)
+    elif check.type == "citations":
+        passed, score, reason = citations.grade_citations(check, output, retrieved or ())
+    elif check.type == "retrieval-hit":
+        passed, score, reason = citations.grade_retrieval_hit(check, case, retrieved or ())
+    else:
+        passed, score, reason = _GRADERS[check.type](check, output, case)
     return CheckResult(name, passed, score, reason)
 
 
@@ -133,6 +164,23 @@ def _contains(check: Check, output: str, case: TestCase | None) -> tuple[bool, N
     return False, None, f"expected to contain none of {listed} {note}; found {got}"
 
 
+def _fuzzy(check: Check, output: str, case: TestCase | None) -> tuple[bool, float | None, str]:
+    values = [_rendered(check, v, case) for v in values_of(check)]
+    low = check.config.get("min_similarity")
+    if low is None:
+        hit = next((v for v in values if fuzzy.contained_either_way(output, v)), None)
+        if hit is not None:
+            return True, None, (f"matches {quote(hit)} after normalising (case, punctuation, "
+                                "articles)")
+        listed = ", ".join(quote(v) for v in values)
+        return False, None, (f"expected to match {listed} after normalising (either text "
+                             f"containing the other); got {quote(output.strip())}")
+    scored = [(fuzzy.similarity(output, v), v) for v in values]
+    best, value = max(scored, key=lambda pair: pair[0])
+    shown = f"similarity {best:.2f} to {quote(value)} (pass at {low:g})"
+    return best >= low, best, shown
+
+
 def _regex(check: Check, output: str, case: TestCase | None) -> tuple[bool, None, str]:
     pattern = compiled_regex(check)
     full = check.config.get("fullmatch", False)
@@ -160,6 +208,8 @@ def _json_schema(check: Check, output: str, case: TestCase | None) -> tuple[bool
     data, error = _parse_json(check, output)
     if error:
         return False, None, error
+    import jsonschema  # here, not at the top: the window's start-up does not need it
+
     schema = schema_of(check)
     validator = jsonschema.validators.validator_for(schema)(schema)
     problems = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
@@ -182,11 +232,16 @@ def _length(check: Check, output: str, case: TestCase | None) -> tuple[bool, Non
     return True, None, f"{size:,} {unit}"
 
 
-def _python(check: Check, output: str, case: TestCase | None) -> tuple[bool, float | None, str]:
+def _python(check: Check, output: str, case: TestCase | None,
+            expressions: ExpressionEvaluator | None) -> tuple[bool, float | None, str]:
     compiled_expression(check)  # a syntax error is the check's fault, not the output's
     threshold = check.config.get("pass_threshold", 0.5)
     variables = case.vars if case else {}
-    return expression_check.evaluate(check.config["expression"], output, variables, threshold)
+    expression = check.config["expression"]
+    if expressions is None:
+        return expression_check.evaluate(expression, output, variables, threshold)
+    return expressions.evaluate(expression, output, variables, threshold,
+                                expression_timeout(check))
 
 
 _GRADERS = {
@@ -197,5 +252,6 @@ _GRADERS = {
     "json": _json,
     "json-schema": _json_schema,
     "length": _length,
-    "python": _python,
+    "fuzzy": _fuzzy,
 }
+_CALL_GRADERS = {"cost": measured.grade_cost, "latency": measured.grade_latency}

@@ -10,29 +10,30 @@ read back unchanged (test cases are written inline, whatever file they came from
 
 from __future__ import annotations
 
-import difflib
-import re
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lab.core.experiment import cases as cases_file
+from lab.core.experiment.chains import read_steps, steps_data
+from lab.core.experiment.params import PARAM_KEYS, read_params, write_params
+from lab.core.experiment.reader import ExperimentFileError, TableReader, locate
+from lab.core.experiment.retrieval import (
+    documents_data,
+    read_documents,
+    read_retrieval,
+    retrieval_data,
+)
 from lab.core.model import Check, Example, Project, TestCase, Variant
 
-# Parameters that may be written directly on a variant, as a shorthand for `params = {...}`.
-PARAM_KEYS = {
-    "temperature": (int, float),
-    "top_p": (int, float),
-    "max_tokens": (int,),
-    "seed": (int,),
-    "stop": (str, list),
-    "presence_penalty": (int, float),
-    "frequency_penalty": (int, float),
-    "response_format": (str, dict),
+TOP_KEYS = {
+    "name", "description", "samples", "providers", "documents", "variants", "cases", "checks",
 }
-TOP_KEYS = {"name", "description", "samples", "providers", "variants", "cases", "checks"}
-VARIANT_KEYS = {"name", "model", "system", "examples", "params", *PARAM_KEYS}
+VARIANT_KEYS = {
+    "name", "model", "system", "examples", "params", "retrieval", "steps", *PARAM_KEYS,
+}
 EXAMPLE_KEYS = {"user", "assistant", "note", "enabled"}
 CASES_KEYS = {"user", "file", "rows"}
 PROVIDER_KEYS = {
@@ -40,10 +41,6 @@ PROVIDER_KEYS = {
     "max_retries", "local", "extra_headers",
 }
 PROVIDER_KINDS = {"openai", "anthropic", "gemini", "ollama"}
-
-
-class ExperimentFileError(Exception):
-    """A problem in an experiment file; the message names the file, line or field, and the fix."""
 
 
 @dataclass
@@ -56,41 +53,14 @@ class ExperimentSpec:
     # provider) can name the line too. Not part of what the experiment *is*.
     origin: str = field(default="<experiment>", compare=False, repr=False)
     text: str = field(default="", compare=False, repr=False)
+    # SHA-256 of the file's bytes as read (set by `load`): what trusting the file's code trusts
+    # (lab.core.workspace.trust), taken from the very bytes that were parsed.
+    sha256: str | None = field(default=None, compare=False, repr=False)
 
     def where(self, path: str) -> str:
         """`file, line N` for a field path like `variants[2].model` (just `file` if unknown)."""
         line = locate(self.text, path)
         return f"{self.origin}, line {line}" if line else self.origin
-
-
-class _Reader:
-    def __init__(self, source: str, text: str = ""):
-        self.source = source
-        self.file_text = text
-
-    def fail(self, where: str, message: str, at: str | None = None) -> ExperimentFileError:
-        """An error naming the file, the line of `at` (default: `where`) and the field."""
-        line = locate(self.file_text, at or where)
-        place = f"{self.source}, line {line}" if line else self.source
-        return ExperimentFileError(f"{place}: {where}: {message}")
-
-    def check_keys(self, table: dict[str, Any], allowed: set[str], where: str) -> None:
-        for key in table:
-            if key not in allowed:
-                close = difflib.get_close_matches(key, sorted(allowed), n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else (
-                    f"; allowed keys are {', '.join(sorted(allowed))}"
-                )
-                at = key if where == "top level" else f"{where}.{key}"
-                raise self.fail(where, f"unknown key '{key}'{hint}", at=at)
-
-    def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
-        value = table.get(key, default)
-        if value is None:
-            raise self.fail(where, f"'{key}' is required")
-        if not isinstance(value, str):
-            raise self.fail(f"{where}.{key}", f"must be text, not {type(value).__name__}")
-        return value
 
 
 def loads(text: str, source: str = "<experiment>", base_dir: Path | None = None) -> ExperimentSpec:
@@ -99,7 +69,7 @@ def loads(text: str, source: str = "<experiment>", base_dir: Path | None = None)
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already carries "(at line N, column M)".
         raise ExperimentFileError(f"{source}: not valid TOML: {exc}") from exc
-    spec = from_data(data, source, base_dir, _Reader(source, text))
+    spec = from_data(data, source, base_dir, TableReader(source, text))
     spec.text = text
     return spec
 
@@ -108,11 +78,11 @@ def from_data(
     data: dict[str, Any],
     source: str = "<experiment>",
     base_dir: Path | None = None,
-    reader: _Reader | None = None,
+    reader: TableReader | None = None,
 ) -> ExperimentSpec:
     """A spec from the experiment file's data as plain values (what `to_data` gives, or the
     config stored with a run), with the same checks as reading the file."""
-    reader = reader or _Reader(source)
+    reader = reader or TableReader(source)
     reader.check_keys(data, TOP_KEYS, "top level")
     project = Project(
         name=reader.text(data, "name", "top level"),
@@ -123,6 +93,7 @@ def from_data(
         raise reader.fail("samples", "must be a whole number of at least 1")
 
     providers = _read_providers(reader, data.get("providers", {}))
+    project.documents = read_documents(reader, data.get("documents", []))
     variants = data.get("variants")
     if not isinstance(variants, list) or not variants:
         raise reader.fail("variants", "add at least one [[variants]] table with a name and model")
@@ -159,7 +130,9 @@ def from_data(
 def load(path: str | Path) -> ExperimentSpec:
     file_path = Path(path)
     try:
-        text = file_path.read_text(encoding="utf-8")
+        data = file_path.read_bytes()
+        # universal newlines, as read_text would
+        text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
     except FileNotFoundError as exc:
         raise ExperimentFileError(f"{file_path}: no such file.") from exc
     except UnicodeDecodeError as exc:
@@ -168,10 +141,30 @@ def load(path: str | Path) -> ExperimentSpec:
         raise ExperimentFileError(f"{file_path}: cannot be read ({exc.strerror}).") from exc
     spec = loads(text, str(file_path), base_dir=file_path.parent)
     spec.source = file_path
+    spec.sha256 = hashlib.sha256(data).hexdigest()
     return spec
 
 
-def _read_providers(reader: _Reader, providers: Any) -> dict[str, dict[str, Any]]:
+def cases_file_kept(text: str, base_dir: Path, cases: list[TestCase]) -> str | None:
+    """The `[cases] file = ...` of an experiment file's `text` if that file (and no inline rows)
+    holds exactly `cases`: writing the experiment back can then keep pointing at it."""
+    try:
+        table = tomllib.loads(text).get("cases")
+    except tomllib.TOMLDecodeError:
+        return None
+    if not isinstance(table, dict) or not isinstance(table.get("file"), str) or table.get("rows"):
+        return None
+    name = table["file"]
+    path = Path(name) if Path(name).is_absolute() else base_dir / name
+    try:
+        imported = cases_file.load(path)
+    except cases_file.CasesFileError:
+        return None
+    same = [(c.label, c.vars) for c in imported.cases] == [(c.label, c.vars) for c in cases]
+    return name if same and not imported.problems else None
+
+
+def _read_providers(reader: TableReader, providers: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(providers, dict):
         raise reader.fail("providers", "must be tables like [providers.local]")
     result: dict[str, dict[str, Any]] = {}
@@ -191,7 +184,7 @@ def _read_providers(reader: _Reader, providers: Any) -> dict[str, dict[str, Any]
     return result
 
 
-def _read_variant(reader: _Reader, table: Any, where: str) -> Variant:
+def _read_variant(reader: TableReader, table: Any, where: str) -> Variant:
     if not isinstance(table, dict):
         raise reader.fail(where, "must be a table with name and model")
     reader.check_keys(table, VARIANT_KEYS, where)
@@ -200,16 +193,7 @@ def _read_variant(reader: _Reader, table: Any, where: str) -> Variant:
         raise reader.fail(
             f"{where}.model", f"'{model}' needs a provider in front, like 'openai/{model}'"
         )
-    params = table.get("params", {})
-    if not isinstance(params, dict):
-        raise reader.fail(f"{where}.params", "must be a table, e.g. params = { temperature = 0.2 }")
-    params = dict(params)
-    for key, types in PARAM_KEYS.items():
-        if key in table:
-            value = table[key]
-            if isinstance(value, bool) or not isinstance(value, types):
-                raise reader.fail(f"{where}.{key}", f"has the wrong type ({type(value).__name__})")
-            params[key] = value
+    params = read_params(reader, table, where)
     examples = []
     raw_examples = table.get("examples", [])
     if not isinstance(raw_examples, list):
@@ -230,16 +214,20 @@ def _read_variant(reader: _Reader, table: Any, where: str) -> Variant:
                 enabled=enabled,
             )
         )
+    retrieval = table.get("retrieval")
+    steps = read_steps(reader, table["steps"], where) if "steps" in table else []
     return Variant(
         name=reader.text(table, "name", where),
         model=model,
         system=reader.text(table, "system", where, default=""),
         examples=examples,
         params=params,
+        retrieval=None if retrieval is None else read_retrieval(reader, retrieval, where),
+        steps=steps,
     )
 
 
-def _read_cases(reader: _Reader, cases: dict[str, Any], base_dir: Path | None) -> list[TestCase]:
+def _read_cases(reader: TableReader, cases: dict[str, Any], base_dir: Path | None) -> list[TestCase]:
     found: list[TestCase] = []
     if "file" in cases:
         name = reader.text(cases, "file", "cases")
@@ -266,18 +254,19 @@ def _read_cases(reader: _Reader, cases: dict[str, Any], base_dir: Path | None) -
 # ----- writing ---------------------------------------------------------------------------------
 
 
-def dumps(spec: ExperimentSpec) -> str:
+def dumps(spec: ExperimentSpec, cases_file: str | None = None) -> str:
     """The spec as experiment-file TOML that `loads` reads back to an equal spec.
 
     Ids are left out (a file describes prompts, not workspace rows); test cases are written as
-    inline rows, so the file stands on its own.
+    inline rows, so the file stands on its own, unless `cases_file` names the cases file they
+    were read from (and still hold): then `[cases]` keeps pointing at it.
     """
     import tomli_w  # only writing files needs it; reading and running do not
 
-    return tomli_w.dumps(to_data(spec), multiline_strings=True)
+    return tomli_w.dumps(to_data(spec, cases_file), multiline_strings=True)
 
 
-def to_data(spec: ExperimentSpec) -> dict[str, Any]:
+def to_data(spec: ExperimentSpec, cases_file: str | None = None) -> dict[str, Any]:
     """The spec as the plain values an experiment file holds (`from_data` reads them back)."""
     project = spec.project
     data: dict[str, Any] = {"name": project.name}
@@ -287,6 +276,8 @@ def to_data(spec: ExperimentSpec) -> dict[str, Any]:
         data["samples"] = spec.samples
     if spec.providers:
         data["providers"] = {name: _without_none(table) for name, table in spec.providers.items()}
+    if project.documents:
+        data["documents"] = documents_data(project.documents)
     data["variants"] = [_variant_table(v) for v in project.variants]
     rows = []
     for case in project.cases:
@@ -294,7 +285,8 @@ def to_data(spec: ExperimentSpec) -> dict[str, Any]:
         if case.label:
             row["label"] = case.label
         rows.append(row)
-    data["cases"] = {"user": project.user_template, "rows": rows}
+    data["cases"] = ({"user": project.user_template, "file": cases_file} if cases_file
+                     else {"user": project.user_template, "rows": rows})
     if project.checks:
         data["checks"] = [
             {"type": c.type, **({"name": c.name} if c.name else {}), **_without_none(c.config)}
@@ -307,19 +299,13 @@ def _variant_table(variant: Variant) -> dict[str, Any]:
     table: dict[str, Any] = {"name": variant.name, "model": variant.model}
     if variant.system:
         table["system"] = variant.system
-    extra: dict[str, Any] = {}
-    for key, value in _without_none(variant.params).items():
-        types = PARAM_KEYS.get(key)
-        # The shorthand (`temperature = 0.2` on the variant) reads best; anything the reader
-        # would not accept there goes into `params = {...}` instead.
-        if types and isinstance(value, types) and not isinstance(value, bool):
-            table[key] = value
-        else:
-            extra[key] = value
-    if extra:
-        table["params"] = extra
+    write_params(table, _without_none(variant.params))
     if variant.examples:
         table["examples"] = [_example_table(e) for e in variant.examples]
+    if variant.retrieval is not None:
+        table["retrieval"] = retrieval_data(variant.retrieval)
+    if variant.steps:
+        table["steps"] = steps_data(variant.steps)
     return table
 
 
@@ -337,57 +323,3 @@ def _without_none(table: dict[str, Any]) -> dict[str, Any]:
     return {
         k: _without_none(v) if isinstance(v, dict) else v for k, v in table.items() if v is not None
     }
-
-
-# ----- where a field is ------------------------------------------------------------------------
-
-_HEADER = re.compile(r"^\s*\[")
-_PATH = re.compile(r"^(variants|checks)\[(\d+)\](?:\.(\w+))?|^(providers)\.([\w-]+)(?:\.(\w+))?"
-                   r"|^(cases)(?:\.(\w+))?|^(\w+)$")
-
-
-def locate(text: str, where: str) -> int | None:
-    """The 1-based line of a field path (`variants[2].model`, `providers.local.kind`,
-    `cases.file`, `samples`) in an experiment file's text, or None when it cannot be found.
-
-    It reads lines, not the TOML grammar: good enough to point at the header or `key =` line,
-    and it falls back to the table's header (or to None) rather than guess.
-    """
-    m = _PATH.match(where)
-    if not text or not m:
-        return None
-    lines = text.splitlines()
-    if m.group(1):  # [[variants]] / [[checks]]: the n-th header
-        header = re.compile(r"^\s*\[\[\s*" + m.group(1) + r"\s*\]\]")
-        starts = [i for i, line in enumerate(lines) if header.match(line)]
-        index = int(m.group(2)) - 1
-        if not 0 <= index < len(starts):
-            return None
-        return _key_line(lines, starts[index], m.group(3))
-    if m.group(4):
-        name = re.escape(m.group(5))
-        header = re.compile(r'^\s*\[\s*providers\s*\.\s*("?)' + name + r'\1\s*\]')
-        key = m.group(6)
-    elif m.group(7):
-        header, key = re.compile(r"^\s*\[\s*cases\s*\]"), m.group(8)
-    else:  # a top-level key: before the first table header
-        key_re = re.compile(r"^\s*" + re.escape(m.group(9)) + r"\s*=")
-        for i, line in enumerate(lines):
-            if _HEADER.match(line):
-                break
-            if key_re.match(line):
-                return i + 1
-        return None
-    start = next((i for i, line in enumerate(lines) if header.match(line)), None)
-    return None if start is None else _key_line(lines, start, key)
-
-
-def _key_line(lines: list[str], start: int, key: str | None) -> int:
-    if key:
-        key_re = re.compile(r'^\s*"?' + re.escape(key) + r'"?\s*=')
-        for i in range(start + 1, len(lines)):
-            if _HEADER.match(lines[i]):
-                break
-            if key_re.match(lines[i]):
-                return i + 1
-    return start + 1

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from lab.core.model import Message, TestCase, Variant
+from lab.core.model import Message, Step, TestCase, Variant
 
 _NAME = r"[A-Za-z_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?"
 # One scanner for all three token kinds, so rendering, listing and linting can never disagree
@@ -96,6 +96,45 @@ def variant_fields(variant: Variant) -> list[tuple[str, str]]:
         if ex.enabled:
             fields += [(f"example {i} input", ex.input), (f"example {i} output", ex.output)]
     return fields
+
+
+CONTEXT = "context"  # filled by the lab: the retrieved passages of a variant with retrieval on
+
+
+def with_context(case: TestCase, passages: str | None = None) -> TestCase:
+    """The test case as prompts see it: `{{context}}` is the retrieved passages when the variant
+    retrieves; otherwise the case's own `context` column if it has one, else empty — so a shared
+    user message with {{context}} serves a "with vs without retrieval" A/B as it is."""
+    if passages is None and CONTEXT in case.vars:
+        return case
+    return TestCase({**case.vars, CONTEXT: passages or ""}, case.label, case.id)
+
+
+STEPS = "steps."  # {{steps.NAME}}: an earlier step's output in a chain
+
+
+def step_variant(variant: Variant, step: Step) -> Variant:
+    """A chain's step as the one-call variant it is sent as: its own prompt and model, the
+    variant's parameters under its own."""
+    return Variant(name=f"{variant.name} › {step.name}", model=step.model or variant.model,
+                   system=step.system, params={**variant.params, **step.params},
+                   retrieval=variant.retrieval)
+
+
+def with_steps(case: TestCase, outputs: Mapping[str, str]) -> TestCase:
+    """The test case with the earlier steps' outputs: `steps.NAME` is the text, and for an
+    output that is a JSON object, `steps.NAME.field` each field's value."""
+    values = dict(case.vars)
+    for name, text in outputs.items():
+        values[f"{STEPS}{name}"] = text
+        try:
+            data = json.loads(text.strip().removeprefix("```json").removesuffix("```"))
+        except ValueError:
+            continue
+        if isinstance(data, dict):
+            for key, value in data.items():
+                values[f"{STEPS}{name}.{key}"] = value
+    return TestCase(values, case.label, case.id)
 
 
 def build_messages(variant: Variant, user_template: str, case: TestCase) -> list[Message]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.export.conversation import Interner, conversation_of
 from lab.core.export.pairs import pairs_from_ratings, pairs_from_votes, tally
@@ -28,7 +28,10 @@ from lab.core.model import Dataset, Example, PromptVersion
 from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.history import fts_query
 from lab.core.workspace.rows import now_iso
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 def _ids(values: Iterable[int]) -> str:
@@ -168,7 +171,7 @@ def _selected_rows(store: Store, s: Selection) -> Iterable[tuple[Any, ...]]:
     sql = (
         f"SELECT {_COLUMNS} FROM calls c LEFT JOIN ratings r ON r.call_id = c.id"
         " LEFT JOIN experiments e ON e.id = c.experiment_id"
-        " WHERE c.status = 'ok' AND c.judged_call_id IS NULL"
+        " WHERE c.status = 'ok' AND c.judged_call_id IS NULL AND c.chain_call_id IS NULL"
         f" AND (({rules}) OR c.id IN (SELECT value FROM json_each(?)))"
         " AND c.id NOT IN (SELECT value FROM json_each(?)) ORDER BY c.id"
     )
@@ -261,7 +264,8 @@ def preference_pairs(
         versions = sorted({c.prompt_version_id for c in pool if c.prompt_version_id is not None})
         wanted |= {row[0] for row in store.db.execute(
             "SELECT c.id FROM calls c JOIN ratings r ON r.call_id = c.id WHERE c.status = 'ok'"
-            " AND c.judged_call_id IS NULL AND (r.score IS NOT NULL OR r.thumbs IS NOT NULL)"
+            " AND c.judged_call_id IS NULL AND c.chain_call_id IS NULL"
+            " AND (r.score IS NOT NULL OR r.thumbs IS NOT NULL)"
             " AND c.prompt_version_id IN (SELECT value FROM json_each(?))"
             " AND c.id NOT IN (SELECT value FROM json_each(?))",
             [json.dumps(versions), excluded],

@@ -48,17 +48,26 @@ TARGET_EPOCHS, MIN_TARGET_EXAMPLES, MAX_TARGET_EXAMPLES = 3, 100, 25_000
 MIN_DEFAULT_EPOCHS, MAX_DEFAULT_EPOCHS = 1, 25
 
 
-def training_estimate(tokens: list[int], limit: int) -> str | None:
-    """The cookbook's estimate: the epochs OpenAI picks by default and the tokens it bills."""
+def training_tokens(tokens: list[int], limit: int = DEFAULT_LIMIT) -> tuple[int, int]:
+    """(epochs, billed tokens per epoch) by the cookbook's estimate: the epochs OpenAI picks by
+    default for this many examples, and each example's tokens up to the per-example limit.
+    (0, 0) for no examples."""
     n = len(tokens)
     if not n:
-        return None
+        return 0, 0
     epochs = TARGET_EPOCHS
     if n * epochs < MIN_TARGET_EXAMPLES:
         epochs = min(MAX_DEFAULT_EPOCHS, MIN_TARGET_EXAMPLES // n)
     elif n * epochs > MAX_TARGET_EXAMPLES:
         epochs = max(MIN_DEFAULT_EPOCHS, MAX_TARGET_EXAMPLES // n)
-    billed = sum(min(limit, t) for t in tokens)
+    return epochs, sum(min(limit, t) for t in tokens)
+
+
+def training_estimate(tokens: list[int], limit: int) -> str | None:
+    """The cookbook's estimate: the epochs OpenAI picks by default and the tokens it bills."""
+    if not tokens:
+        return None
+    epochs, billed = training_tokens(tokens, limit)
     return (f"By OpenAI's cookbook estimate, training runs {epochs} epoch(s) by default and "
             f"bills about {billed * epochs:,} tokens ({billed:,} per epoch).")
 

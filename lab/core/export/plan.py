@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab.core.export.datasets import load_dataset, preference_pairs, select_calls
 from lab.core.export.prompt_handling import (
@@ -31,7 +31,10 @@ from lab.core.export.selection import Selection, SkippedCall
 from lab.core.export.target import Kind, Target, dumps
 from lab.core.export.validation import Problem, Report, warning
 from lab.core.model import Dataset
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 SPLITS = ("train", "validation")
 

@@ -11,9 +11,10 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from lab.core.providers.base import ChatRequest, ProviderConfig, Reply
+from lab.core.providers.base import REFUSAL, ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
+OPTIONAL_FIELDS: dict[str, str] = {}  # the body holds nothing the API could do without
 STREAM_FORMAT = "sse"
 API_VERSION = "2023-06-01"
 # Required by the API; 4096 is within every current model's output limit.
@@ -25,7 +26,7 @@ FINISH_REASONS = {
     "max_tokens": "length",
     "model_context_window_exceeded": "length",
     "tool_use": "tool_calls",
-    "refusal": "content_filter",
+    "refusal": REFUSAL,  # its safety classifiers stopped the reply: the model declined
 }
 
 # Error types an Anthropic body or stream event names, as the HTTP status they stand for.
@@ -68,12 +69,9 @@ def auth_headers(config: ProviderConfig, key: str | None) -> dict[str, str]:
     return headers
 
 
-def _json_instruction(fmt: dict[str, Any]) -> str:
-    # The Messages API has no JSON mode; the instruction is appended to the system prompt and is
-    # visible in the recorded request body.
-    if fmt.get("type") == "json_schema":
-        schema = json.dumps(fmt.get("schema", {}), ensure_ascii=False)
-        return f"Reply with one JSON object only, no prose, matching this JSON schema: {schema}"
+def _json_instruction() -> str:
+    # The Messages API has no plain JSON mode; the instruction is appended to the system prompt
+    # and is visible in the recorded request body. A schema goes natively (`output_config`).
     return "Reply with one JSON object only, no prose."
 
 
@@ -82,8 +80,12 @@ def build_body(config: ProviderConfig, request: ChatRequest) -> dict[str, Any]:
     max_tokens = params.get("max_tokens") or params.get("max_completion_tokens") or DEFAULT_MAX_TOKENS
     body: dict[str, Any] = {"model": request.model, "max_tokens": int(max_tokens)}
     system = request.system_text()
-    if request.response_format and request.response_format.get("type") in ("json_object", "json_schema"):
-        system = "\n\n".join(p for p in (system, _json_instruction(request.response_format)) if p)
+    fmt = request.response_format or {}
+    if fmt.get("type") == "json_object":
+        system = "\n\n".join(p for p in (system, _json_instruction()) if p)
+    elif fmt.get("type") == "json_schema":
+        # Structured outputs, generally available: the reply is constrained to the schema.
+        body["output_config"] = {"format": {"type": "json_schema", "schema": fmt.get("schema", {})}}
     if system:
         body["system"] = system
     body["messages"] = [{"role": role, "content": text} for role, text in request.turns()]

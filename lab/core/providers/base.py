@@ -13,13 +13,14 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Literal, Protocol
 from urllib.parse import urlsplit
 
-from lab.core.model import Message, Usage
+from lab.core.model import REFUSAL, Message, Usage
 from lab.core.providers.errors import (  # noqa: F401  (re-exported for callers)
     AuthError,
     BadRequest,
     BadResponse,
     Cancelled,
     ErrorDetails,
+    GenerationFailed,
     ModelNotFound,
     NetworkError,
     ProviderDown,
@@ -54,6 +55,12 @@ class Timeouts:
     total: float = 600.0
 
 
+DEFAULT_CONCURRENCY = 4  # calls in flight when neither the provider nor the run says
+
+# REFUSAL (lab.core.model) is the finish reason of a reply in which the model declined: OpenAI's
+# `refusal` field (content null), Anthropic's `refusal` stop reason. Family modules set it.
+
+
 @dataclass
 class ProviderConfig:
     """One provider the user configured. Never holds a key: keys live in the keyring or env."""
@@ -62,7 +69,11 @@ class ProviderConfig:
     kind: str
     base_url: str = ""
     api_key_env: str | None = None
-    concurrency: int = 4
+    # Calls in flight: None lets the run decide (`lab run --concurrency`, the window's setting);
+    # a number pins it and caps whatever a run asks for.
+    concurrency: int | None = None
+    # How far the adaptive limit may grow while the provider keeps up; None: no higher than it starts.
+    max_concurrency: int | None = None
     default_params: dict[str, Any] = field(default_factory=dict)
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_retries: int = 4
@@ -71,6 +82,10 @@ class ProviderConfig:
     local: bool | None = None
     # OpenAI family only: "max_tokens" or "max_completion_tokens"; None = by base_url.
     max_tokens_field: str | None = None
+    # OpenAI family only: ask for token counts in streams (stream_options.include_usage). Some
+    # compatible servers refuse the field with a 400; the client then learns to leave it out
+    # (and their streamed calls have unknown usage).
+    stream_usage: bool = True
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -80,10 +95,29 @@ class ProviderConfig:
         if not self.base_url:
             self.base_url = DEFAULT_BASE_URLS[self.kind]
         self.base_url = self.base_url.rstrip("/")
-        if self.concurrency < 1:
-            raise ValueError(f"provider {self.name!r}: concurrency must be at least 1")
+        url = urlsplit(self.base_url)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(
+                f"provider {self.name!r}: base_url must be an http:// or https:// address such as "
+                f"{DEFAULT_BASE_URLS[self.kind]}, not {self.base_url!r}"
+            )
+        for name in ("concurrency", "max_concurrency"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)
+                                      or value < 1):
+                raise ValueError(f"provider {self.name!r}: {name} must be at least 1 (a whole "
+                                 f"number), not {value!r}")
         if isinstance(self.timeouts, dict):
             self.timeouts = Timeouts(**self.timeouts)
+
+    def limits(self, asked: int | None = None, ceiling: int | None = None) -> tuple[int, int]:
+        """(start, ceiling) of the calls in flight for a run that asks for `asked` (and lets the
+        limit grow to `ceiling`): what the user asked, unless this provider pins a lower number."""
+        start = asked or self.concurrency or DEFAULT_CONCURRENCY
+        top = max(start, self.max_concurrency or ceiling or start)
+        if self.concurrency is not None:
+            start, top = min(start, self.concurrency), min(top, self.concurrency)
+        return start, top
 
     @property
     def is_local(self) -> bool:
@@ -179,6 +213,11 @@ class ChatResult:
     retries: int = 0  # attempts that failed before this one succeeded
     warning: str | None = None  # e.g. "Gemini blocked the prompt (SAFETY)"
 
+    @property
+    def refused(self) -> bool:
+        """The model declined; `text` is what it said instead."""
+        return self.finish_reason == REFUSAL
+
 
 @dataclass
 class Reply:
@@ -192,6 +231,10 @@ class Reply:
     complete: bool = True  # False: a stream ended before its end marker
     generation_seconds: float | None = None  # server-measured time spent generating (Ollama)
     warning: str | None = None
+    # Set by a family when the reply ended in a way that leaves no usable output (Gemini's
+    # MALFORMED_FUNCTION_CALL): the sentence saying what happened and what to do. The client
+    # turns it into a GenerationFailed.
+    failed: str | None = None
 
 
 class StreamState(Protocol):
@@ -206,6 +249,9 @@ class Family(Protocol):
     """The functions each family module (openai_chat, anthropic, gemini, ollama) defines."""
 
     STREAM_FORMAT: Literal["sse", "ndjson"]
+    # Fields the family adds to a body on its own, each with the ProviderConfig setting that
+    # leaves it out: a server that refuses one (a 400 naming it) is asked again without it.
+    OPTIONAL_FIELDS: dict[str, str]
 
     def chat_url(self, config: ProviderConfig, request: ChatRequest) -> str: ...
 

@@ -5,9 +5,17 @@ the key lookup, the adaptive concurrency limit, timeouts (connect, first token, 
 streaming, latency and time-to-first-token; `outcomes` turns what came back into a normalised,
 priced result or a typed error. The family module only builds the request and reads the reply.
 
+A server that refuses a field the lab adds on its own (`stream_options`, with a 400 naming it) is
+asked again at once without it, and the client leaves it out from then on (`config` changes;
+`on_learned` hears of it so the setting can be kept).
+
 Retries repeat the whole request, but only while nothing has reached the caller: once a stream has
 delivered text, a failure is raised (StreamCut or the typed error) with the partial text, because
 a silent retry would show the user a reply that changes under their eyes.
+
+A refused key or a billing stop (QuotaExceeded: no credit, a used-up daily quota) would refuse
+every later call too: once one comes back, the client sends nothing more, and each later call
+(those waiting for a slot or a retry included) fails at once with that error, marked not sent.
 
 Cancelling the task that awaits `complete` closes the response (its connection is dropped, not
 returned to the pool) and lets `asyncio.CancelledError` propagate. A client belongs to one event
@@ -23,19 +31,25 @@ import logging
 import time
 from dataclasses import replace
 from typing import Any, Awaitable, Callable, TypeVar
-from urllib.parse import urlsplit
 
 import httpx
 
 from lab.core.providers import errors, keys, retry
 from lab.core.providers.base import (
-    DEFAULT_BASE_URLS,
+    DEFAULT_CONCURRENCY,
     ChatRequest,
     ChatResult,
     ProviderConfig,
     Reply,
 )
+from lab.core.providers.embeddings import (
+    EmbeddingCall,
+    Task,
+    embeddings_request,
+    parse_embeddings,
+)
 from lab.core.providers.errors import (
+    BadRequest,
     ProviderError,
     ProviderOverloaded,
     RateLimited,
@@ -68,7 +82,9 @@ class ProviderClient:
         limiter: AdaptiveLimiter | None = None,
     ) -> None:
         self.config = config
-        self.limiter = limiter or AdaptiveLimiter(config.concurrency)
+        # The config's numbers as they stand (a run passes its own: see ProviderConfig.limits).
+        self.limiter = limiter or AdaptiveLimiter(config.concurrency or DEFAULT_CONCURRENCY,
+                                                  ceiling=config.max_concurrency)
         self.retry_policy = retry_policy or retry.RetryPolicy()
         self._family = family_for(config.kind)
         self._failures = Failures(config, self._family)
@@ -76,13 +92,19 @@ class ProviderClient:
         self._key_loaded = False
         self._key_lock = asyncio.Lock()
         self._prices = prices
+        # The error that made sending pointless (see the module's docstring), once there is one.
+        self.stopped: ProviderError | None = None
+        # Told of a setting the client learned about its server (a field it refuses, so
+        # {"stream_usage": False}), for whoever keeps the provider's settings.
+        self.on_learned: Callable[[dict[str, Any]], None] | None = None
         t = config.timeouts
         self._http = httpx.AsyncClient(
             transport=transport,
             # Reads are bounded by the first-token/idle watchdog and the total deadline instead.
             timeout=httpx.Timeout(connect=t.connect, read=None, write=t.connect, pool=None),
             limits=httpx.Limits(
-                max_connections=config.concurrency + 2, max_keepalive_connections=config.concurrency
+                max_connections=self.limiter.max_limit + 2,
+                max_keepalive_connections=self.limiter.max_limit,
             ),
             # Proxy settings from the environment must not divert calls to this machine.
             trust_env=not config.is_local,
@@ -103,10 +125,14 @@ class ProviderClient:
 
     # ----- public calls -------------------------------------------------------------------
 
-    async def complete(self, request: ChatRequest, on_delta: OnDelta | None = None) -> ChatResult:
+    async def complete(self, request: ChatRequest, on_delta: OnDelta | None = None,
+                       on_restart: Callable[[], None] | None = None) -> ChatResult:
         """Run one chat call to the end (with retries) and return the normalised result.
 
-        `on_delta` gets each piece of text as it streams (a non-streamed reply: once, whole).
+        `on_delta` gets each piece of text as it streams (a non-streamed reply: once, whole). When
+        an attempt fails after some text had streamed (a cut stream, an error event) and is
+        retried, `on_restart` is called first: what was shown belongs to a reply that will not be
+        finished, and the retry streams its own from the start.
         """
         if self.config.default_params:
             request = replace(request, params={**self.config.default_params, **request.params})
@@ -115,15 +141,58 @@ class ProviderClient:
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
         url = self._family.chat_url(self.config, request)
 
+        shown = False
+        refused = 0  # requests a server refused for a field the lab had added on its own
+
+        def delta(text: str) -> None:
+            nonlocal shown
+            shown = True
+            if on_delta is not None:
+                on_delta(text)
+
         async def attempt() -> tuple[Reply, Progress, str | None]:
-            return await self._chat_attempt(url, headers, content, request, on_delta)
+            nonlocal shown, body, content, refused
+            if shown and on_restart is not None:
+                on_restart()
+            shown = False
+            while True:
+                try:
+                    return await self._chat_attempt(url, headers, content, request, delta)
+                except BadRequest as error:
+                    if not self._leave_out_refused_field(error, body):
+                        raise
+                refused += 1  # asked again at once, without it (same slot: nothing was done)
+                body = self._family.build_body(self.config, request)
+                content = json.dumps(body, ensure_ascii=False).encode("utf-8")
 
         (reply, progress, request_id), retries = await self._with_retries(attempt, use_limiter=True)
         if self._prices is None:
             self._prices = PriceTable.load()
         result = build_result(self.config, self._prices, request, reply, progress, json.loads(content), request_id)
-        result.retries = retries
+        result.retries = retries + refused
         return result
+
+    async def embed(self, model: str, texts: list[str], task: Task = "document") -> EmbeddingCall:
+        """Embed `texts` with `model` in one call (with retries), vectors in the texts' order."""
+        url, body = embeddings_request(self.config, model, texts, task)
+        headers = await self._headers()
+        started = time.monotonic()
+
+        async def attempt() -> Any:
+            return await self._post_json(url, headers, body, "the embeddings")
+
+        data, retries = await self._with_retries(attempt, use_limiter=True)
+        try:
+            embedded = parse_embeddings(self.config.kind, data, len(texts))
+        except PARSE_ERRORS as exc:
+            raise self._failures.bad_response(
+                f"the embeddings reply has an unexpected shape ({exc})", json.dumps(data)[:500]) from None
+        if self._prices is None:
+            self._prices = PriceTable.load()
+        cost = (None if embedded.usage is None else
+                self._prices.cost(self.config.kind, model, embedded.usage, local=self.config.is_local))
+        return EmbeddingCall(embedded.vectors, embedded.usage, embedded.raw_usage, cost,
+                             (time.monotonic() - started) * 1000, body, retries)
 
     async def list_models(self) -> list[str]:
         """Model names this provider offers (all pages), without the provider prefix."""
@@ -143,6 +212,21 @@ class ProviderClient:
                 break
         return names
 
+    def _leave_out_refused_field(self, error: BadRequest, body: dict[str, Any]) -> bool:
+        """Whether `error` refuses a field the family added on its own (OPTIONAL_FIELDS) that
+        `body` has; if so the client leaves it out from now on and says so to `on_learned`."""
+        said = f"{error.param or ''} {error.message}"
+        for name, setting in self._family.OPTIONAL_FIELDS.items():
+            if name in body and getattr(self.config, setting):
+                nested = body[name] if isinstance(body[name], dict) else {}
+                if name in said or any(key in said for key in nested):
+                    log.info("%s refused %s; leaving it out from now on", self.config.name, name)
+                    self.config = replace(self.config, **{setting: False})
+                    if self.on_learned is not None:
+                        self.on_learned({setting: False})
+                    return True
+        return False
+
     # ----- retries and limits -------------------------------------------------------------
 
     async def _with_retries(self, attempt: Callable[[], Awaitable[T]], *, use_limiter: bool) -> tuple[T, int]:
@@ -152,14 +236,19 @@ class ProviderClient:
                 if not use_limiter:
                     return await attempt(), tries
                 async with self.limiter.slot() as slot:
+                    if self.stopped is not None:  # it came while this call waited: do not send
+                        raise self.stopped.not_sent()
+                    began = time.monotonic()
                     try:
                         outcome = await attempt()
                     except (RateLimited, ProviderOverloaded):
                         slot.rate_limited()  # the provider asks us to slow down
                         raise
-                    slot.succeeded()
+                    slot.succeeded(time.monotonic() - began)
                     return outcome, tries
             except ProviderError as error:
+                if error.stops_provider and error.sent and self.stopped is None:
+                    self.stopped = error
                 delay = retry.delay_before_retry(error, tries, self.config.max_retries, self.retry_policy)
                 if delay is None:
                     raise
@@ -195,6 +284,8 @@ class ProviderClient:
                         progress.parts.append(reply.text)
                         if on_delta is not None and reply.text:
                             on_delta(reply.text)
+                    if reply.failed:
+                        raise self._failures.generation_failed(reply.failed, progress)
                     return reply, progress, request_id
         except StreamErrorEvent as event:
             raise self._failures.classified(event.status, event.details, event.raw, request.model, progress) from None
@@ -256,6 +347,25 @@ class ProviderClient:
         except ValueError:
             raise self._failures.bad_response("the model list was not valid JSON", response.text) from None
 
+    async def _post_json(self, url: str, headers: dict[str, str], body: dict[str, Any],
+                         what: str) -> Any:
+        progress = Progress()
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        try:
+            async with asyncio.timeout(self.config.timeouts.total):
+                response = await self._http.post(url, content=content, headers=headers)
+        except TimeoutError:
+            raise self._failures.total_timeout(progress, f"asking for {what}") from None
+        except httpx.TransportError as exc:
+            raise self._failures.transport(exc, progress) from None
+        if response.status_code >= 400:
+            raise self._failures.from_response(response.status_code, response.headers,
+                                               response.content, str(body.get("model", "")))
+        try:
+            return json.loads(response.content)
+        except ValueError:
+            raise self._failures.bad_response(f"{what} reply was not valid JSON", response.text) from None
+
     def _parse_whole(self, raw: bytes) -> Reply:
         try:
             return self._family.parse_reply(json.loads(raw))
@@ -282,5 +392,4 @@ class ProviderClient:
 
     def _key_required(self) -> bool:
         # The vendors' own hosts always need a key; other servers may not, and say so with a 401.
-        default = urlsplit(DEFAULT_BASE_URLS[self.config.kind]).hostname
-        return not self.config.is_local and urlsplit(self.config.base_url).hostname == default
+        return keys.needs_key(self.config)

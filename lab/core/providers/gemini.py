@@ -13,9 +13,11 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from lab.core.providers import retry
 from lab.core.providers.base import ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
+OPTIONAL_FIELDS: dict[str, str] = {}  # the body holds nothing the API could do without
 STREAM_FORMAT = "sse"
 
 FINISH_REASONS = {
@@ -26,8 +28,22 @@ FINISH_REASONS = {
     "BLOCKLIST": "content_filter",
     "PROHIBITED_CONTENT": "content_filter",
     "SPII": "content_filter",
+    "LANGUAGE": "content_filter",
     "IMAGE_SAFETY": "content_filter",
-    "MALFORMED_FUNCTION_CALL": "tool_calls",
+    "IMAGE_PROHIBITED_CONTENT": "content_filter",
+    "IMAGE_RECITATION": "content_filter",
+}
+# Finish reasons that leave no reply at all: the call failed (GenerationFailed), saying why.
+# (A filtered reply above is a reply: what came is graded, marked content_filter.)
+FAILURES = {
+    "MALFORMED_FUNCTION_CALL": "the model produced a malformed function call ({reason}), so there is no reply. "
+                               "Simplify the tool declarations or their arguments, or run it again.",
+    "UNEXPECTED_TOOL_CALL": "the model called a tool the request did not offer ({reason}), so there is no reply. "
+                            "Declare the tool, or tell the model not to call tools.",
+    "TOO_MANY_TOOL_CALLS": "the model made too many tool calls in a row ({reason}), so there is no reply.",
+    "MALFORMED_RESPONSE": "the model's reply was malformed ({reason}), so there is no reply. Run it again.",
+    "MISSING_THOUGHT_SIGNATURE": "the request lacks the thought signature the model needs to go on "
+                                 "with its earlier reasoning ({reason}), so there is no reply.",
 }
 
 # Lab parameter -> generationConfig field. Unknown names go through verbatim, so a user can
@@ -124,6 +140,8 @@ def _apply(chunk: dict[str, Any], reply: Reply) -> str:
         raw = first["finishReason"]
         reply.finish_reason = FINISH_REASONS.get(raw, raw.lower())
         reply.complete = True
+        if raw in FAILURES:
+            reply.failed = FAILURES[raw].format(reason=raw)
     return _text_of(first)
 
 
@@ -161,11 +179,18 @@ def error_details(data: Any) -> ErrorDetails:
     err = data.get("error", data)
     if not isinstance(err, dict):
         return ErrorDetails(message=str(err)[:500])
-    reason = next(
-        (d.get("reason") for d in err.get("details") or [] if isinstance(d, dict) and d.get("reason")),
-        None,
+    details = [d for d in err.get("details") or [] if isinstance(d, dict)]
+    # google.rpc details: ErrorInfo has a `reason` (API_KEY_INVALID, BILLING_DISABLED), RetryInfo
+    # a `retryDelay` ("37s"), QuotaFailure the `violations` naming each quota that ran out.
+    reason = next((d["reason"] for d in details if d.get("reason")), None)
+    delay = next((retry.parse_duration(d["retryDelay"]) for d in details if d.get("retryDelay")), None)
+    quotas = tuple(
+        str(name)
+        for d in details for v in d.get("violations") or [] if isinstance(v, dict)
+        for name in (v.get("quotaId"), v.get("quotaMetric")) if name
     )
-    return ErrorDetails(message=str(err.get("message") or ""), type=err.get("status"), code=reason)
+    return ErrorDetails(message=str(err.get("message") or ""), type=err.get("status"), code=reason,
+                        retry_after=delay, quotas=quotas)
 
 
 def models_url(config: ProviderConfig, page_token: str | None) -> str:

@@ -15,12 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Literal
 from urllib.parse import urlsplit
 
-import keyring
-import keyring.backends.chainer
-import keyring.backends.fail
-import keyring.errors
-
 if TYPE_CHECKING:
+    import keyring.backend
+
     from lab.core.providers.base import ProviderConfig
 
 SERVICE = "prompt-lab"
@@ -47,6 +44,12 @@ def _unavailable(reason: str, env_hint: str = "the provider's api_key_env, e.g. 
 
 
 def _backend() -> keyring.backend.KeyringBackend:
+    # keyring (and its Secret Service stack) is imported on the first key, not with this module:
+    # the window's first paint does not need it (lab.core.runtime.preload loads it just after).
+    import keyring
+    import keyring.backends.chainer
+    import keyring.backends.fail
+
     backend = keyring.get_keyring()
     if isinstance(backend, keyring.backends.fail.Keyring):
         raise _unavailable("no keyring backend is installed or running")
@@ -72,6 +75,18 @@ def env_var_names(config: ProviderConfig) -> tuple[str, ...]:
     if urlsplit(config.base_url).hostname != urlsplit(default).hostname:
         return ()
     return DEFAULT_ENV_VARS.get(config.kind, ())
+
+
+def needs_key(config: ProviderConfig) -> bool:
+    """Whether calls to this provider cannot work without a key: a vendor's own host does (its
+    calls are refused without one); a model on this machine never does; any other server may
+    not, and says so itself (a 401) if it does."""
+    from lab.core.providers.base import DEFAULT_BASE_URLS
+
+    if config.is_local:
+        return False
+    default = urlsplit(DEFAULT_BASE_URLS.get(config.kind, "")).hostname
+    return urlsplit(config.base_url).hostname == default
 
 
 def key_hint(config: ProviderConfig) -> str:
@@ -128,10 +143,16 @@ def delete_key(provider_name: str) -> bool:
             return False
         backend.delete_password(SERVICE, provider_name)
         return True
-    except keyring.errors.PasswordDeleteError:
+    except _password_delete_error():
         return False
     except Exception as exc:
         raise _unavailable(f"deleting failed: {type(exc).__name__}") from None
+
+
+def _password_delete_error() -> type[Exception]:
+    import keyring.errors
+
+    return keyring.errors.PasswordDeleteError
 
 
 @dataclass(frozen=True)

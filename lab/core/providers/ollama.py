@@ -14,6 +14,7 @@ from typing import Any
 from lab.core.providers.base import ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
+OPTIONAL_FIELDS: dict[str, str] = {}  # the body holds nothing the API could do without
 STREAM_FORMAT = "ndjson"
 
 FINISH_REASONS = {"stop": "stop", "length": "length"}

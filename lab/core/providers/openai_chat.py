@@ -12,10 +12,12 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from lab.core.providers.base import ChatRequest, ProviderConfig, Reply
+from lab.core.providers.base import REFUSAL, ChatRequest, ProviderConfig, Reply
 from lab.core.providers.errors import ErrorDetails, StreamErrorEvent
 
 STREAM_FORMAT = "sse"
+# stream_options is the lab's own addition (for usage in streams); some compatible servers refuse it.
+OPTIONAL_FIELDS = {"stream_options": "stream_usage"}
 
 FINISH_REASONS = {
     "stop": "stop",
@@ -67,8 +69,8 @@ def build_body(config: ProviderConfig, request: ChatRequest) -> dict[str, Any]:
         body["response_format"] = _response_format(request.response_format)
     if request.stream:
         body["stream"] = True
-        # Without this the stream carries no token counts at all.
-        body["stream_options"] = {"include_usage": True}
+        if config.stream_usage:  # without it the stream carries no token counts at all
+            body["stream_options"] = {"include_usage": True}
     return body
 
 
@@ -93,10 +95,10 @@ def parse_reply(data: Any) -> Reply:
         raise StreamErrorEvent(500, error_details(data))
     choice = (data.get("choices") or [{}])[0]
     message = choice.get("message") or {}
-    text = message.get("content") or message.get("refusal") or ""
+    content, refused = message.get("content") or "", message.get("refusal") or ""
     return Reply(
-        text=text,
-        finish_reason=_finish(choice.get("finish_reason")),
+        text=content or refused,
+        finish_reason=REFUSAL if refused and not content else _finish(choice.get("finish_reason")),
         raw_usage=data.get("usage") or {},
         model=data.get("model", ""),
         response_id=data.get("id"),
@@ -104,12 +106,16 @@ def parse_reply(data: Any) -> Reply:
 
 
 class Stream:
-    """Chunks carry text deltas; with include_usage a last chunk has empty choices and usage."""
+    """Chunks carry text deltas; with include_usage a last chunk has empty choices and usage.
+    A model that declines streams its refusal in `delta.refusal` (content stays null) and ends
+    with finish_reason "stop": that text is the reply, and the finish reason becomes REFUSAL."""
 
     def __init__(self) -> None:
         self.reply = Reply(complete=False)
         self._parts: list[str] = []
         self._done = False
+        self._content = False  # any text came as content (not refusal)
+        self._refused = False
 
     def feed(self, data: str, event: str | None = None) -> str:
         if data.strip() == "[DONE]":
@@ -128,7 +134,10 @@ class Stream:
             if choice.get("index", 0) != 0:
                 continue  # n > 1: the lab reads the first choice
             delta = choice.get("delta") or {}
-            text += delta.get("content") or ""
+            content, refused = delta.get("content") or "", delta.get("refusal") or ""
+            self._content = self._content or bool(content)
+            self._refused = self._refused or bool(refused)
+            text += content + refused
             if choice.get("finish_reason"):
                 self.reply.finish_reason = _finish(choice["finish_reason"])
         if text:
@@ -139,6 +148,8 @@ class Stream:
         self.reply.text = "".join(self._parts)
         # Some compatible servers end without [DONE]; a finish_reason also means the reply is whole.
         self.reply.complete = self._done or self.reply.finish_reason is not None
+        if self._refused and not self._content:
+            self.reply.finish_reason = REFUSAL
         return self.reply
 
 

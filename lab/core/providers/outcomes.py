@@ -1,9 +1,10 @@
 """How one attempt ended, in the lab's terms: a `ChatResult`, or a typed, secret-free error.
 
 The client calls these; they hold the rules that must be the same for every family: usage is
-normalised and priced once, an unknown usage means an unknown cost (not zero), any text that had
-already reached the user turns a failure into a non-retryable one carrying the partial text, and
-every body kept for the log is scrubbed of the key first.
+normalised and priced once, an unknown usage means an unknown cost (not zero), a failure after
+some text had streamed carries that partial text (and is retried like any transient fault: a cut
+stream is one; the caller is told to start the reply over), and every body kept for the log is
+scrubbed of the key first.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from lab.core.providers.base import ChatRequest, ChatResult, ProviderConfig, Rep
 from lab.core.providers.errors import (
     BadResponse,
     ErrorDetails,
+    GenerationFailed,
     NetworkError,
     ProviderError,
     ProviderTimeout,
@@ -55,10 +57,9 @@ def build_result(
     latency = time.monotonic() - progress.started
     counts = usage.normalise(config.kind, reply.raw_usage)
     cost = None
-    if reply.raw_usage or config.is_local:  # no usage reported: unknown, not free
+    if counts.usage.known or config.is_local:  # no usage reported: unknown, not free
         for model in (request.model, reply.model):
-            cost = prices.cost(config.kind, model, counts.usage,
-                               cache_write_tokens=counts.cache_write_tokens, local=config.is_local)
+            cost = prices.cost(config.kind, model, counts.usage, local=config.is_local)
             if cost is not None or not model:
                 break
     return ChatResult(
@@ -78,8 +79,9 @@ def build_result(
     )
 
 
-def tokens_per_second(output_tokens: int, reply: Reply, latency: float, ttft: float | None) -> float | None:
-    if output_tokens <= 0:
+def tokens_per_second(output_tokens: int | None, reply: Reply, latency: float,
+                      ttft: float | None) -> float | None:
+    if not output_tokens or output_tokens <= 0:
         return None
     if reply.generation_seconds:  # measured by the server itself (Ollama)
         return output_tokens / reply.generation_seconds
@@ -127,8 +129,7 @@ class Failures:
             request_id=request_id_of(headers),
         )
         if progress is not None and progress.parts:
-            error.partial_text = progress.text
-            error.retryable = False  # text already reached the user: no silent retry
+            error.partial_text = progress.text  # kept if the retries run out
         return error
 
     def cut(self, progress: Progress, why: str) -> StreamCut:
@@ -137,8 +138,12 @@ class Failures:
             "the partial text is kept. Run the call again.",
             provider=self.name,
             partial_text=progress.text,
-            retryable=not progress.parts,  # nothing shown yet: safe to try again
+            retryable=True,  # a lost connection is transient: the retry policy decides
         )
+
+    def generation_failed(self, what: str, progress: Progress) -> GenerationFailed:
+        return GenerationFailed(f"{self.name}: {what}", provider=self.name, partial_text=progress.text,
+                                retryable=False)
 
     def bad_response(self, what: str, raw: str) -> BadResponse:
         return BadResponse(

@@ -3,15 +3,18 @@
 It follows the official OpenAI/Anthropic SDKs (reference, section 0): an `x-should-retry`
 header decides if present; otherwise 408, 409, 429 and 5xx (so 529) are retried, as are
 connection errors and timeouts. The server's `retry-after-ms` / `retry-after` is honoured up to
-a cap; a server asking for longer than the cap is not retried at all. Otherwise exponential
-backoff with jitter. Billing stops (insufficient_quota) are never retried: the error classifier
-marks them non-retryable before this policy sees them.
+a cap; a server asking for longer than the cap is not retried at all. A wait the server gives in
+its error body instead (Gemini's `RetryInfo.retryDelay`, "37s") is the same request and goes
+through the same cap: the error classifier puts it on the error as `retry_after`. Otherwise
+exponential backoff with jitter. Billing stops (insufficient_quota, a used-up daily quota) are
+never retried: the error classifier marks them non-retryable before this policy sees them.
 """
 
 from __future__ import annotations
 
 import email.utils
 import random
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Mapping
@@ -68,6 +71,19 @@ def server_delay(headers: Mapping[str, str], now: float | None = None) -> float 
     if when is None:
         return None
     return when.timestamp() - (time.time() if now is None else now)
+
+
+_DURATION = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?)\s*(ms|s)\s*", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> float | None:
+    """Seconds in a protobuf Duration as JSON spells it ("37s", "1.5s") or in milliseconds
+    ("900ms"); None for anything else."""
+    match = _DURATION.fullmatch(str(text))
+    if not match:
+        return None
+    value = float(match.group(1))
+    return value / 1000.0 if match.group(2).lower() == "ms" else value
 
 
 def backoff(attempt: int, policy: RetryPolicy, rand: float | None = None) -> float:

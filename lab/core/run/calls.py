@@ -6,9 +6,16 @@ way; the runner around it only schedules. The functions at the end decide what e
 records. Nothing here holds a key: request bodies come from the family modules, which put keys in
 headers, and provider errors are scrubbed by the provider layer.
 
-A provider that refuses the key or has no credit would refuse every call: after the first such
-error, its remaining calls are logged as "Not sent" with that error instead of being sent (the
-same for a model the provider does not have).
+A provider that refuses the key or has no credit (a billing stop, a used-up daily quota) would
+refuse every call: after the first such error, its remaining calls are logged as "Not sent" with
+that error instead of being sent (the same for a model the provider does not have). The provider
+client stops too, so calls already waiting inside it for a slot or a retry are not sent either.
+
+Grading. Most checks are quick and run on the loop. A python check runs in the run's
+`ExpressionPool` (a worker process it can stop), waited for from a grading thread so the loop
+keeps streaming; a run whose source is not trusted does not run python checks at all (each such
+check is named once in `warnings`). A cancelled run still logs the outputs it has, with their
+checks, except a python check that was still running: cancelling stops it (no verdict, a warning).
 """
 
 from __future__ import annotations
@@ -16,23 +23,25 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from lab.core.checks.graders import run_check
+from lab.core.checks.config import runs_code
+from lab.core.checks.graders import ExpressionEvaluator, run_check
 from lab.core.checks.judge import parse_judge_reply
 from lab.core.checks.result import CheckConfigError, CheckResult
-from lab.core.model import Call
-from lab.core.providers import (
-    AuthError,
-    ChatRequest,
-    ChatResult,
-    ModelNotFound,
-    ProviderClient,
-    ProviderError,
-    QuotaExceeded,
+from lab.core.checks.workers import EvaluationStopped
+from lab.core.model import Call, Check
+from lab.core.providers import ChatRequest, ModelNotFound, ProviderError
+from lab.core.run.call_records import (
+    failed,
+    from_cache,
+    started_call,
+    succeeded,
+    was_cancelled,
 )
-from lab.core.providers.errors import cancelled
+from lab.core.run.chains import run_chain
 from lab.core.run.events import (
     CallDelta,
     CallFinished,
@@ -49,9 +58,16 @@ from lab.core.run.plan import (
     judge_request,
     wire_body,
 )
+from lab.core.runtime.despite_cancel import despite_cancel
+from lab.core.workspace.batches import BatchLink
 from lab.core.workspace.call_writer import CallWriter
-from lab.core.workspace.rows import call_from_row, now_iso
 from lab.core.workspace.runs import CallRecord, CheckRecord, LoggedCheck
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.providers.client import ProviderClient
+
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -76,6 +92,9 @@ class CallMaker:
         emit: Callable[[RunEvent], None],
         on_success: Callable[[PlannedCall, Call], None],
         on_cost: Callable[[float | None], None],
+        trusted: bool = False,
+        expressions: ExpressionEvaluator | None = None,
+        grading: Executor | None = None,
     ) -> None:
         self.plan = plan
         self.writer = writer
@@ -86,9 +105,16 @@ class CallMaker:
         self.emit = emit
         self.on_success = on_success  # a matrix call succeeded (the runner queues its judges)
         self.on_cost = on_cost
+        # Python checks run only when the experiment's source is trusted, in `expressions` (the
+        # run's worker pool), waited for on a `grading` thread.
+        self.trusted = trusted
+        self.expressions = expressions
+        self.grading = grading
+        self._runs_code = trusted and any(runs_code(c) for c in plan.checks)
         self.counts = {"calls": 0, "errors": 0, "cached": 0}
         self.warnings: list[str] = []  # checks that could not run, one line each
         self._blocked: dict[tuple[str, str | None], ProviderError] = {}
+        self.clients: dict[str, ProviderClient] = {}  # every provider's, set by the runner
 
     # ----- matrix calls ------------------------------------------------------------------------
 
@@ -102,25 +128,81 @@ class CallMaker:
             sample_index=planned.cell.sample_index, cache_key=planned.cache_key,
         )
 
-    def answer_from_cache(self, planned: PlannedCall, row: dict[str, Any]) -> None:
+    async def answer_from_cache(self, planned: PlannedCall, row: dict[str, Any]) -> None:
         call = self.new_call(planned)
         from_cache(call, row)
-        self._matrix_done(planned, call, cached_from=row["id"])
+        results, interrupted = await self._checks(planned, call)
+        self._matrix_done(planned, call, results, cached_from=row["id"])
+        if interrupted:
+            raise asyncio.CancelledError
+
+    def started(self, **fields: Any) -> Call:
+        """A call of this run about to be sent."""
+        return started_call(run_id=self.run_id, experiment_id=self.experiment_id, **fields)
+
+    def answer_step_from_cache(self, call: Call, row: dict[str, Any]) -> None:
+        from_cache(call, row)
+        call.cached_from = row["id"]  # type: ignore[attr-defined] - read by the run log
+
+    async def _cached(self, key: str) -> dict[str, Any] | None:
+        """The log's answer to this exact request, asked on the writer's connection behind
+        everything queued (so an identical request made earlier in this run is found too)."""
+        return (await asyncio.wrap_future(
+            self.writer.submit(lambda store: store.cached_calls([key])))).get(key)
+
+    async def _chain_call(self, planned: PlannedCall) -> None:
+        chain = self.new_call(planned)
+        steps: list[Call] = []
+        try:
+            await run_chain(self, planned, chain, steps, self.clients, self._cached)
+        except asyncio.CancelledError:
+            self._matrix_done(planned, chain, [], steps=steps)
+            raise
+        results: list[CheckResult] = []
+        interrupted = False
+        if chain.status == "ok":
+            outputs = {s.step: s.response_text for s in steps if s.step}
+            results, interrupted = await self._checks(planned, chain, outputs)
+        self._matrix_done(planned, chain, results, steps=steps)
+        if interrupted:
+            raise asyncio.CancelledError
 
     async def matrix_call(self, planned: PlannedCall, client: ProviderClient) -> None:
+        if planned.steps:
+            return await self._chain_call(planned)
         call = self.new_call(planned)
         cell = planned.cell
         await self._send(call, client, planned.request,
                          started=CallStarted(cell, call.provider, call.model),
                          on_delta=lambda text: self.emit(CallDelta(cell, text)),
-                         on_cancel=lambda: self._matrix_done(planned, call))
-        self._matrix_done(planned, call)
+                         on_cancel=lambda: self._matrix_done(planned, call, []))
+        results: list[CheckResult] = []
+        interrupted = False
+        if call.status == "ok":
+            # The output is here (and paid for): grade it even if the run is being cancelled.
+            results, interrupted = await self._checks(planned, call)
+        self._matrix_done(planned, call, results)
+        if interrupted:
+            raise asyncio.CancelledError
 
-    def _matrix_done(self, planned: PlannedCall, call: Call, cached_from: int | None = None) -> None:
-        results = self._checks(planned, call) if call.status == "ok" else []
+    async def batch_answer(self, planned: PlannedCall, call: Call, batch: BatchLink) -> None:
+        """A cell answered by a provider's batch (see batch): graded like any output, and
+        logged with the batch request it answers."""
+        results: list[CheckResult] = []
+        interrupted = False
+        if call.status == "ok":
+            results, interrupted = await self._checks(planned, call)
+        self._matrix_done(planned, call, results, batch=batch)
+        if interrupted:
+            raise asyncio.CancelledError
+
+    def _matrix_done(self, planned: PlannedCall, call: Call, results: list[CheckResult],
+                     cached_from: int | None = None, steps: list[Call] | None = None,
+                     batch: BatchLink | None = None) -> None:
         self.writer.save(CallRecord(
             call, case_index=planned.cell.case_index, cached_from_call_id=cached_from,
             checks=[LoggedCheck(r.check_name, r.passed, r.score, r.reason) for r in results],
+            chunks=planned.retrieved, steps=list(steps or []), batch=batch,
         ))
         self._count(call)
         self.emit(CallFinished(planned.cell, call, results, cached=cached_from is not None))
@@ -128,17 +210,57 @@ class CallMaker:
             self.on_success(planned, call)
         self.on_cost(call.cost_usd)
 
-    def _checks(self, planned: PlannedCall, call: Call) -> list[CheckResult]:
+    async def _checks(self, planned: PlannedCall, call: Call,
+                      outputs: dict[str, str] | None = None) -> tuple[list[CheckResult], bool]:
+        """The output's check results, and whether the task was cancelled while they ran (the
+        caller re-raises it once the results are saved). `outputs`: a chain's step outputs,
+        for checks that grade one step."""
+        if self._runs_code:  # grading awaits worker processes: it may be interrupted
+            return await despite_cancel(self._grade(planned, call, outputs or {}))
+        return await self._grade(planned, call, outputs or {}), False  # never suspends
+
+    async def _grade(self, planned: PlannedCall, call: Call,
+                     outputs: dict[str, str]) -> list[CheckResult]:
         results = []
-        for check, name in zip(self.plan.checks, self.plan.check_names):
+        for check, name in self.plan.checks_for(planned.variant):
             if check.type == "judge":
                 continue  # graded later, by its own call
+            if check.type == "retrieval-hit" and (planned.variant.retrieval is None
+                                                   or not planned.variant.retrieval.on):
+                continue  # retrieval quality of a variant that does not retrieve: not its measure
+            output = call.response_text
+            step = check.config.get("step")
+            if step is not None:
+                if step not in outputs:
+                    continue  # grades a step this variant does not have (not a chain, or another)
+                output = outputs[step]
+            code = runs_code(check)
+            if code and not self.trusted:
+                self._warn(f"Check '{name}' did not run: a {check.type} check is code, and "
+                           "this experiment's file is not trusted.")
+                continue
+
+            def grade(check: Check = check, name: str = name, output: str = output) -> CheckResult:
+                return run_check(check, output, planned.case, name=name,
+                                 expressions=self.expressions, call=call,
+                                 retrieved=planned.retrieved)
+
             try:
-                results.append(run_check(check, call.response_text, planned.case, name=name))
+                if code:  # waits for a worker process: off the loop
+                    loop = asyncio.get_running_loop()
+                    results.append(await loop.run_in_executor(self.grading, grade))
+                else:
+                    results.append(grade())
             except CheckConfigError as exc:  # never counted against the variant
-                if str(exc) not in self.warnings:
-                    self.warnings.append(str(exc))
+                self._warn(str(exc))
+            except EvaluationStopped:  # the run was cancelled while it ran: no verdict
+                self._warn(f"Check '{name}' was not graded on an output that arrived as the run "
+                           "was stopped.")
         return results
+
+    def _warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     # ----- judge calls -------------------------------------------------------------------------
 
@@ -183,6 +305,10 @@ class CallMaker:
 
     # ----- sending -----------------------------------------------------------------------------
 
+    async def send(self, *args: Any, **kwargs: Any) -> None:
+        """Send one call (see `_send`); a chain sends its steps through it."""
+        await self._send(*args, **kwargs)
+
     async def _send(
         self,
         call: Call,
@@ -208,16 +334,20 @@ class CallMaker:
             if on_delta is not None:
                 on_delta(text)
 
+        def restart() -> None:  # a retry after a cut stream: the cell starts over
+            parts.clear()
+            self.emit(started)
+
         began = time.monotonic()
         try:
-            result = await client.complete(request, on_delta=delta)
+            result = await client.complete(request, on_delta=delta, on_restart=restart)
         except asyncio.CancelledError:
             was_cancelled(call, "".join(parts), began)
             on_cancel()
             raise
         except ProviderError as error:
-            failed(call, error, began, free=client.config.is_local)
-            if isinstance(error, (AuthError, QuotaExceeded)):
+            failed(call, error, began, not_sent=not error.sent, free=client.config.is_local)
+            if error.stops_provider:
                 self._blocked.setdefault((call.provider, None), error)
             elif isinstance(error, ModelNotFound):
                 self._blocked.setdefault((call.provider, call.model), error)
@@ -229,67 +359,3 @@ class CallMaker:
         self.counts["errors"] += call.status == "error"
         self.counts["cached"] += call.cached
 
-
-# ----- what each outcome records -----------------------------------------------------------------
-
-
-def started_call(**fields: Any) -> Call:
-    """A call about to be sent (status pending), stamped with its start time."""
-    return Call(started_at=now_iso(), **fields)
-
-
-def succeeded(call: Call, result: ChatResult) -> None:
-    call.status = "ok"
-    call.response_text = result.text
-    call.finish_reason = result.finish_reason
-    call.usage = result.usage
-    call.raw_usage = result.raw_usage
-    call.latency_ms = result.latency_ms
-    call.ttft_ms = result.ttft_ms
-    call.cost_usd = result.cost_usd
-    call.request = result.request_body  # what was really sent, provider defaults included
-    call.finished_at = now_iso()
-
-
-def failed(call: Call, error: ProviderError, started: float | None = None, *,
-           not_sent: bool = False, free: bool = False) -> None:
-    """A typed provider error; `not_sent` when an earlier call's error made sending pointless,
-    `free` for a model on this machine."""
-    call.status = "error"
-    call.error_type = error.error_type
-    call.error_message = f"Not sent: {error.message}" if not_sent else error.message
-    call.response_text = "" if not_sent else error.partial_text
-    call.latency_ms = None if started is None else (time.monotonic() - started) * 1000
-    # Unknown, not free: a failed call may still have been billed (unless never sent, or local).
-    call.cost_usd = 0.0 if not_sent or free else None
-    call.finished_at = now_iso()
-
-
-def was_cancelled(call: Call, partial_text: str, started: float) -> None:
-    error = cancelled(call.provider, partial_text)
-    call.status = "cancelled"
-    call.error_type = error.error_type
-    call.error_message = error.message
-    call.response_text = partial_text
-    call.latency_ms = (time.monotonic() - started) * 1000
-    call.finished_at = now_iso()
-
-
-def from_cache(call: Call, row: dict[str, Any]) -> None:
-    """Answer `call` with a logged reply to the identical request.
-
-    Usage and latency describe the reply as it was made; the cost is 0 because nothing was spent
-    this time (the original call, linked by cached_from_call_id, carries what it cost).
-    """
-    logged = call_from_row(row)
-    call.status = "ok"
-    call.response_text = logged.response_text
-    call.finish_reason = logged.finish_reason
-    call.usage = logged.usage
-    call.raw_usage = logged.raw_usage
-    call.latency_ms = logged.latency_ms
-    call.ttft_ms = logged.ttft_ms
-    call.cost_usd = 0.0
-    call.request = logged.request
-    call.cached = True
-    call.finished_at = now_iso()

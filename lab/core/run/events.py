@@ -5,17 +5,24 @@ command line draws a progress bar from them; the GUI's controller re-emits them 
 signals (the core never imports Qt). A callback must be quick: it runs between calls.
 
 For one cell the order is CallStarted, CallDelta..., CallFinished, then (for each LLM-judge
-check on a successful output) JudgeFinished. RunStarted comes first and RunFinished last.
+check on a successful output) JudgeFinished. A retry after a stream was cut mid-reply sends
+CallStarted again: the text shown so far is discarded and the reply starts over. RunStarted comes
+first and RunFinished last. A batch run (see `batch`) reports each batch with BatchProgress; its
+cells end with CallFinished when the batch's results are logged (no CallStarted or CallDelta:
+nothing streams).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lab.core.checks.result import CheckResult
 from lab.core.model import Call
-from lab.core.run.plan import Cell
+
+if TYPE_CHECKING:  # annotations only
+    from lab.core.run.plan import Cell
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,40 @@ class JudgeFinished:
 
 
 @dataclass(frozen=True)
+class ProviderLimit:
+    """How many calls a provider may have in flight now: sent when the run starts and whenever
+    the adaptive limit moves (halved on a rate limit, grown while the provider keeps up)."""
+
+    provider: str
+    limit: int
+    ceiling: int
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    """A batch of a batch run moved (see `batch`): sent, polled, ended, logged, cancelled.
+
+    `batch` is the workspace's id of the batch and `provider_batch_id` the provider's. `status`
+    is the lab's: submitted, in_progress, cancelling, ended, collected (every result logged),
+    not_submitted (the provider refused it) or waiting (left at the provider: a later
+    `--resume` follows it). Counts are the provider's: `done` succeeded, `failed` errored,
+    expired or cancelled, `pending` neither yet. `message` says what went wrong, if anything
+    (a poll that failed and will be tried again, a batch that could not be followed)."""
+
+    batch: int
+    provider: str
+    model: str
+    provider_batch_id: str | None
+    status: str
+    provider_status: str = ""
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+    pending: int = 0
+    message: str = ""
+
+
+@dataclass(frozen=True)
 class BudgetReached:
     spent_usd: float
     budget_usd: float
@@ -76,7 +117,8 @@ class BudgetReached:
 
 @dataclass(frozen=True)
 class RunFinished:
-    """The run stopped. `status`: done, cancelled, budget (the cap stopped it) or failed."""
+    """The run stopped. `status`: done, cancelled, budget (the cap stopped it), failed, or
+    waiting (a batch run left batches at the provider: `--resume` collects them)."""
 
     run_id: int
     status: str
@@ -87,5 +129,6 @@ class RunFinished:
     message: str = ""
 
 
-RunEvent = RunStarted | CallStarted | CallDelta | CallFinished | JudgeFinished | BudgetReached | RunFinished
+RunEvent = (RunStarted | CallStarted | CallDelta | CallFinished | JudgeFinished | ProviderLimit
+            | BatchProgress | BudgetReached | RunFinished)
 EventCallback = Callable[[RunEvent], None]

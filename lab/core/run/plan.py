@@ -13,21 +13,30 @@ repeated run finds every sample it made before.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from lab.core.checks import judge
-from lab.core.checks.config import check_names, validate_check
+from lab.core.checks.config import check_names
 from lab.core.experiment import template
 from lab.core.experiment.file import ExperimentSpec
-from lab.core.model import Check, Message, PromptVersion, TestCase, Variant
+from lab.core.model import (
+    Check,
+    Message,
+    Project,
+    PromptVersion,
+    RetrievedChunk,
+    Step,
+    TestCase,
+    Variant,
+)
 from lab.core.providers.base import ChatRequest, ProviderConfig
 from lab.core.providers.registry import family_for
-from lab.core.run.template_problems import TemplateProblem, check_project
+from lab.core.retrieval.context import context_text
+from lab.core.run.plan_problems import plan_problems
+from lab.core.run.output_format import schema_check
 
 JUDGE_LABEL = "judge: "  # a judge call's variant name in the log reads "judge: <check>"
 
@@ -46,8 +55,24 @@ class Cell:
 
 
 @dataclass
+class PlannedStep:
+    """One step of a chain cell: what it sends is rendered when the steps before it are done."""
+
+    step: Step
+    variant: Variant  # the step as a one-call variant (its prompt, model and parameters)
+    provider: ProviderConfig
+    input_tokens: int  # estimated, the earlier steps' outputs counted at their budgets
+    output_budget: int | None  # max_tokens, when the step sets one
+
+    @property
+    def label(self) -> str:
+        return self.variant.name  # "B › extract"
+
+
+@dataclass
 class PlannedCall:
-    """One model call the run will make (or answer from the cache)."""
+    """One model call the run will make (or answer from the cache). A chain's cell is one
+    planned call whose `steps` the runner sends in order; its request is the first step's."""
 
     cell: Cell
     variant: Variant
@@ -58,6 +83,27 @@ class PlannedCall:
     cache_key: str
     input_tokens: int  # estimated, for the pre-flight
     prompt_version: PromptVersion
+    retrieved: list[RetrievedChunk] = field(default_factory=list)  # what {{context}} holds
+    steps: list[PlannedStep] = field(default_factory=list)  # a chain's, in order
+
+    def with_context(self, chunks: list[RetrievedChunk], user_template: str) -> PlannedCall:
+        """This call with the retrieved passages in its prompts (request, body and cache key
+        follow: the same passages for the same prompt are the same request)."""
+        if self.steps:  # a chain renders its steps as it goes; the passages wait in the case
+            return replace(self, retrieved=chunks)
+        case = template.with_context(self.case, context_text(chunks))
+        messages = template.build_messages(self.variant, user_template, case)
+        request = chat_request(self.variant.model_name, messages, self.variant.params)
+        body = wire_body(self.provider, request)
+        return replace(self, request=request, body=body, retrieved=chunks,
+                       cache_key=cache_key(self.provider, request.model, body,
+                                           self.cell.sample_index),
+                       input_tokens=template.estimate_messages_tokens(messages))
+
+    def prompt_case(self, outputs: dict[str, str]) -> TestCase:
+        """The test case a chain step renders with: the passages and the earlier outputs."""
+        passages = context_text(self.retrieved) if self.retrieved else None
+        return template.with_steps(template.with_context(self.case, passages), outputs)
 
 
 @dataclass
@@ -83,6 +129,15 @@ class RunPlan:
     def checks(self) -> list[Check]:
         return self.spec.project.checks
 
+    def checks_for(self, variant: Variant) -> list[tuple[Check, str]]:
+        """The checks that grade `variant`'s outputs, with their names: the project's, and the
+        output schema when the variant asks for one (see output_format)."""
+        pairs = list(zip(self.checks, self.check_names))
+        implicit = schema_check(variant)
+        if implicit is not None:
+            pairs.append((implicit, check_names([*self.checks, implicit])[-1]))
+        return pairs
+
     def judge_target(self, judge_check: JudgeCheck, variant: Variant) -> tuple[ProviderConfig, str]:
         """(provider, model name) that grades `variant`'s outputs for this check."""
         model = judge_check.model or variant.model
@@ -104,11 +159,17 @@ def provider_configs(
 ) -> dict[str, ProviderConfig]:
     """The providers an experiment can use: the configured ones, then its own inline ones."""
     found = {c.name: c for c in configured}
+    problems = []
     for name, table in spec.providers.items():
         try:
             found[name] = ProviderConfig.from_dict({"name": name, **table})
         except (TypeError, ValueError) as exc:
-            raise PlanError([f"{spec.where(f'providers.{name}')}: providers.{name}: {exc}"]) from None
+            where = f"providers.{name}"
+            if "base_url" in str(exc) and "base_url" in table:
+                where += ".base_url"
+            problems.append(f"{spec.where(where)}: {where}: {exc}")
+    if problems:
+        raise PlanError(problems)
     return found
 
 
@@ -118,7 +179,7 @@ def build_plan(
     """Expand the experiment into calls, or raise PlanError listing every problem."""
     samples = spec.samples if samples is None else samples
     project = spec.project
-    problems = _problems(spec, providers, samples)
+    problems = plan_problems(spec, providers, samples)
     if problems:
         raise PlanError(problems)
     names = check_names(project.checks)
@@ -133,10 +194,13 @@ def build_plan(
         ],
     )
     used = {v.provider for v in project.variants}
+    used |= {(s.model or v.model).partition("/")[0] for v in project.variants for s in v.steps}
+    used |= {v.retrieval.embedding_model.partition("/")[0] for v in project.variants
+             if v.retrieval is not None and v.retrieval.mode in ("embeddings", "hybrid")}
     used |= {j.model.partition("/")[0] for j in plan.judges if j.model}
     plan.providers = {name: providers[name] for name in sorted(used)}
     versions = {
-        v.name: PromptVersion(v.system, project.user_template, list(v.examples))
+        v.name: PromptVersion(v.system, project.user_template, list(v.examples), list(v.steps))
         for v in project.variants
     }
     # Sample-major, then case, then variant: a run stopped half-way (budget, Ctrl-C) has
@@ -144,8 +208,13 @@ def build_plan(
     for sample in range(samples):
         for case_index, case in enumerate(project.cases):
             for variant in project.variants:
+                if variant.steps:
+                    plan.calls.append(_chain_call(variant, project, case, case_index, sample,
+                                                  providers, versions[variant.name]))
+                    continue
                 config = providers[variant.provider]
-                messages = template.build_messages(variant, project.user_template, case)
+                messages = template.build_messages(variant, project.user_template,
+                                                   template.with_context(case))
                 request = chat_request(variant.model_name, messages, variant.params)
                 body = wire_body(config, request)
                 plan.calls.append(PlannedCall(
@@ -160,6 +229,38 @@ def build_plan(
                     prompt_version=versions[variant.name],
                 ))
     return plan
+
+
+def _chain_call(variant: Variant, project: Project, case: TestCase, case_index: int, sample: int,
+                providers: dict[str, ProviderConfig], version: PromptVersion) -> PlannedCall:
+    """A chain's cell: its steps planned, its request the first step's. The cache key is the
+    chain's own (never an answer's): each step is looked up in the cache as it is sent."""
+    steps: list[PlannedStep] = []
+    budgets = 0
+    rendered = template.with_steps(template.with_context(case), {})
+    for step in variant.steps:
+        as_variant = template.step_variant(variant, step)
+        # The earlier outputs are not known yet: every {{steps.…}} counts as empty here.
+        unknown = {n: "" for t in (step.system, step.user) for n in template.variables(t)
+                   if n.startswith(template.STEPS)}
+        messages = template.build_messages(
+            as_variant, step.user, TestCase({**template.with_context(case).vars, **unknown}))
+        budget = as_variant.params.get("max_tokens")
+        budget = budget if isinstance(budget, int) and budget > 0 else None
+        steps.append(PlannedStep(step, as_variant, providers[as_variant.provider],
+                                 template.estimate_messages_tokens(messages) + budgets, budget))
+        budgets += budget or 512
+    first = steps[0]
+    messages = template.build_messages(first.variant, first.step.user, rendered)
+    request = chat_request(first.variant.model_name, messages, first.variant.params)
+    body = wire_body(first.provider, request)
+    blob = json.dumps({"chain": [vars(s.step) for s in steps], "case": case.vars,
+                       "sample": sample}, sort_keys=True, ensure_ascii=False, default=str)
+    return PlannedCall(
+        cell=Cell(variant.name, case_index, sample), variant=variant, case=case,
+        provider=first.provider, request=request, body=body,
+        cache_key="chain:" + hashlib.sha256(blob.encode()).hexdigest(),
+        input_tokens=sum(s.input_tokens for s in steps), prompt_version=version, steps=steps)
 
 
 def chat_request(model: str, messages: list[Message], params: dict[str, Any]) -> ChatRequest:
@@ -195,73 +296,3 @@ def cache_key(config: ProviderConfig, model: str, body: dict[str, Any], sample_i
     }
     blob = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()
-
-
-# ----- what can be wrong before the first call ------------------------------------------------
-
-
-def _problems(spec: ExperimentSpec, providers: dict[str, ProviderConfig], samples: int) -> list[str]:
-    project = spec.project
-    problems: list[str] = []
-    index = {v.name: i for i, v in enumerate(project.variants, start=1)}
-    if samples < 1:
-        problems.append(f"{spec.origin}: samples must be at least 1 (got {samples}).")
-    if not project.variants:
-        problems.append(f"{spec.origin}: the experiment has no variants; add one.")
-    if not project.cases:
-        problems.append(f"{spec.origin}: the experiment has no test cases; add rows or a file.")
-    for variant in project.variants:
-        where = f"variants[{index[variant.name]}].model"
-        problems += _unknown_provider(spec, providers, variant.model, where)
-        fmt = variant.params.get("response_format")
-        if isinstance(fmt, str) and fmt not in ("json", "json_object", "text"):
-            problems.append(
-                f"{spec.where(f'variants[{index[variant.name]}].response_format')}: variant "
-                f"'{variant.name}': response_format must be \"json\" or a table, not '{fmt}'."
-            )
-    for i, check in enumerate(project.checks, start=1):
-        where = spec.where(f"checks[{i}]")
-        problems += [f"{where}: {message}" for message in validate_check(check)]
-        model = check.config.get("model") if check.type == "judge" else None
-        if isinstance(model, str):
-            problems += _unknown_provider(spec, providers, model, f"checks[{i}].model")
-    for problem in check_project(project):
-        if problem.severity == "error":
-            problems.append(f"{spec.where(_field_path(spec, problem))}: {problem.message}")
-    return problems
-
-
-def _unknown_provider(
-    spec: ExperimentSpec, providers: dict[str, ProviderConfig], model: str, where: str
-) -> list[str]:
-    provider, slash, _ = model.partition("/")
-    if not slash:
-        return [f"{spec.where(where)}: {where}: '{model}' needs a provider in front, like "
-                f"'openai/{model}'."]
-    if provider in providers:
-        return []
-    close = difflib.get_close_matches(provider, sorted(providers), n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    return [
-        f"{spec.where(where)}: {where}: no provider named '{provider}' (known: "
-        f"{', '.join(sorted(providers))}).{hint} Add it under [providers.{provider}] or in the "
-        "app's provider settings."
-    ]
-
-
-def _field_path(spec: ExperimentSpec, problem: TemplateProblem) -> str:
-    """The experiment-file path of the field a template problem is about, for its line."""
-    field_name = problem.field or ""
-    if problem.variant is not None:
-        names = [v.name for v in spec.project.variants]
-        i = names.index(problem.variant) + 1 if problem.variant in names else 0
-        key = "system" if field_name == "system prompt" else "examples"
-        return f"variants[{i}].{key}"
-    if field_name == "user message":
-        return "cases.user"
-    m = re.match(r"check '(.*)' ", field_name)
-    if m:
-        titles = [c.title for c in spec.project.checks]
-        if m.group(1) in titles:
-            return f"checks[{titles.index(m.group(1)) + 1}]"
-    return "cases"

@@ -1,9 +1,11 @@
 """The runner: makes a prepared run's calls, grades them, and logs each one as it ends.
 
 Concurrency. One asyncio loop; one `ProviderClient` (one httpx pool, one adaptive limiter) per
-provider; each provider has its own queue and as many workers as its concurrency allows, and
-every call also takes a slot of the run's global limit. A slow or rate-limited provider thus
-never holds up the others' queues.
+provider; each provider has its own queue and as many workers as its limit may grow to, and
+every call also takes a slot of the run's global limit. A provider starts at the run's
+concurrency unless it pins a lower one; its limiter halves on a rate limit and grows back (up to
+`max_concurrency`) while calls succeed. A slow or rate-limited provider thus never holds up the
+others' queues.
 
 Logging. Each call goes to the `CallWriter` the moment it ends, with its check results; the
 writer commits in batches on its own thread. LLM-judge checks are calls too: they go through
@@ -11,9 +13,15 @@ the judge provider's queue, the cache and the log like any other call, and their
 stored against the graded call with `judge_call_id` pointing at the judge's call.
 
 Stopping. `cancel()` (from any thread) stops new calls at once and records the calls in flight
-as cancelled, with the text they had streamed. A budget cap stops new calls when the spent cost
-reaches it and lets the calls in flight finish (they are paid for). Either way the cells not run
-are simply missing, and `prepare_resume` finds them.
+as cancelled, with the text they had streamed (python checks still running are stopped too). A
+budget cap stops new calls when the spent cost reaches it and lets the calls in flight finish
+(they are paid for). Either way the cells not run are simply missing, and `prepare_resume` finds
+them.
+
+Python checks. A run whose experiment has python checks, and whose source is trusted
+(`PreparedRun.trusted`), grades them in its own `ExpressionPool` of worker processes, each
+evaluation with a time limit; the pool and its grading threads end with the run, leaving no
+process behind. An untrusted source's python checks do not run (see `calls`).
 
 What happens to one call (send, cache, grade, log, report) is `calls.CallMaker`'s job; the
 runner schedules. Events (see events) go to `on_event` on the loop's thread.
@@ -24,30 +32,50 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from lab.core.checks.config import runs_code
+from lab.core.checks.workers import ExpressionPool
 from lab.core.model import Call
 from lab.core.providers import ProviderClient, ProviderConfig
 from lab.core.providers.pricing import PriceTable
 from lab.core.run.calls import CallMaker, JudgeWork
-from lab.core.run.events import BudgetReached, EventCallback, RunFinished, RunStarted
+from lab.core.run.events import (
+    BudgetReached,
+    EventCallback,
+    ProviderLimit,
+    RunFinished,
+    RunStarted,
+)
 from lab.core.run.plan import JudgeCheck, PlannedCall
-from lab.core.run.setup import PreparedRun, experiment_config
+from lab.core.run.setup import PreparedRun, experiment_config, refuse_unpriced_budget
 from lab.core.workspace.call_writer import CallWriter
 from lab.core.workspace.errors import WorkspaceError
-from lab.core.workspace.store import Store, open_workspace
+from lab.core.workspace.providers import remember_settings
+from lab.core.workspace.store import open_workspace
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 T = TypeVar("T")
 ClientFactory = Callable[[ProviderConfig], ProviderClient]
+# What a provider client can learn about its server, as the user should hear it.
+LEARNED = {
+    "stream_usage": "the server refused stream_options, so the lab no longer asks it for token counts "
+                    "in streams (its streamed calls have unknown usage)",
+}
 
 
 class Runner:
     """One session of a run. From a GUI, on the store thread:
 
         plan = build_plan(spec, provider_configs(spec, configured_providers(store)))
-        prepared = prepare_run(store, plan, RunOptions(), prices)   # or prepare_resume(...)
+        prepared = prepare_run(store, plan, RunOptions(), prices,   # or prepare_resume(...)
+                               trusted=True)  # the user's own checks (see trust)
         runner = Runner(store.path, prepared, on_event=controller.post, prices=prices)
         done = runner.start_in_thread()      # a Future[RunFinished]
         ...
@@ -68,6 +96,7 @@ class Runner:
         writer_batch: int = 200,
         writer_interval: float = 0.05,
     ) -> None:
+        refuse_unpriced_budget(prepared)  # PlanError: prepare_run refuses it first; so does this
         self.prepared = prepared
         self.plan = prepared.plan
         self.options = prepared.options
@@ -83,11 +112,15 @@ class Runner:
         self._failure: BaseException | None = None
         self._pending = 0
         self._maker: CallMaker | None = None
+        self._expressions: ExpressionPool | None = None
+        self._grading: ThreadPoolExecutor | None = None
+        self._notes: list[str] = []  # what the clients learned about their servers (writer thread)
 
     @property
     def warnings(self) -> list[str]:
-        """Checks that could not run (a rubric variable missing in one case, ...), one line each."""
-        return self._maker.warnings if self._maker else []
+        """Checks that could not run (a rubric variable missing in one case, ...) and settings
+        learned about a provider's server, one line each."""
+        return (self._maker.warnings if self._maker else []) + self._notes
 
     # ----- control, from any thread ----------------------------------------------------------
 
@@ -117,14 +150,20 @@ class Runner:
         self._loop = asyncio.get_running_loop()
         interrupted = False
         self._all_done = asyncio.Event()
-        self._global = asyncio.Semaphore(self.options.concurrency)
+        self._global = asyncio.Semaphore(
+            max(self.options.concurrency, self.options.max_concurrency or 0))
         await asyncio.to_thread(self._writer.start)
+        if self.prepared.trusted and any(runs_code(c) for c in self.plan.checks):
+            self._expressions = ExpressionPool()  # its workers start when first needed
+            self._grading = ThreadPoolExecutor(self._expressions.size, "lab-grade")
         try:
             self.run_id, experiment_id, versions = await self._on_writer(self._setup)
             self._maker = CallMaker(
                 self.plan, self._writer, run_id=self.run_id, experiment_id=experiment_id,
                 versions=versions, no_cache=self.options.no_cache, emit=self._emit,
                 on_success=self._judge_later, on_cost=self._spend,
+                trusted=self.prepared.trusted, expressions=self._expressions,
+                grading=self._grading,
             )
             p = self.prepared
             self._emit(RunStarted(self.run_id, experiment_id, len(self.plan.calls),
@@ -145,6 +184,7 @@ class Runner:
             if self.run_id is not None:
                 await self._on_writer(lambda store: store.finish_run(self.run_id, status))
         finally:
+            await asyncio.to_thread(self._close_grading)
             await asyncio.to_thread(self._writer.stop)
         failure = self._failure or self._writer.error
         counts = self._maker.counts if self._maker else {"calls": 0, "errors": 0, "cached": 0}
@@ -172,25 +212,56 @@ class Runner:
                                                 p.source, p.project_id)
         run_id = store.create_run(
             experiment_id, samples=self.plan.samples, planned_calls=len(self.plan.calls),
-            settings={"no_cache": self.options.no_cache, "concurrency": self.options.concurrency},
+            settings={"no_cache": self.options.no_cache, "concurrency": self.options.concurrency,
+                      "batch": bool(self.options.batch)},
             estimated_cost_usd=None if p.estimate.unpriced else p.estimate.cost_usd,
             budget_usd=self.options.budget_usd,
         )
         return run_id, experiment_id, versions
 
+    def _client(self, config: ProviderConfig) -> ProviderClient:
+        """The provider's client with the limits of this run: what the run asks for, unless the
+        provider pins a lower number; the limiter's moves are reported as events."""
+        start, ceiling = config.limits(self.options.concurrency, self.options.max_concurrency)
+        client = self._client_factory(replace(config, concurrency=start, max_concurrency=ceiling))
+        client.on_learned = lambda changes: self._learned(config, changes)
+        limiter = client.limiter
+        limiter.on_change = lambda limit: self._emit(ProviderLimit(config.name, limit, ceiling))
+        self._emit(ProviderLimit(config.name, limiter.limit, limiter.max_limit))
+        return client
+
+    def _learned(self, config: ProviderConfig, changes: dict[str, Any]) -> None:
+        """A client learned a setting of its server (the client keeps it for this run): keep it
+        in the workspace's settings of that provider, or tell the user how to."""
+        what = "; ".join(LEARNED.get(name, f"{name} = {value!r}") for name, value in changes.items())
+        written = ", ".join(f"{name} = {str(value).lower()}" for name, value in changes.items())
+
+        def remember(store: Store) -> None:
+            if remember_settings(store, config, changes):
+                self._notes.append(f"{config.name}: {what}; remembered in its settings ({written}).")
+            else:
+                self._notes.append(f"{config.name}: {what}. Add {written} to the provider's settings "
+                                   "to skip the refused first call.")
+
+        self._writer.submit(remember)
+
     async def _execute(self) -> None:
-        clients = {name: self._client_factory(c) for name, c in self.plan.providers.items()}
+        clients = {name: self._client(c) for name, c in self.plan.providers.items()}
+        self._maker.clients = clients  # a chain's steps may go to other providers
         self._queues: dict[str, asyncio.Queue[Any]] = {name: asyncio.Queue() for name in clients}
-        workers = [
-            asyncio.create_task(self._worker(self._queues[name], clients[name]))
-            for name, config in self.plan.providers.items()
-            for _ in range(min(config.concurrency, self.options.concurrency))
+        workers = [  # as many as the limit may grow to; the limiter holds back the rest
+            asyncio.create_task(self._worker(self._queues[name], client))
+            for name, client in clients.items()
+            for _ in range(client.limiter.max_limit)
         ]
         try:
             for planned in self.prepared.work:
+                if self._stopping in ("cancelled", "failed"):
+                    break
                 row = self.prepared.cached.get(planned.cache_key)
                 if row is not None:  # answered at once: it costs nothing and fills the table
-                    self._maker.answer_from_cache(planned, row)
+                    # (a python check awaits its worker: the calls queued so far go out meanwhile)
+                    await self._maker.answer_from_cache(planned, row)
                 else:
                     self._enqueue(planned.provider.name, planned)
             for gap in self.prepared.judge_gaps:
@@ -250,6 +321,15 @@ class Runner:
             self._stopping = reason
         if reason != "budget":  # cancel and failure also stop the calls in flight
             self._all_done.set()
+            if self._expressions is not None:
+                self._expressions.abort()  # and the python checks still running
+
+    def _close_grading(self) -> None:
+        """Stop the python-check workers (blocking: they are joined) and the grading threads."""
+        if self._expressions is not None:
+            self._expressions.close()
+        if self._grading is not None:
+            self._grading.shutdown(wait=True)
 
     def _emit(self, event: Any) -> None:
         self._on_event(event)

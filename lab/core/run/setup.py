@@ -4,20 +4,30 @@
 earlier run, under the same run id) only read the workspace; nothing is written until the runner
 starts, so a user who declines the pre-flight estimate leaves no trace.
 
+A budget is refused (PlanError) when any call the run would send has no price: the cap could
+not be kept, and a run that ignores it silently would be worse than one that does not start.
+
 A resume rebuilds the plan from the experiment stored with the run, not from whatever the file
 says now: resuming must finish the matrix that was started. Provider settings may differ (a
 fixed key or URL is often why a run is resumed), so they come from the caller.
+
+`trusted` says whether the experiment's python checks may run (they are code; see `trust`). It is
+the caller's to give for a new run (the window: its own project; the command line: a file the
+user trusted), False by default; a resume decides from the run's source unless told.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from lab.core.experiment import file as experiment_file
 from lab.core.model import Call
 from lab.core.providers.base import ProviderConfig
 from lab.core.providers.pricing import PriceTable
+from lab.core.run.augment import ClientFactory, augment
 from lab.core.run.plan import (
     JudgeCheck,
     PlanError,
@@ -27,22 +37,38 @@ from lab.core.run.plan import (
     provider_configs,
 )
 from lab.core.run.preflight import Estimate, estimate
+from lab.core.run.trust import resume_trusted
 from lab.core.workspace.rows import call_from_row
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 
 @dataclass
 class RunOptions:
-    concurrency: int = 8  # calls in flight across all providers (each has its own limit too)
+    # Calls in flight: every provider that does not pin its own limit starts here, and the run
+    # as a whole never has more in flight than this (or max_concurrency, when growth is allowed).
+    concurrency: int = 8
+    max_concurrency: int | None = None  # how far the adaptive limits may grow; None: no growth
     no_cache: bool = False  # send every call, even ones the log already has an answer for
     budget_usd: float | None = None  # stop starting calls once the run has spent this much
+    # Send the calls through the providers' batch APIs (see batch). None: a new run does not,
+    # a resumed run does what it did before.
+    batch: bool | None = None
 
     def problems(self) -> list[str]:
         found = []
         if self.concurrency < 1:
             found.append(f"concurrency must be at least 1 (got {self.concurrency}).")
+        if self.max_concurrency is not None and self.max_concurrency < self.concurrency:
+            found.append(f"max concurrency ({self.max_concurrency}) is below the concurrency the "
+                         f"run starts at ({self.concurrency}); raise it or leave it out.")
         if self.budget_usd is not None and self.budget_usd <= 0:
             found.append(f"the budget must be more than 0 USD (got {self.budget_usd:g}).")
+        if self.batch and self.budget_usd is not None:
+            found.append("a budget cannot stop a batch half-way (the provider bills whatever it "
+                         "finished); leave out the budget, or run without batches.")
         return found
 
 
@@ -68,6 +94,7 @@ class PreparedRun:
     run_id: int | None = None  # set when resuming
     source: str = ""  # where the experiment came from (a file path, or "gui")
     project_id: int | None = None
+    trusted: bool = False  # its python checks may run (a trusted source; see trust)
 
     @property
     def to_call(self) -> list[PlannedCall]:
@@ -86,17 +113,36 @@ def prepare_run(
     *,
     source: str = "",
     project_id: int | None = None,
+    today: dt.date | None = None,
+    trusted: bool = False,
+    client_factory: ClientFactory | None = None,
 ) -> PreparedRun:
+    """What a new run of `plan` will do and cost; PlanError if it cannot start as asked.
+
+    `trusted`: the plan's python checks come from the user or a file they trusted, and may
+    run; otherwise the run leaves them out (with a warning)."""
     if options.problems():
         raise PlanError(options.problems())
+    notes = augment(store, plan, project_id, client_factory=client_factory)
     cached = {} if options.no_cache else store.cached_calls(c.cache_key for c in plan.calls)
     prepared = PreparedRun(
         plan=plan, options=options, work=list(plan.calls), cached=cached,
-        estimate=Estimate(), source=source, project_id=project_id,
+        estimate=Estimate(), source=source, project_id=project_id, trusted=trusted,
     )
     prepared.estimate = estimate(plan, prices, prepared.to_call,
-                                 from_cache=len(plan.calls) - len(prepared.to_call))
+                                 from_cache=len(plan.calls) - len(prepared.to_call), today=today)
+    prepared.estimate.warnings += notes
+    refuse_unpriced_budget(prepared)
     return prepared
+
+
+def refuse_unpriced_budget(prepared: PreparedRun) -> None:
+    """PlanError when the run has a budget but some call it would send has no price."""
+    budget = prepared.options.budget_usd
+    if budget is not None:
+        refusal = prepared.estimate.budget_refusal(budget)
+        if refusal:
+            raise PlanError([refusal])
 
 
 def stored_spec(run: dict[str, Any]) -> experiment_file.ExperimentSpec:
@@ -111,9 +157,15 @@ def prepare_resume(
     configured: list[ProviderConfig],
     options: RunOptions,
     prices: PriceTable,
+    *,
+    today: dt.date | None = None,
+    trusted: bool | None = None,
+    client_factory: ClientFactory | None = None,
 ) -> PreparedRun:
     """What run `run_id` still lacks. `configured`: the providers known now (built-in, the
-    workspace's, and the experiment file's inline ones if the caller has the file)."""
+    workspace's, and the experiment file's inline ones if the caller has the file). `trusted`
+    None: its python checks run if the run came from the window or from a file still trusted
+    and unchanged (`trust.resume_trusted`)."""
     run = store.get_run(run_id)
     if run is None:
         raise PlanError([f"there is no run {run_id} in {store.path}; `lab log` lists the calls "
@@ -122,8 +174,13 @@ def prepare_resume(
         raise PlanError(options.problems())
     spec = stored_spec(run)
     plan = build_plan(spec, provider_configs(spec, configured), samples=run["samples"])
+    source = run["experiment_source"] or ""
+    notes = augment(store, plan, run.get("project_id"),
+                    Path(source).parent if source.endswith(".toml") else None, client_factory)
     # The cache setting belongs to the run: a --no-cache run resumes with fresh calls too.
     options.no_cache = bool(run["settings"].get("no_cache", options.no_cache))
+    if options.batch is None:  # a batch run goes on in batches unless told otherwise
+        options.batch = bool(run["settings"].get("batch", False))
     done = store.done_cells(run_id)
     work = [c for c in plan.calls if c.cell.key not in done]
     cached = {} if options.no_cache else store.cached_calls(c.cache_key for c in work)
@@ -133,11 +190,14 @@ def prepare_resume(
         judge_gaps=gaps, already_done=len(done), run_id=run_id,
         spent_usd=store.run_totals(run_id)["cost_usd"] or 0.0,
         source=run["experiment_source"], project_id=run.get("project_id"),
+        trusted=resume_trusted(run, spec) if trusted is None else trusted,
     )
     prepared.estimate = estimate(
         plan, prices, prepared.to_call, from_cache=len(work) - len(prepared.to_call),
-        already_done=len(done), judge_gaps=[(g.judge, g.planned) for g in gaps],
+        already_done=len(done), judge_gaps=[(g.judge, g.planned) for g in gaps], today=today,
     )
+    prepared.estimate.warnings += notes
+    refuse_unpriced_budget(prepared)
     return prepared
 
 

@@ -13,6 +13,8 @@ from typing import Literal
 
 from lab.core.checks.config import referenced_columns, templated_fields
 from lab.core.experiment.template import (
+    CONTEXT,
+    STEPS,
     as_text,
     malformed_placeholders,
     variables,
@@ -90,8 +92,15 @@ def check_project(project: Project) -> list[TemplateProblem]:
     prompt or check uses are warnings: the run works, but the user probably meant to use them.
     """
     fields: list[tuple[str | None, str, str]] = [
-        (v.name, f, t) for v in project.variants for f, t in variant_fields(v)
+        (v.name, f, t) for v in project.variants if not v.steps for f, t in variant_fields(v)
     ]
+    earlier: dict[tuple[str | None, str], list[str]] = {}  # (variant, field) -> steps before it
+    for variant in project.variants:
+        for i, step in enumerate(variant.steps):
+            for kind, text in (("system prompt", step.system), ("user message", step.user)):
+                field = f"step '{step.name}' {kind}"
+                fields.append((variant.name, field, text))
+                earlier[(variant.name, field)] = [s.name for s in variant.steps[:i]]
     fields.append((None, "user message", project.user_template))
     for check in project.checks:
         fields += [(None, f, t) for f, t in templated_fields(check)]
@@ -103,6 +112,17 @@ def check_project(project: Project) -> list[TemplateProblem]:
         warnings += [_malformed(owner, field, s) for s in malformed_placeholders(text)]
         for name in variables(text):
             used.add(name)
+            if name == CONTEXT:
+                continue  # the lab fills it (empty without retrieval); see template.with_context
+            if name.startswith(STEPS) and (owner, field) in earlier:
+                step = name[len(STEPS):].split(".", 1)[0]
+                before = earlier[(owner, field)]
+                if step not in before:
+                    errors.append(TemplateProblem(
+                        "error", f"{_where(owner, field)}: {{{{{name}}}}} names no earlier step "
+                        f"of this chain ({'earlier steps: ' + ', '.join(before) if before else 'it is the first step'}"
+                        "); a step can use the outputs of the steps before it.", name, owner, field))
+                continue
             rows = [
                 (i, c) for i, c in enumerate(project.cases, 1) if as_text(c.vars.get(name)) is None
             ]
@@ -110,6 +130,18 @@ def check_project(project: Project) -> list[TemplateProblem]:
                 errors.append(_missing_everywhere(owner, field, name))
             else:
                 errors += [_missing_in_row(owner, field, name, i, c) for i, c in rows]
+
+    shared = set(variables(project.user_template))
+    for variant in project.variants:
+        own = ([t for s in variant.steps for t in (s.system, s.user)] if variant.steps
+               else [t for _, t in variant_fields(variant)])
+        if variant.retrieval is not None and variant.retrieval.on and (
+                variant.steps or CONTEXT not in shared) and not any(
+                CONTEXT in variables(t) for t in own):
+            errors.append(TemplateProblem(
+                "error", f"Variant '{variant.name}' retrieves passages from the documents, but none "
+                "of its prompts says where they go: add {{context}} to its system prompt or to the "
+                "user message.", CONTEXT, variant.name, "system prompt"))
 
     opaque = False  # a python check that reads vars in a way we cannot follow may use any column
     for check in project.checks:

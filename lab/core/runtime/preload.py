@@ -3,8 +3,9 @@
 httpx imports its transport (httpcore, h11, anyio, the SSL context) on the first client, and
 keyring imports its Secret Service backend (secretstorage, jeepney, cryptography) on the first
 key. Done lazily on a worker thread in the middle of a run, those imports stall the GUI thread
-for a few hundred milliseconds (bench/gui_responsiveness.py shows it); done once before the
-window appears they cost about 0.2 s.
+for a few hundred milliseconds (bench/gui_responsiveness.py shows it). The window calls this on
+its network thread once its first paint is done and its project shown (lab.gui.app.StartUp),
+when nothing else is going on; it takes about 0.2 s.
 """
 
 from __future__ import annotations

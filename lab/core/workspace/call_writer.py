@@ -20,10 +20,13 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lab.core.workspace.runs import CallRecord, CheckRecord
-from lab.core.workspace.store import Store
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not at import
+    from lab.core.workspace.store import Store
+
 
 T = TypeVar("T")
 _STOP = object()

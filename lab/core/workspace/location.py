@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from platformdirs import user_data_dir
 
-from lab.core.experiment import file as experiment_file
 from lab.core.runtime.resources import resource_path
-from lab.core.workspace.store import Store, open_workspace
+from lab.core.workspace.errors import WorkspaceError
+
+if TYPE_CHECKING:
+    from lab.core.workspace.store import Store
 
 WORKSPACE_FILENAME = "workspace.db"
+PRICES_FILENAME = "prices.toml"
 SAMPLE_FILE = "sample/support-replies.toml"
 LAST_PROJECT_KEY = "last_project_id"
 
@@ -29,15 +33,60 @@ def lab_home() -> Path:
     return Path(user_data_dir("prompt-lab", appauthor=False))
 
 
+def user_prices_path() -> Path:
+    """The user's own price file: it overrides the shipped table model by model. It may not
+    exist yet (`pricing.save_user_price` creates it, `pricing.ensure_user_copy` copies the
+    shipped table there to edit)."""
+    return lab_home() / PRICES_FILENAME
+
+
 def default_workspace_path(db: str | Path | None = None) -> Path:
     if db:
         return Path(db).expanduser()
     return lab_home() / WORKSPACE_FILENAME
 
 
-def open_default_workspace(db: str | Path | None = None, *, with_sample: bool = True) -> Store:
-    """Open the workspace; an empty one gets the sample project so a newcomer sees what it's for."""
-    store = open_workspace(default_workspace_path(db))
+def check_workspace_path(path: Path, *, create: bool, explicit: bool) -> None:
+    """Refuse, in one line naming the path, a workspace path that cannot be what the user meant.
+
+    A folder is never a workspace. Reading (``create=False``) needs an existing file: a command
+    that only looks must not leave an empty workspace behind a mistyped path. A path the user
+    typed (``explicit``) must be in a folder that exists; only the default location's folders
+    are made on first start.
+    """
+    if path.is_dir():
+        raise WorkspaceError(
+            f"{path} is a folder, not a workspace file; give a file path such as "
+            f"{path / WORKSPACE_FILENAME}."
+        )
+    if not path.exists():
+        if not create:
+            raise WorkspaceError(
+                f"There is no workspace at {path}. Check the path; a workspace is created when "
+                "you open the app or run an experiment with --db."
+            )
+        if explicit and not path.parent.is_dir():
+            raise WorkspaceError(
+                f"The folder {path.parent} does not exist; create it first or give another path "
+                "for the workspace."
+            )
+
+
+def open_default_workspace(
+    db: str | Path | None = None, *, with_sample: bool = True, create: bool = True
+) -> Store:
+    """Open the workspace; an empty one gets the sample project so a newcomer sees what it's for.
+
+    ``create=False`` is for commands that only read: a missing workspace is an error, not a new
+    empty file.
+    """
+    # The store (sqlite-utils) is imported here, not with this module: the window opens its
+    # workspace on the store thread, so the import stays off the path to its first paint.
+    from lab.core.workspace.store import open_workspace
+
+    path = default_workspace_path(db)
+    check_workspace_path(path, create=create, explicit=db is not None)
+    store = open_workspace(path)
     if with_sample and not store.list_projects():
         install_sample(store)
     return store
@@ -45,6 +94,8 @@ def open_default_workspace(db: str | Path | None = None, *, with_sample: bool = 
 
 def install_sample(store: Store) -> int:
     """Add the sample support-reply project to the workspace and make it the open one."""
+    from lab.core.experiment import file as experiment_file
+
     path = resource_path(SAMPLE_FILE)
     spec = experiment_file.load(path)
     project_id = store.save_project(spec.project)

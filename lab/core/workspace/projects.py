@@ -8,9 +8,20 @@ it is one of the few places that know table names.
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from lab.core.model import Check, Example, Project, PromptVersion, TestCase, Variant
+from lab.core.model import (
+    Check,
+    DocumentSource,
+    Example,
+    Project,
+    PromptVersion,
+    Retrieval,
+    Step,
+    TestCase,
+    Variant,
+)
 from lab.core.workspace.errors import WorkspaceError
 from lab.core.workspace.rows import dumps, now_iso
 
@@ -35,7 +46,7 @@ class Projects:
     def list_projects(self) -> list[dict[str, Any]]:
         return list(
             self.db.query(
-                "SELECT p.id, p.name, p.description, p.updated_at,"
+                "SELECT p.id, p.name, p.description, p.updated_at, p.source_path,"
                 " (SELECT count(*) FROM variants v WHERE v.project_id = p.id) AS variants,"
                 " (SELECT count(*) FROM test_cases t WHERE t.project_id = p.id) AS cases"
                 " FROM projects p ORDER BY p.updated_at DESC, p.id DESC"
@@ -55,8 +66,11 @@ class Projects:
                 "name": project.name,
                 "description": project.description,
                 "user_template": project.user_template,
+                "documents_json": dumps([asdict(d) for d in project.documents]),
                 "updated_at": stamp,
             }
+            if project.source_path is not None:  # a file read elsewhere keeps the stored path
+                row["source_path"] = project.source_path
             if project.id is None:
                 row["created_at"] = stamp
                 project.id = self.db["projects"].insert(row).last_pk
@@ -64,10 +78,7 @@ class Projects:
                 self.db["projects"].update(project.id, row)
             self._sync(
                 "variants", "project_id", project.id, project.variants,
-                lambda v, pos: {
-                    "name": v.name, "model": v.model, "system": v.system,
-                    "params_json": dumps(v.params), "updated_at": stamp,
-                },
+                lambda v, pos: {**_variant_row(v), "updated_at": stamp},
                 created={"created_at": stamp},
             )
             for variant in project.variants:
@@ -93,10 +104,7 @@ class Projects:
         """Autosave of one variant's prompt, model, parameters and examples."""
         stamp = now_iso()
         with self.transaction():
-            row = {
-                "name": variant.name, "model": variant.model, "system": variant.system,
-                "params_json": dumps(variant.params), "updated_at": stamp,
-            }
+            row = {**_variant_row(variant), "updated_at": stamp}
             if variant.id is None:
                 count = self.db.execute(
                     "SELECT count(*) FROM variants WHERE project_id = ?", [project_id]
@@ -122,29 +130,44 @@ class Projects:
             )
 
     def _sync(self, table, parent_col, parent_id, items, to_row, created=None) -> None:
-        """Make the child rows of one parent equal to `items`, matching by id."""
+        """Make the child rows of one parent equal to `items`, matching by id. An item whose
+        row is gone (deleted, then the delete undone) is written again."""
         keep = [item.id for item in items if item.id is not None]
         placeholders = ",".join("?" * len(keep))
         sql = f"DELETE FROM {table} WHERE {parent_col} = ?"
         if keep:
             sql += f" AND id NOT IN ({placeholders})"
         self.db.execute(sql, [parent_id, *keep])
+        existing = {r[0] for r in self.db.execute(
+            f"SELECT id FROM {table} WHERE {parent_col} = ?", [parent_id])}
         for pos, item in enumerate(items):
             row = {**to_row(item, pos), "position": pos}
             if item.id is None:
                 item.id = self.db[table].insert(
                     {**row, parent_col: parent_id, **(created or {})}
                 ).last_pk
-            else:
+            elif item.id in existing:
                 self.db[table].update(item.id, row)
+            else:
+                # Deleted and brought back (an undone delete): the same row again, or a new
+                # one if its id has been taken since.
+                taken = self.db.execute(f"SELECT 1 FROM {table} WHERE id = ?",
+                                        [item.id]).fetchone()
+                item.id = self.db[table].insert(
+                    {**row, parent_col: parent_id, **(created or {}),
+                     **({} if taken else {"id": item.id})}
+                ).last_pk
 
     def load_project(self, project_id: int) -> Project:
         row = self.db.execute(
-            "SELECT id, name, description, user_template FROM projects WHERE id = ?", [project_id]
+            "SELECT id, name, description, user_template, documents_json, source_path"
+            " FROM projects WHERE id = ?", [project_id]
         ).fetchone()
         if row is None:
             raise WorkspaceError(f"No project with id {project_id} in {self.path}.")
-        project = Project(id=row[0], name=row[1], description=row[2], user_template=row[3])
+        project = Project(id=row[0], name=row[1], description=row[2], user_template=row[3],
+                          documents=[DocumentSource(**d) for d in json.loads(row[4])],
+                          source_path=row[5])
         for v in self.db.query(
             "SELECT * FROM variants WHERE project_id = ? ORDER BY position, id", [project_id]
         ):
@@ -154,6 +177,8 @@ class Projects:
                 model=v["model"],
                 system=v["system"],
                 params=json.loads(v["params_json"]),
+                retrieval=Retrieval(**json.loads(v["retrieval_json"])) if v["retrieval_json"] else None,
+                steps=[Step(**step) for step in json.loads(v["steps_json"])],
             )
             variant.examples = [
                 Example(
@@ -181,6 +206,17 @@ class Projects:
             )
         ]
         return project
+
+    def project_for_file(self, project: Project, source_path: str) -> int:
+        """Save an experiment file's project as the workspace project that comes from that file
+        (matched by path), so runs of the file show up in the window under one project."""
+        row = self.db.execute("SELECT id FROM projects WHERE source_path = ?"
+                              " ORDER BY id LIMIT 1", [source_path]).fetchone()
+        if row is not None:
+            stored = self.load_project(row[0])
+            _adopt_ids(project, stored)
+        project.source_path = source_path
+        return self.save_project(project)
 
     # ----------------------------------------------------------------- providers (never keys)
 
@@ -226,14 +262,15 @@ class Projects:
                             for e in version.examples
                         ]
                     ),
+                    "steps_json": dumps([asdict(step) for step in version.steps]),
                     "created_at": now_iso(),
                 }
             ).last_pk
 
     def load_prompt_version(self, version_id: int) -> PromptVersion:
         row = self.db.execute(
-            "SELECT system, user_template, examples_json FROM prompt_versions WHERE id = ?",
-            [version_id],
+            "SELECT system, user_template, examples_json, steps_json FROM prompt_versions"
+            " WHERE id = ?", [version_id],
         ).fetchone()
         if row is None:
             raise WorkspaceError(f"No prompt version {version_id} in {self.path}.")
@@ -241,4 +278,31 @@ class Projects:
             system=row[0],
             user_template=row[1],
             examples=[Example(**e) for e in json.loads(row[2])],
+            steps=[Step(**step) for step in json.loads(row[3])],
         )
+
+
+def _variant_row(variant: Variant) -> dict[str, Any]:
+    return {
+        "name": variant.name, "model": variant.model, "system": variant.system,
+        "params_json": dumps(variant.params),
+        "retrieval_json": dumps(asdict(variant.retrieval)) if variant.retrieval else None,
+        "steps_json": dumps([asdict(step) for step in variant.steps]),
+    }
+
+
+def _adopt_ids(project: Project, stored: Project) -> None:
+    """Give a project read from a file the ids of the stored one it updates, matching variants
+    by name and test cases and checks by position, so logged calls keep their links."""
+    project.id = stored.id
+    by_name = {v.name: v for v in stored.variants}
+    for variant in project.variants:
+        old = by_name.get(variant.name)
+        if old is not None:
+            variant.id = old.id
+            for example, old_example in zip(variant.examples, old.examples):
+                example.id = old_example.id
+    for new, old_case in zip(project.cases, stored.cases):
+        new.id = old_case.id
+    for new, old_check in zip(project.checks, stored.checks):
+        new.id = old_check.id

@@ -21,7 +21,8 @@ def dumps(value: Any) -> str:
 
 
 def call_row(call: Call) -> dict[str, Any]:
-    usage = call.usage or Usage()
+    # Counts nobody reported stay NULL: unknown, never 0 (see Usage).
+    usage = call.usage or Usage.unknown()
     return {
         "run_id": call.run_id,
         "experiment_id": call.experiment_id,
@@ -51,8 +52,21 @@ def call_row(call: Call) -> dict[str, Any]:
         "error_message": call.error_message,
         "started_at": call.started_at,
         "finished_at": call.finished_at,
+        "step": call.step,
         "created_at": now_iso(),
     }
+
+
+def usage_from_row(row: dict[str, Any]) -> Usage:
+    """A call's logged token counts; NULL counts were never reported (`Usage.unknown()`)."""
+    if row["input_tokens"] is None and row["output_tokens"] is None:
+        return Usage.unknown()
+    return Usage(
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        cached_tokens=row["cached_tokens"] or 0,
+        reasoning_tokens=row["reasoning_tokens"] or 0,
+    )
 
 
 def call_from_row(row: dict[str, Any]) -> Call:
@@ -64,12 +78,7 @@ def call_from_row(row: dict[str, Any]) -> Call:
         status=row["status"],
         response_text=row["response_text"],
         finish_reason=row["finish_reason"],
-        usage=Usage(
-            input_tokens=row["input_tokens"] or 0,
-            output_tokens=row["output_tokens"] or 0,
-            cached_tokens=row["cached_tokens"] or 0,
-            reasoning_tokens=row["reasoning_tokens"] or 0,
-        ),
+        usage=usage_from_row(row),
         raw_usage=json.loads(row["usage_json"]) if row["usage_json"] else None,
         latency_ms=row["latency_ms"],
         ttft_ms=row["ttft_ms"],

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lab.core.model import Call
+from lab.core.model import Call, RetrievedChunk
+from lab.core.workspace.batches import BatchLink, link_call
 from lab.core.workspace.rows import call_row, dumps, now_iso
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ class CallRecord:
     judged: Call | None = None  # for a judge call: the call it graded (already saved)
     cached_from_call_id: int | None = None
     checks: list[LoggedCheck] = field(default_factory=list)
+    chunks: list[RetrievedChunk] = field(default_factory=list)  # the passages it was given
+    steps: list[Call] = field(default_factory=list)  # a chain's step calls, in order
+    batch: BatchLink | None = None  # the batch request it answers (a batch run's result)
 
 
 @dataclass
@@ -66,6 +70,7 @@ class RunLog:
 
     if TYPE_CHECKING:
         def transaction(self) -> AbstractContextManager[None]: ...  # provided by Store
+        def _refresh_stale(self) -> int: ...  # provided by Store (CellFigures)
 
     def save_run_records(self, records: Sequence[CallRecord | CheckRecord]) -> None:
         """Write a batch in one transaction, in order, assigning `call.id` to each new call.
@@ -81,12 +86,30 @@ class RunLog:
                     row["case_index"] = record.case_index
                     row["judged_call_id"] = record.judged.id if record.judged else None
                     row["cached_from_call_id"] = record.cached_from_call_id
+                    if record.batch is not None:
+                        row["batch_id"] = record.batch.batch_id
                     columns = ", ".join(row)
                     marks = ", ".join("?" * len(row))
                     cursor = conn.execute(
                         f"INSERT INTO calls ({columns}) VALUES ({marks})", list(row.values())
                     )
                     record.call.id = cursor.lastrowid
+                    if record.batch is not None:
+                        link_call(conn, record.batch, record.call.id)
+                    for step in record.steps:
+                        step_row = {**call_row(step), "case_index": record.case_index,
+                                    "chain_call_id": record.call.id,
+                                    "cached_from_call_id": getattr(step, "cached_from", None)}
+                        cursor = conn.execute(
+                            f"INSERT INTO calls ({', '.join(step_row)}) VALUES"
+                            f" ({', '.join('?' * len(step_row))})", list(step_row.values()))
+                        step.id = cursor.lastrowid
+                    conn.executemany(
+                        "INSERT INTO call_chunks (call_id, chunk_id, rank, score, method,"
+                        " citation) VALUES (?, ?, ?, ?, ?, ?)",
+                        [(record.call.id, c.chunk_id, c.rank, c.score, c.method, c.citation)
+                         for c in record.chunks],
+                    )
                 conn.executemany(
                     "INSERT INTO check_results (call_id, check_name, passed, score, reason,"
                     " judge_call_id) VALUES (?, ?, ?, ?, ?, ?)",
@@ -96,6 +119,7 @@ class RunLog:
                         for c in record.checks
                     ],
                 )
+            self._refresh_stale()  # the cells these calls belong to, in the same transaction
 
     def cached_calls(self, cache_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """For each key, the newest successful call made with exactly that request."""
@@ -194,13 +218,18 @@ class RunLog:
 
     def run_totals(self, run_id: int) -> dict[str, Any]:
         """Every call of the run, judge calls and earlier attempts included: what it cost."""
+        # A chain's cell carries its steps' totals; its steps are the calls that were sent. So
+        # money is counted on the cells and calls on the steps, each once.
         row = self.db.execute(
-            "SELECT count(*), sum(cost_usd), count(cost_usd),"
+            "SELECT sum(NOT (step IS NOT NULL AND chain_call_id IS NULL)),"
+            " sum(CASE WHEN chain_call_id IS NULL THEN cost_usd END),"
+            " count(CASE WHEN chain_call_id IS NULL THEN cost_usd END),"
             " sum(cached_from_call_id IS NOT NULL), sum(judged_call_id IS NOT NULL)"
             " FROM calls WHERE run_id = ?",
             [run_id],
         ).fetchone()
         calls, cost, priced, cached, judge = row
+        calls = calls or 0
         return {
             "calls": calls,
             "cost_usd": cost if priced else (0.0 if calls == 0 else None),
@@ -212,7 +241,8 @@ class RunLog:
     def _latest_calls(self, run_id: int) -> list[dict[str, Any]]:
         return list(self.db.query(
             "SELECT * FROM calls WHERE id IN (SELECT max(id) FROM calls WHERE run_id = ?"
-            " AND judged_call_id IS NULL GROUP BY variant_name, case_index, sample_index)"
+            " AND judged_call_id IS NULL AND chain_call_id IS NULL"
+            " GROUP BY variant_name, case_index, sample_index)"
             " ORDER BY id",
             [run_id],
         ))
@@ -270,6 +300,7 @@ class RunLog:
             for call in calls:
                 call.id = table.insert(call_row(call)).last_pk
                 ids.append(call.id)
+            self._refresh_stale()
         return ids
 
     def count_calls(self) -> int:

@@ -357,7 +357,7 @@ def test_variant_summary_with_unknown_cost_and_check_results_list():
     assert (b.variant, b.calls, b.errors) == ("B", 1, 0)
     assert b.checks["contains"].rate == 0.0
     assert b.cost_usd is None  # no price known: not the same as free
-    assert (b.score, b.latency_p50_ms, b.tokens) == (None, None, 0)
+    assert (b.score, b.latency_p50_ms, b.tokens) == (None, None, None)  # no counts: unknown, not 0
 
 
 def test_variant_summary_reads_logged_call_objects():
@@ -369,6 +369,18 @@ def test_variant_summary_reads_logged_call_objects():
     [a] = variant_summary(calls)
     assert (a.calls, a.errors, a.tokens, a.cost_usd, a.latency_p50_ms) == (2, 1, 15, 0.01, 200.0)
     assert a.overall is None and a.checks == {}
+
+
+def test_variant_summary_token_sums_skip_unknown_usage():
+    calls = [
+        Call("openai", "gpt-4o-mini", {}, status="ok", usage=Usage(10, 5), variant_name="A"),
+        Call("openai", "gpt-4o-mini", {}, status="ok", usage=Usage.unknown(), variant_name="A"),
+        Call("openai", "gpt-4o-mini", {}, status="error", variant_name="B"),  # never reported usage
+        {"variant": "C", "status": "ok", "input_tokens": None, "output_tokens": None},
+    ]
+    a, b, c = variant_summary(calls)
+    assert a.tokens == 15 and a.tokens_unknown == 1
+    assert (b.tokens, b.tokens_unknown) == (None, 1) and (c.tokens, c.tokens_unknown) == (None, 1)
 
 
 def test_variant_summary_of_nothing_is_empty():

@@ -235,7 +235,7 @@ def test_validate_missing_value_and_unknown_option_name_the_field():
     errors = validate_check(Check("contains", {"ignorecase": True}, name="refund"))
     assert errors == [
         "Check 'refund': 'value' is missing; give the text (or a list of texts) to look for.",
-        "Check 'refund': unknown option 'ignorecase'; contains takes: value, mode, ignore_case.",
+        "Check 'refund': unknown option 'ignorecase'; contains takes: value, mode, ignore_case, step.",
     ]
 
 
@@ -249,6 +249,11 @@ def test_validate_accepts_every_documented_type_with_minimal_config():
         "json-schema": {"schema": {"type": "object"}},
         "length": {"max": 10},
         "python": {"expression": "True"},
+        "fuzzy": {"value": ["Paris", "paris, france"], "min_similarity": 0.8},
+        "cost": {"max_usd": 0.01},
+        "latency": {"max_ms": 2000},
+        "citations": {"require_one": True},
+        "retrieval-hit": {"column": "expected_source"},
         "judge": {"rubric": "Polite?", "scale": "0-1", "pass_threshold": 0.6},
     }
     assert set(minimal) == set(CHECK_TYPES)

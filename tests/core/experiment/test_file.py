@@ -222,3 +222,58 @@ def test_the_sample_project_passes_every_pre_flight_check():
     assert [validate_check(c) for c in spec.project.checks] == [[], [], []]
     plan = build_plan(spec, provider_configs(spec, built_in_providers()))
     assert len(plan.calls) == 40
+
+
+RETRIEVAL = '''
+name = "with documents"
+
+[[documents]]
+path = "policies/"
+chunk_size = 300
+
+[[documents]]
+path = "faq/*.md"
+
+[[variants]]
+name = "plain"
+model = "openai/gpt-4o-mini"
+
+[[variants]]
+name = "retrieving"
+model = "openai/gpt-4o-mini"
+system = "Answer from: {{context}}"
+retrieval = { mode = "hybrid", k = 3, query = "{{question}}", embedding_model = "openai/text-embedding-3-small", chunk_size = 200 }
+
+[cases]
+user = "{{question}}"
+rows = [{ question = "Refunds?" }]
+'''
+
+
+def test_documents_and_retrieval_round_trip():
+    from lab.core.model import DocumentSource, Retrieval
+
+    spec = loads(RETRIEVAL, "r.toml")
+    assert spec.project.documents == [DocumentSource("policies/", 300, 50),
+                                      DocumentSource("faq/*.md", 400, 50)]
+    assert spec.project.variants[0].retrieval is None
+    assert spec.project.variants[1].retrieval == Retrieval(
+        "hybrid", 3, "{{question}}", "openai/text-embedding-3-small", 200, None)
+    from lab.core.experiment.file import dumps
+
+    again = loads(dumps(spec), "again.toml")
+    assert again.project == spec.project
+
+
+@pytest.mark.parametrize("mistake, message", [
+    ('retrieval = { mode = "magic" }', "retrieval.mode: 'magic' is not one of off, lexical"),
+    ('retrieval = { mode = "embeddings" }', "needs an embedding model as provider/model"),
+    ('retrieval = { k = 0 }', "retrieval.k: must be a whole number of at least 1"),
+    ('retrieval = { chunk_size = 100, chunk_overlap = 60 }', "must be less than half of chunk_size"),
+])
+def test_bad_retrieval_settings_name_the_field(mistake, message):
+    text = RETRIEVAL.replace(
+        'retrieval = { mode = "hybrid", k = 3, query = "{{question}}", embedding_model = '
+        '"openai/text-embedding-3-small", chunk_size = 200 }', mistake)
+    with pytest.raises(ExperimentFileError, match=message):
+        loads(text, "r.toml")

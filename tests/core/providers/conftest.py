@@ -17,11 +17,14 @@ FAST_RETRIES = RetryPolicy(initial_delay=0.01, max_delay=0.05, max_server_delay=
 
 @pytest.fixture
 def fake_provider() -> Iterator[FakeProviderServer]:
+    """The fake server. Tests here send bad requests on purpose, so they assert on
+    `validation_failures` themselves; what the fake sends must always be readable."""
     server = FakeProviderServer().start()
     try:
         yield server
     finally:
         server.stop()
+    assert server.wire_errors == [], server.wire_errors
 
 
 @pytest.fixture(scope="session")

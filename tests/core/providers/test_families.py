@@ -19,8 +19,8 @@ from lab.core.providers.pricing import PriceTable
 from tests.core.providers.conftest import KINDS, make_client
 from tests.helpers.fake_provider import (
     FakeProviderServer,
-    openai_schema_validator,
     reply,
+    sdk,
 )
 
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5", "gemini": "gemini-2.5-flash",
@@ -109,10 +109,21 @@ def test_json_schema_output_is_requested_in_each_api_s_own_way(fake_provider: Fa
         assert body["response_format"]["json_schema"]["schema"] == schema
     elif kind == "gemini":
         assert body["generationConfig"]["responseMimeType"] == "application/json"
+        assert body["generationConfig"]["responseJsonSchema"] == schema
     elif kind == "ollama":
         assert body["format"] == schema
-    else:  # Anthropic has no JSON mode: the instruction goes into the system prompt, visibly
-        assert "JSON" in body["system"]
+    else:  # Anthropic's structured outputs, natively: no instruction added to the prompt
+        assert body["output_config"] == {"format": {"type": "json_schema", "schema": schema}}
+        assert "JSON" not in body.get("system", "")
+    assert fake_provider.validation_failures == []
+
+
+def test_anthropic_json_mode_without_a_schema_asks_in_the_system_prompt(fake_provider: FakeProviderServer) -> None:
+    request = _request("anthropic", False, response_format={"type": "json_object"})
+    result, _ = asyncio.run(_complete(fake_provider, "anthropic", request))
+    body = fake_provider.chat_requests("anthropic")[-1].body
+    assert "Reply with one JSON object only" in body["system"] and "output_config" not in body
+    assert json.loads(result.text)
     assert fake_provider.validation_failures == []
 
 
@@ -196,7 +207,7 @@ def test_a_server_that_ignores_stream_true_still_gives_a_result() -> None:
     result, deltas = asyncio.run(go())
     assert result.text == "hey" and deltas == ["hey"]
     assert result.cost_usd == 0.0  # a server on this machine is free
-    assert result.usage.output_tokens == 0 and result.tokens_per_second is None  # it reported no usage
+    assert result.usage.output_tokens is None and result.tokens_per_second is None  # it reported no usage: unknown
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -211,23 +222,23 @@ def test_model_listing(fake_provider: FakeProviderServer, kind: str) -> None:
 
 
 def test_the_fake_answers_in_openai_s_published_response_shapes(fake_provider: FakeProviderServer) -> None:
-    """Guards the fake itself: its OpenAI replies must validate against the official schemas."""
+    """Guards the fake itself: its OpenAI replies must parse with the official SDK's models
+    (tests/core/providers/test_fake_provider.py checks every shape of every family)."""
     import httpx
 
-    whole_schema = openai_schema_validator("CreateChatCompletionResponse")
-    chunk_schema = openai_schema_validator("CreateChatCompletionStreamResponse")
-    if whole_schema is None:
-        pytest.fail("OpenAI spec not found; set LAB_OPENAI_SPEC to openai-openapi.yaml")
+    chat = sdk.load("openai.types.chat")  # fails, saying how to install it, if the SDK is missing
     headers = {"Authorization": "Bearer sk-fake-0123456789abcdef"}
     url = f"{fake_provider.base_url('openai')}/chat/completions"
     body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
-    whole = httpx.post(url, json=body, headers=headers).json()
-    assert list(whole_schema.iter_errors(whole)) == []
+    whole = httpx.post(url, json=body, headers=headers).text
+    assert sdk.response_errors(chat.ChatCompletion, whole) == []
     streamed = httpx.post(url, json={**body, "stream": True, "stream_options": {"include_usage": True}},
                           headers=headers).text
-    chunks = [json.loads(line[6:]) for line in streamed.splitlines() if line.startswith("data: {")]
-    assert chunks and all(list(chunk_schema.iter_errors(c)) == [] for c in chunks)
-    assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["completion_tokens"] == 3  # "You said: hi"
+    lines = [line[6:] for line in streamed.splitlines() if line.startswith("data: {")]
+    assert lines and all(sdk.response_errors(chat.ChatCompletionChunk, line) == [] for line in lines)
+    last = chat.ChatCompletionChunk.model_validate_json(lines[-1], strict=True)
+    assert last.choices == [] and last.usage.completion_tokens == 3  # "You said: hi"
+    assert fake_provider.wire_errors == []
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -49,11 +49,12 @@ def _request(kind: str = "openai", stream: bool = True) -> ChatRequest:
 
 
 def _run(server: FakeProviderServer, kind: str = "openai", stream: bool = True, deltas: list | None = None,
-         **cfg):
+         on_restart=None, **cfg):
     async def go():
         async with make_client(server, kind, **cfg) as client:
             return await client.complete(_request(kind, stream),
-                                         on_delta=None if deltas is None else deltas.append)
+                                         on_delta=None if deltas is None else deltas.append,
+                                         on_restart=on_restart)
     return asyncio.run(go())
 
 
@@ -141,21 +142,33 @@ def test_x_should_retry_false_is_obeyed(fake_provider: FakeProviderServer) -> No
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_cut_stream_keeps_the_partial_text_and_is_not_retried(fake_provider: FakeProviderServer, kind: str) -> None:
+def test_a_cut_stream_is_retried_and_the_reply_starts_over(fake_provider: FakeProviderServer, kind: str) -> None:
     fake_provider.script(cut_stream(after=2))
     deltas: list[str] = []
+    restarts: list[int] = []
+    result = _run(fake_provider, kind, deltas=deltas, on_restart=lambda: restarts.append(len(deltas)))
+    assert result.text == "You said: one two three four five six" and result.retries == 1
+    assert restarts == [2]  # told to start over after the two pieces of the cut reply
+    assert "".join(deltas[2:]) == result.text
+    assert len(fake_provider.chat_requests(kind)) == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_stream_cut_every_time_ends_with_the_partial_text_once_retries_run_out(
+        fake_provider: FakeProviderServer, kind: str) -> None:
+    fake_provider.script(*[cut_stream(after=2)] * 3)
     with pytest.raises(StreamCut) as caught:
-        _run(fake_provider, kind, deltas=deltas)
-    assert caught.value.partial_text == "You said: " == "".join(deltas)
+        _run(fake_provider, kind, max_retries=2)
+    assert caught.value.partial_text == "You said: "
     assert "partial text is kept" in str(caught.value)
-    assert len(fake_provider.chat_requests(kind)) == 1
+    assert len(fake_provider.chat_requests(kind)) == 3
 
 
 @pytest.mark.parametrize("kind", ["openai", "anthropic", "ollama"])
 def test_stream_missing_its_end_marker_is_a_cut(fake_provider: FakeProviderServer, kind: str) -> None:
     fake_provider.script(cut_stream(after=99))  # all the text, then the connection drops
     with pytest.raises(StreamCut) as caught:
-        _run(fake_provider, kind)
+        _run(fake_provider, kind, max_retries=0)
     assert caught.value.partial_text == "You said: one two three four five six"
 
 
@@ -165,13 +178,14 @@ def test_stream_cut_before_any_text_is_retried(fake_provider: FakeProviderServer
     assert result.retries == 1 and result.text.startswith("You said:")
 
 
-def test_anthropic_error_event_after_200(fake_provider: FakeProviderServer) -> None:
+def test_anthropic_error_event_after_200_is_retried_like_any_overload(fake_provider: FakeProviderServer) -> None:
     fake_provider.script(error_after_200(after=3))
+    result = _run(fake_provider, "anthropic")
+    assert result.text == "You said: one two three four five six" and result.retries == 1
+    fake_provider.script(*[error_after_200(after=3)] * 2)
     with pytest.raises(ProviderOverloaded) as caught:
-        _run(fake_provider, "anthropic")
+        _run(fake_provider, "anthropic", max_retries=1)
     assert caught.value.partial_text == "You said: one "
-    assert caught.value.retryable is False  # text had already been shown
-    assert len(fake_provider.chat_requests()) == 1
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -192,7 +206,7 @@ def test_slow_first_token_hits_the_first_token_timeout(fake_provider: FakeProvid
 def test_a_stream_that_stalls_after_its_first_words_is_cut(fake_provider: FakeProviderServer) -> None:
     fake_provider.script(reply("one two three", chunk_delay=2.0))
     with pytest.raises(StreamCut, match="no data for 0.3 s") as caught:
-        _run(fake_provider, "ollama", timeouts=Timeouts(first_token=0.3))
+        _run(fake_provider, "ollama", timeouts=Timeouts(first_token=0.3), max_retries=0)
     assert caught.value.partial_text == "one "
 
 

@@ -127,6 +127,36 @@ def test_bad_inline_provider_is_named():
     assert "concurrency must be at least 1" in str(info.value)
 
 
+def test_a_base_url_that_is_not_http_is_refused_with_its_line():
+    text = EXPERIMENT.replace('base_url = "http://127.0.0.1:9/v1"', 'base_url = "htp:/nonsense"')
+    spec = loads(text, "tone.toml")
+    with pytest.raises(PlanError) as info:
+        provider_configs(spec, [])
+    assert str(info.value) == (
+        "tone.toml, line 7: providers.local.base_url: provider 'local': base_url must be an "
+        "http:// or https:// address such as https://api.openai.com/v1, not 'htp:/nonsense'"
+    )
+
+
+@pytest.mark.parametrize("shorthand", [True, False])
+def test_a_parameter_outside_the_familys_range_is_named_with_its_line(shorthand):
+    written = "temperature = 7" if shorthand else "params = { temperature = 7 }"
+    text = EXPERIMENT.replace("max_tokens = 50", f"max_tokens = 50\n{written}")
+    (problem,) = problems_of(text)
+    field = "variants[1].temperature" if shorthand else "variants[1].params.temperature"
+    assert problem == (f"tone.toml, line 15: {field}: variant 'A': temperature must be between 0 "
+                       "and 2 for the OpenAI API (its documented range), not 7.")
+
+
+def test_ranges_follow_the_family_of_the_variants_provider():
+    anthropic = EXPERIMENT.replace('kind = "openai"', 'kind = "anthropic"').replace(
+        "max_tokens = 50", "max_tokens = 50\ntemperature = 1.5\ntop_p = 0.5")
+    (problem,) = problems_of(anthropic)
+    assert "temperature must be between 0 and 1 for the Anthropic API" in problem
+    openai = EXPERIMENT.replace("max_tokens = 50", "max_tokens = 50\ntemperature = 1.5")
+    assert plan_of(openai).calls  # 1.5 is inside OpenAI's 0-2
+
+
 def test_preflight_numbers_for_a_known_matrix():
     plan = plan_of()
     result = estimate(plan, PRICES, plan.calls)

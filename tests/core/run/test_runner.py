@@ -3,15 +3,16 @@ budget and resume, checked in the workspace afterwards."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 
-import pytest
 from lab.core.run.events import (
     CallDelta,
     CallFinished,
     CallStarted,
     JudgeFinished,
+    ProviderLimit,
     RunFinished,
     RunStarted,
 )
@@ -28,7 +29,6 @@ from tests.helpers.experiments import (
     run_experiment,
 )
 from tests.helpers.fake_provider import (
-    FakeProviderServer,
     bad_json,
     cut_stream,
     http_error,
@@ -36,16 +36,6 @@ from tests.helpers.fake_provider import (
     rate_limited,
     reply,
 )
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "workspace.db"
 
 
 def cells(store: Store, run_id: int) -> dict[tuple, dict]:
@@ -107,11 +97,37 @@ def test_faults_end_with_every_cell_done_or_a_clear_error(server, db):
     assert set(statuses) <= {"ok", "error"} and statuses["ok"] >= 5
     errors = [c for c in logged.values() if c["status"] == "error"]
     kinds = {c["error_type"] for c in errors}
-    assert {"StreamCut", "BadRequest"} <= kinds
+    assert "BadRequest" in kinds
+    assert "StreamCut" not in kinds  # a cut stream is transient: retried, not an error
     for call in errors:
         assert call["error_message"].startswith("fake") and len(call["error_message"]) > 30
-    cut = next(c for c in errors if c["error_type"] == "StreamCut")
-    assert cut["response_text"]  # the text that arrived before the cut is kept
+
+
+def test_cut_streams_are_retried_and_their_cells_start_over(server, db):
+    server.script(cut_stream(2), reply(), cut_stream(3), model="gpt-4o-mini")
+    events: list = []
+    finished = run_experiment(experiment_text(server, cases=5, concurrency=1), db,
+                              RunOptions(concurrency=1), events=events)
+    assert (finished.status, finished.errors) == ("done", 0)
+    with open_workspace(db) as store:
+        assert {c["status"] for c in cells(store, finished.run_id).values()} == {"ok"}
+    first = next(e.cell for e in events if isinstance(e, CallStarted))
+    mine = [e for e in events if getattr(e, "cell", None) == first]
+    started = [i for i, e in enumerate(mine) if isinstance(e, CallStarted)]
+    assert len(started) == 2  # started over after the cut
+    after = "".join(e.text for e in mine[started[1]:] if isinstance(e, CallDelta))
+    done = next(e for e in mine if isinstance(e, CallFinished))
+    assert after == done.call.response_text and done.call.response_text.startswith("You said:")
+
+
+def test_a_stream_cut_on_every_retry_keeps_its_partial_text(server, db):
+    text = experiment_text(server, cases=1).replace("concurrency = 4", "concurrency = 4\nmax_retries = 1")
+    server.script(cut_stream(2), cut_stream(2), model="gpt-4o-mini")
+    finished = run_experiment(text, db, RunOptions(concurrency=1))
+    with open_workspace(db) as store:
+        (cut,) = [c for c in cells(store, finished.run_id).values() if c["status"] == "error"]
+    assert cut["error_type"] == "StreamCut"
+    assert cut["response_text"] == "You said: "  # what arrived before the last cut is kept
 
 
 def test_identical_run_is_answered_from_the_cache_and_no_cache_calls_again(server, db):
@@ -218,3 +234,63 @@ def test_resume_asks_the_judge_for_verdicts_it_never_gave(server, db):
     assert resumed.calls == 6 and resumed.errors == 0
     with open_workspace(db) as store:
         assert all(c["checks"]["polite"] for c in store.calls_for_run(first.run_id))
+
+
+def test_the_runs_concurrency_applies_to_a_provider_that_pins_none(server, db):
+    server.latency = 0.2
+    events: list = []
+    text = experiment_text(server, cases=16, concurrency=None)
+    finished = run_experiment(text, db, RunOptions(concurrency=16), events=events)
+    assert finished.status == "done" and finished.errors == 0
+    assert server.max_concurrent == 16  # a user who types 16 means 16
+    limits = [e for e in events if isinstance(e, ProviderLimit)]
+    assert limits[0] == ProviderLimit("fake", 16, 16)
+
+
+def test_a_provider_that_pins_its_concurrency_caps_the_run(server, db):
+    server.latency = 0.1
+    text = experiment_text(server, cases=8, concurrency=3)
+    events: list = []
+    finished = run_experiment(text, db, RunOptions(concurrency=16, max_concurrency=32),
+                              events=events)
+    assert finished.status == "done"
+    assert server.max_concurrent == 3
+    assert [e for e in events if isinstance(e, ProviderLimit)][0] == ProviderLimit("fake", 3, 3)
+
+
+def _time_at_limits(stamped: list, end: float) -> dict[int, float]:
+    """Seconds spent at each limit, from (time, ProviderLimit) pairs up to `end`."""
+    spent: dict[int, float] = {}
+    for (at, event), (until, _) in zip(stamped, [*stamped[1:], (end, None)]):
+        spent[event.limit] = spent.get(event.limit, 0.0) + until - at
+    return spent
+
+
+def test_a_provider_ceiling_of_8_is_found_without_a_failed_call(server, db):
+    """The provider pins nothing and the run asks for 16; the server answers 429 (retry-after
+    0.05 s) to calls beyond 8 in flight. The limiter must find that ceiling: every call ends ok,
+    and after its first cut the limit stays around 8 (it probes 9 now and then, and halves)."""
+    server.latency = 0.25  # long next to the client's own time per call, even on a busy machine
+    server.max_concurrent_ok = 8
+    server.sdk_checks = False  # its CPU would count as client time here (requests are still checked)
+    stamped: list = []
+
+    def on_event(event) -> None:
+        if isinstance(event, ProviderLimit):
+            stamped.append((time.monotonic(), event))
+
+    runner = Runner(db, prepare(experiment_text(server, cases=30, concurrency=None), db,
+                                RunOptions(concurrency=16)), on_event=on_event, client_factory=make_client)
+    finished = asyncio.run(runner.run())
+    end = time.monotonic()
+    assert (finished.status, finished.calls, finished.errors) == ("done", 60, 0)
+    with open_workspace(db) as store:
+        assert {c["status"] for c in store.calls_for_run(finished.run_id)} == {"ok"}
+    assert server.over_ceiling > 0 and server.max_concurrent <= 8  # it did hit the ceiling
+    assert stamped[0][1] == ProviderLimit("fake", 16, 16)
+    cut = next(i for i, (_, e) in enumerate(stamped) if e.limit < 16)
+    spent = _time_at_limits(stamped[cut:], end)
+    total = sum(spent.values())
+    near = sum(s for limit, s in spent.items() if 5 <= limit <= 8)
+    assert near / total >= 0.6, spent  # most of the time at 5..8
+    assert 5 <= sum(limit * s for limit, s in spent.items()) / total <= 9, spent

@@ -66,10 +66,15 @@ def test_example_fields_are_numbered_by_table_row_including_disabled_ones():
 
 
 def test_user_message_problems_are_not_attributed_to_a_variant():
-    project = _project(user_template="{{question}} {{context}}")
-    p = next(p for p in check_project(project) if p.variable == "context")
+    project = _project(user_template="{{question}} {{order_id}}")
+    p = next(p for p in check_project(project) if p.variable == "order_id")
     assert p.variant is None and p.field == "user message"
-    assert p.message.startswith("User message: {{context}} has no value in any test case.")
+    assert p.message.startswith("User message: {{order_id}} has no value in any test case.")
+
+
+def test_context_is_filled_by_the_lab_not_by_a_test_case_column():
+    project = _project(user_template="{{question}}\n{{context}}")
+    assert not [p for p in check_project(project) if p.variable == "context"]
 
 
 def test_check_values_count_as_used_and_are_checked():

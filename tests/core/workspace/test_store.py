@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
+
 from lab.core.experiment.file import load as load_experiment
 from lab.core.model import (
     Call,
@@ -22,7 +24,6 @@ from lab.core.runtime.resources import resource_path
 from lab.core.workspace import migrations
 from lab.core.workspace.errors import WorkspaceError, WorkspaceTooNew
 from lab.core.workspace.store import open_workspace
-from sqlite_utils import Database
 
 EXPECTED_TABLES = {
     "projects", "variants", "examples", "test_cases", "checks", "providers", "prompt_versions",
@@ -85,6 +86,30 @@ def test_upgrade_from_every_earlier_schema_keeps_data(tmp_path, stop_before):
         assert [r["response_preview"] for r in store.page_calls(search="refund")] == [
             "refund approved quickly"
         ]
+
+
+def test_upgrade_turns_token_counts_nobody_reported_into_unknown(tmp_path):
+    """Older versions logged 0 tokens for a failed call or a reply without usage; they were never
+    counted. m005 makes them NULL (unknown), leaving every reported count as it was."""
+    path = tmp_path / "old.db"
+    db = Database(path)
+    migrations.migrations.apply(db, stop_before="m007_unknown_usage")
+    db.execute("PRAGMA user_version = 4")
+    counts = {"input_tokens": 0, "output_tokens": 0, "cached_tokens": 0, "reasoning_tokens": 0}
+    base = {"provider": "openai", "model": "m", "created_at": "2026-01-01"}
+    db["calls"].insert_all([
+        {**base, "status": "error", "usage_json": None, **counts},  # failed: nothing reported
+        {**base, "status": "ok", "usage_json": "{}", **counts},  # a stream without usage
+        {**base, "status": "ok", "usage_json": '{"prompt_tokens": 0, "completion_tokens": 0}',
+         **counts},  # reported, and really 0
+        {**base, "status": "ok", "usage_json": '{"prompt_tokens": 9, "completion_tokens": 2}',
+         **counts, "input_tokens": 9, "output_tokens": 2},
+    ])
+    db.close()
+    with open_workspace(path) as store:
+        got = [(r["input_tokens"], r["output_tokens"], r["cached_tokens"], r["reasoning_tokens"])
+               for r in store.db.query("SELECT * FROM calls ORDER BY id")]
+    assert got == [(None, None, None, None), (None, None, None, None), (0, 0, 0, 0), (9, 2, 0, 0)]
 
 
 def test_workspace_from_a_newer_version_is_refused_and_left_unchanged(tmp_path):
@@ -221,3 +246,24 @@ def test_the_file_opens_with_the_sqlite_utils_command(tmp_path):
         capture_output=True, text=True, check=True,
     ).stdout
     assert "Support replies" in out
+
+
+def test_a_deleted_row_brought_back_is_written_again_with_its_id():
+    """Undoing a delete puts the very objects back, ids and all: the save writes them again."""
+    from lab.core.model import Example, Project, TestCase, Variant
+    from lab.core.workspace.store import open_workspace
+
+    store = open_workspace(None)
+    variant = Variant("A", "openai/gpt-4o-mini", examples=[Example("q", "a")])
+    project = Project("p", variants=[variant, Variant("B", "openai/gpt-4o")],
+                      cases=[TestCase({"input": "x"})])
+    store.save_project(project)
+    ids = variant.id, variant.examples[0].id
+    project.variants.remove(variant)
+    store.save_project(project)
+    assert [v.name for v in store.load_project(project.id).variants] == ["B"]
+    project.variants.insert(0, variant)
+    store.save_project(project)
+    loaded = store.load_project(project.id)
+    assert [v.name for v in loaded.variants] == ["A", "B"]
+    assert (loaded.variants[0].id, loaded.variants[0].examples[0].id) == ids

@@ -1,0 +1,33 @@
+"""The sample workspace pointed at the fake provider server over loopback, for tests that run it
+from the window (the server itself is the `fake_server` fixture in conftest.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from lab.core.providers.base import ProviderConfig
+from lab.core.workspace.location import current_project_id, open_default_workspace
+from lab.core.workspace.providers import save_provider
+from tests.helpers.fake_provider import FakeProviderServer
+
+KEY_ENV = "LAB_GUI_TEST_KEY"
+
+
+def point_sample_at(server: FakeProviderServer, lab_home) -> None:
+    """The sample workspace, with a provider `fake` and both variants on its models."""
+    with open_default_workspace(lab_home / "workspace.db") as store:
+        save_provider(store, ProviderConfig(name="fake", kind="openai", local=False,
+                                            base_url=server.base_url("openai"),
+                                            api_key_env=KEY_ENV, concurrency=8))
+        project = store.load_project(current_project_id(store))
+        project.variants[0].model = "fake/gpt-4o-mini"
+        project.variants[1].model = "fake/gpt-4o"
+        store.save_project(project)
+
+
+def calls_in_db(lab_home) -> int:
+    conn = sqlite3.connect(lab_home / "workspace.db")
+    try:
+        return conn.execute("SELECT count(*) FROM calls WHERE status = 'ok'").fetchone()[0]
+    finally:
+        conn.close()
