@@ -185,28 +185,23 @@ def _recompute(conn: Any) -> None:
         " ON j.cell = f.cell")
 
 
+_TEMP_TABLES = (
+    """CREATE TEMP TABLE IF NOT EXISTS lab_cells_todo (cell INTEGER PRIMARY KEY, run_id INTEGER, variant TEXT, case_index INTEGER)""",
+    """CREATE TEMP TABLE IF NOT EXISTS lab_cells_newest (id INTEGER PRIMARY KEY, cell INTEGER)""",
+    """CREATE TEMP TABLE IF NOT EXISTS lab_cells_checks (call_id INTEGER, cell INTEGER, check_name TEXT, passed INTEGER, score REAL, judged INTEGER, bit INTEGER)""",
+    """CREATE TEMP TABLE IF NOT EXISTS lab_cells_rows (id INTEGER PRIMARY KEY, cell INTEGER, run_id INTEGER, variant TEXT, case_index INTEGER, sample INTEGER, status TEXT, latency REAL, ttft REAL, cost REAL, input_tokens INTEGER, output_tokens INTEGER, checks INTEGER, bit_count INTEGER, present INTEGER, passed INTEGER, judge REAL, score INTEGER, thumbs INTEGER, looks_json INTEGER)""",
+    """CREATE TEMP TABLE IF NOT EXISTS lab_cells_texts (cell INTEGER PRIMARY KEY, exact_pairs INTEGER, exact_distinct INTEGER, normalised_pairs INTEGER, normalised_distinct INTEGER)""",
+    """CREATE TEMP TABLE IF NOT EXISTS lab_cells_agree (cell INTEGER PRIMARY KEY, pairs INTEGER, distinct_ INTEGER)""",
+    """CREATE TEMP TABLE IF NOT EXISTS lab_cells_json (id INTEGER PRIMARY KEY, cell INTEGER, j TEXT)""",
+)
+
+
 def _make_temp(conn: Any) -> None:
     conn.execute("PRAGMA temp_store = MEMORY")
-    conn.executescript(
-        """
-        CREATE TEMP TABLE IF NOT EXISTS lab_cells_todo (cell INTEGER PRIMARY KEY,
-            run_id INTEGER, variant TEXT, case_index INTEGER);
-        CREATE TEMP TABLE IF NOT EXISTS lab_cells_newest (id INTEGER PRIMARY KEY, cell INTEGER);
-        CREATE TEMP TABLE IF NOT EXISTS lab_cells_checks (call_id INTEGER, cell INTEGER,
-            check_name TEXT, passed INTEGER, score REAL, judged INTEGER, bit INTEGER);
-        CREATE TEMP TABLE IF NOT EXISTS lab_cells_rows (id INTEGER PRIMARY KEY, cell INTEGER,
-            run_id INTEGER, variant TEXT, case_index INTEGER, sample INTEGER, status TEXT,
-            latency REAL, ttft REAL, cost REAL, input_tokens INTEGER, output_tokens INTEGER,
-            checks INTEGER, bit_count INTEGER, present INTEGER, passed INTEGER, judge REAL,
-            score INTEGER, thumbs INTEGER, looks_json INTEGER);
-        CREATE TEMP TABLE IF NOT EXISTS lab_cells_texts (cell INTEGER PRIMARY KEY,
-            exact_pairs INTEGER, exact_distinct INTEGER, normalised_pairs INTEGER,
-            normalised_distinct INTEGER);
-        CREATE TEMP TABLE IF NOT EXISTS lab_cells_agree (cell INTEGER PRIMARY KEY,
-            pairs INTEGER, distinct_ INTEGER);
-        CREATE TEMP TABLE IF NOT EXISTS lab_cells_json (id INTEGER PRIMARY KEY, cell INTEGER,
-            j TEXT);
-        """)
+    # One statement at a time: executescript() would COMMIT first, ending the caller's
+    # transaction and the savepoints of any transaction() around it.
+    for statement in _TEMP_TABLES:
+        conn.execute(statement)
     for table in _TEMP:
         conn.execute(f"DELETE FROM temp.{table}")
 

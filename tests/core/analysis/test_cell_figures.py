@@ -204,3 +204,26 @@ def _both_refused(path, run, monkeypatch):
         store.use_cell_figures = False
         slow = analyse(store, Scope(run_id=run)).to_dict()
     return fast, slow
+
+
+def test_ratings_inside_a_larger_transaction_are_kept_with_it(tmp_path):
+    """A caller may group many ratings in one transaction (an import, a script, a bench); keeping
+    the cell figures current inside it must not end that transaction early."""
+    path = tmp_path / "w.db"
+    with open_workspace(path) as store:
+        experiment = store.create_experiment("e", {})
+        run = store.create_run(experiment, samples=1, planned_calls=3)
+        records = [CallRecord(Call("openai", "m", {}, status="ok", response_text=f"out {i}",
+                                   run_id=run, experiment_id=experiment, variant_name="A",
+                                   case_vars={"q": str(i)}, sample_index=0), case_index=i)
+                   for i in range(3)]
+        store.save_run_records(records)
+        with store.transaction():
+            for record in records:
+                store.set_rating(Rating(record.call.id, score=4))
+        with pytest.raises(RuntimeError):
+            with store.transaction():  # all or nothing: a failure takes back every rating
+                for record in records:
+                    store.set_rating(Rating(record.call.id, score=1))
+                raise RuntimeError("stopped")
+        assert [store.get_rating(r.call.id).score for r in records] == [4, 4, 4]
