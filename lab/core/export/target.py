@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import json.encoder
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from lab.core.export.prompt_handling import TrainingExample
@@ -81,9 +81,10 @@ class Target:
                                       "Select fewer outputs or change the split."))
         return problems
 
-    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str) -> dict[str, str]:
+    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str,
+                    examples: Sequence[TrainingExample]) -> dict[str, str]:
         """Other files the target needs beside the data (name -> text); `files` maps each
-        split ("train", "validation") to its file name."""
+        split ("train", "validation") to its file name, `examples` are the ones written."""
         return {}
 
 

@@ -107,7 +107,8 @@ def write_export(plan: ExportPlan, out_dir: str | Path, progress: Progress | Non
         if progress:
             progress(done, total)
         sizes = {name: path.stat().st_size for name, path in temps.items()}
-        extras = plan.target.extra_files(plan.files, plan.kind, plan.dataset_name)
+        extras = plan.target.extra_files(plan.files, plan.kind, plan.dataset_name,
+                                            plan.examples)
         for name, text in extras.items():
             temps[name] = out / f".{name}.{os.getpid()}.tmp"
             temps[name].write_text(text, encoding="utf-8")
