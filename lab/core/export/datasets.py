@@ -166,16 +166,34 @@ _COLUMNS = (
 
 
 def _selected_rows(store: Store, s: Selection) -> Iterable[tuple[Any, ...]]:
-    """The selected calls' `_COLUMNS`, as plain rows (a dict per row costs more than its use)."""
+    """The selected calls' `_COLUMNS`, as plain rows (a dict per row costs more than its use).
+
+    With `s.step`, the rules pick chains (their final outputs, as everywhere else) and each row
+    is that chain's call of the step instead, with the chain's rating."""
     rules, params = ("0", []) if s.hand_picked_only else _rules_sql(s)
+    columns, step_join, step_params = _COLUMNS, "", []
+    if s.step:
+        columns = _COLUMNS.replace("c.prompt_version_id, c.case_vars_json, c.request_json,"
+                                   " c.response_text", "x.prompt_version_id, x.case_vars_json,"
+                                   " x.request_json, x.response_text").replace("c.id,", "x.id,", 1)
+        step_join = " JOIN calls x ON x.chain_call_id = c.id AND x.step = ? AND x.status = 'ok'"
+        step_params = [s.step]
     sql = (
-        f"SELECT {_COLUMNS} FROM calls c LEFT JOIN ratings r ON r.call_id = c.id"
+        f"SELECT {columns} FROM calls c{step_join} LEFT JOIN ratings r ON r.call_id = c.id"
         " LEFT JOIN experiments e ON e.id = c.experiment_id"
         " WHERE c.status = 'ok' AND c.judged_call_id IS NULL AND c.chain_call_id IS NULL"
         f" AND (({rules}) OR c.id IN (SELECT value FROM json_each(?)))"
         " AND c.id NOT IN (SELECT value FROM json_each(?)) ORDER BY c.id"
     )
-    return store.db.execute(sql, [*params, _ids(s.include_calls), _ids(s.exclude_calls)])
+    return store.db.execute(sql, [*step_params, *params, _ids(s.include_calls),
+                                  _ids(s.exclude_calls)])
+
+
+def chain_steps(store: Store) -> list[str]:
+    """The names of the chain steps logged in the workspace, for a step to export."""
+    return [row[0] for row in store.db.execute(
+        "SELECT DISTINCT step FROM calls WHERE chain_call_id IS NOT NULL AND step IS NOT NULL"
+        " ORDER BY step")]
 
 
 def _labels(store: Store, call_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, dict]]:
@@ -227,7 +245,18 @@ def select_calls(
             share(provider), share(model), share(experiment), run_id, thumbs, score, (),
             NO_CHECKS,
         ))
-    tags, checks = _labels(store, [c.call_id for c in found])
+    ids = [c.call_id for c in found]
+    chain_of: dict[int, int] = {}
+    if selection.step:  # a step's labels are its chain's: the output the user judged
+        chain_of = dict(store.db.execute(
+            "SELECT id, chain_call_id FROM calls WHERE id IN (SELECT value FROM json_each(?))",
+            [_ids(ids)]))
+        ids = list(chain_of.values())
+    tags, checks = _labels(store, ids)
+    if chain_of:
+        step_of = {chain: step for step, chain in chain_of.items()}
+        tags = {step_of[k]: v for k, v in tags.items()}
+        checks = {step_of[k]: v for k, v in checks.items()}
     if tags or checks:  # usually a few outputs carry labels: visit those alone
         by_id = {c.call_id: c for c in found}
         for call_id, names in tags.items():

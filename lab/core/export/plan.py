@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from lab.core.export.datasets import load_dataset, preference_pairs, select_calls
+from lab.core.export.datasets import chain_steps, load_dataset, preference_pairs, select_calls
 from lab.core.export.prompt_handling import (
     Counter,
     PromptHandling,
@@ -181,6 +181,11 @@ def plan_export(store: Store, what: What, format_name: str,
                           description=options.description or dataset.description)
     shaper = Shaper(options.prompt, target.masks_examples, options.count_tokens)
     skipped: list[SkippedCall] = []
+    if kind == "preference" and selection.step:
+        raise UnsupportedData(
+            f"Preference pairs are made from judgements of chains' final outputs, so a chain "
+            f"step (“{selection.step}”) can be exported as sft data only; leave out the step "
+            "or choose an sft format.")
     if kind == "preference":
         pairs = preference_pairs(store, selection, options.from_ratings, skipped)
         if not pairs:
@@ -192,6 +197,10 @@ def plan_export(store: Store, what: What, format_name: str,
         examples = [shaper.shape(p.chosen, p.rejected, p.same_prompt) for p in pairs]
     else:
         calls = select_calls(store, selection, skipped)
+        if not calls and selection.step and selection.step not in chain_steps(store):
+            known = ", ".join(f"“{name}”" for name in chain_steps(store)) or "none logged yet"
+            raise EmptySelection(f"No chain has a step named “{selection.step}”. Steps in this "
+                                 f"workspace: {known}.")
         if not calls:
             raise EmptySelection(
                 f"The selection holds no successful outputs ({selection.describe()}). Rate or "
