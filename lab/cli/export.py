@@ -16,7 +16,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         min_score=args.min_score, thumbs_up=args.thumbs_up, tags=args.tag,
         exclude_tags=args.exclude_tag, checks_passed=args.checks_passed,
         experiments=args.experiment, runs=args.run, variants=args.variant, models=args.model,
-        search=args.search)
+        search=args.search, step=args.step)
     try:
         options = ex.ExportOptions(
             kind=args.kind, from_ratings=args.from_ratings, dedup=args.dedup,

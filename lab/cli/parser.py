@@ -359,6 +359,10 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     pick.add_argument("--variant", action="append", default=[], metavar="NAME")
     pick.add_argument("--model", action="append", default=[], metavar="NAME")
     pick.add_argument("--search", default="", metavar="TEXT", help="full-text search")
+    pick.add_argument("--step", default="", metavar="NAME",
+                      help="a prompt chain's step: export that step's own prompts and outputs "
+                           "of the chains selected (rated, tagged, checked on their final "
+                           "output) instead of the final outputs; sft only")
     shape = export.add_argument_group("shape of each example")
     shape.add_argument("--kind", choices=["sft", "preference"],
                        help="supervised examples or preference pairs (formats that hold both)")

@@ -13,7 +13,7 @@ store thread.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QEvent, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
@@ -33,7 +33,6 @@ from lab.core.experiment.snippets import load_snippets
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.thread import StoreThread
 from lab.gui.actions import WindowActions, widget_only
-from lab.gui.controllers.analysis import AnalysisController
 from lab.gui.controllers.batches import BatchesController
 from lab.gui.controllers.checks import ChecksController
 from lab.gui.controllers.editing import EditingController
@@ -47,7 +46,6 @@ from lab.gui.controllers.session import Session
 from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.controllers.workspace import WorkspaceController
 from lab.gui.layout import WindowLayout
-from lab.gui.panes.analysis import AnalysisPane
 from lab.gui.panes.cases import CasesPane
 from lab.gui.panes.checks import ChecksPane
 from lab.gui.panes.examples import ExamplesPane
@@ -58,6 +56,10 @@ from lab.gui.panes.run_bar import RunBar
 from lab.gui.panes.run_status import RunStatus
 from lab.gui.panes.variants import VariantsPane
 from lab.gui.panes.welcome_bar import WelcomeBar
+
+if TYPE_CHECKING:
+    from lab.gui.controllers.analysis import AnalysisController
+    from lab.gui.panes.analysis import AnalysisPane
 
 
 class MainWindow(QMainWindow):
@@ -108,11 +110,14 @@ class MainWindow(QMainWindow):
         for pane in (self.cases_pane, self.checks_pane, self.history_pane):
             pane.docked()
         self.cases_dock.raise_()
-        # The analysis of the run in the Results grid, beside it (controllers/analysis.py).
-        self.analysis_pane = AnalysisPane()
-        self.analysis_dock = self._dock("Analysis", self.analysis_pane,
+        # The analysis of the run in the Results grid, beside it (controllers/analysis.py). Its
+        # pane and controller (QtCharts, the statistics) are built the first time it is shown,
+        # not before the window's first paint; until then the dock holds an empty widget.
+        self.analysis_pane: AnalysisPane | None = None
+        self.analysis: AnalysisController | None = None
+        self.analysis_dock = self._dock("Analysis", QWidget(),
                                         Qt.DockWidgetArea.RightDockWidgetArea)
-        self.analysis_pane.docked()
+        self.analysis_dock.visibilityChanged.connect(self._analysis_visible)
         self.resizeDocks([self.analysis_dock], [500], Qt.Orientation.Horizontal)
         self.analysis_dock.hide()  # opened from the toolbar or View menu when wanted
         self.layout_memory = WindowLayout(self, settings, self.centre, self.variants_dock,
@@ -225,10 +230,6 @@ class MainWindow(QMainWindow):
                                          self.examples_pane, self.undo, self.network, self)
         self.readiness = ReadinessController(session, self.runs, self.editing, self.run_bar,
                                              self.welcome_bar, self.network, self)
-        self.analysis = AnalysisController(session, self.runs, self.analysis_pane,
-                                           self.results_pane, self.analysis_dock,
-                                           self.history_dock, self)
-        self.workspace.opened.connect(self.analysis.workspace_opened)
         self.editing.matrix_changed.connect(self.running.refresh_matrix)
         self.checks.changed.connect(self.running.refresh_matrix)
         self.undo.restored.connect(self._restored)
@@ -317,6 +318,24 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     # ----------------------------------------------------------------- workspace
+
+    def _analysis_visible(self, visible: bool) -> None:
+        """Build the Analysis pane and its controller when the dock is first shown."""
+        if not visible or self.analysis is not None:
+            return
+        from lab.gui.controllers.analysis import AnalysisController
+        from lab.gui.panes.analysis import AnalysisPane
+
+        self.analysis_pane = AnalysisPane()
+        self.analysis_dock.setWidget(self.analysis_pane)
+        self.analysis_pane.docked()
+        self.analysis = AnalysisController(self.session, self.runs, self.analysis_pane,
+                                           self.results_pane, self.analysis_dock,
+                                           self.history_dock, self)
+        self.workspace.opened.connect(self.analysis.workspace_opened)
+        if self.session.project is not None:  # the workspace opened before the dock was shown
+            self.analysis.workspace_opened()
+        self.analysis.dock_shown()
 
     def _show_workspace(self, snap: dict[str, Any]) -> None:
         project = self.session.project

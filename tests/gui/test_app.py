@@ -9,12 +9,15 @@ import sys
 from lab.gui.app import StartUp, create_window
 
 # What the first paint must not wait for (bench/startup.py measures the time; this keeps the
-# reason in place): the network, keyring and SQLite stacks, JSON Schema, the run machinery and
-# the dialogs are all loaded later, where they are used.
+# reason in place): the network, keyring and SQLite stacks, JSON Schema, the run machinery,
+# the dialogs and the Analysis view (QtCharts, the statistics; built when first shown) are all
+# loaded later, where they are used.
 NOT_BEFORE_FIRST_PAINT = ("httpx", "keyring", "sqlite_utils", "jsonschema", "rich",
                           "lab.core.providers.client", "lab.core.run.runner",
                           "lab.core.run.setup", "lab.core.workspace.store", "lab.gui.dialogs.export",
-                          "lab.core.export.registry")
+                          "lab.core.export.registry", "PySide6.QtCharts",
+                          "lab.core.analysis.analyse", "lab.gui.panes.analysis",
+                          "lab.gui.controllers.analysis")
 
 
 def test_the_window_module_loads_none_of_the_heavy_stacks():

@@ -170,14 +170,15 @@ def build_messages(variant: Variant, user_template: str, case: TestCase) -> list
 # Every piece cost is rounded up per run, so inserting any character never lowers the estimate
 # (the counter never jumps backwards while typing).
 #
+#
 # An export estimates every output it writes, so the estimate is a few C-level passes over the
 # text's bytes, with no Python step per word: each class becomes a mask (b" ", then b"x" for each
-# character of the class and b" " for any other) whose runs bytes.count counts. A run of L
-# characters in pieces of at most n costs ceil(L / n) = 1 + floor((L - 1) / n): one for the b" x"
-# where the run starts, plus the whole n-character chunks of the run without its first
-# character. Non-ASCII characters are first replaced by a stand-in of their class (one regex
-# pass, only for text that has any), so the masks see ASCII and that stand-in alone. The tests
-# check this against the definition above, written as a regex scan per class, on random text.
+# character of the class and b" " for any other) whose runs bytes methods count. A run of L
+# characters in pieces of at most n costs ceil(L / n): the whole n-character chunks in the run
+# once n - 1 more b"x" are put at its start. Non-ASCII characters are first replaced by a
+# stand-in of their class (one regex pass, only for text that has any), so the masks see ASCII
+# and that stand-in alone. The tests check this against the definition above, written as a regex
+# scan per class, on random text.
 _OTHER_WORD = "\x80"  # the stand-in for any non-ASCII word character (accents, Cyrillic, CJK)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 # In a run of non-ASCII characters: runs of word characters, whitespace and punctuation.
@@ -195,15 +196,15 @@ def _mask(members: str) -> bytes:
     return bytes(ord("x") if match(chr(code)) else ord(" ") for code in range(256))
 
 
-# (mask, longest piece) for ASCII words, digit runs and punctuation runs; then other words.
-_LATIN_PIECES = ((_mask("[A-Za-z_]"), 8), (_mask("[0-9]"), 3), (_mask(r"[^\w\s\x80-\xff]"), 2))
+def _pieces(members: str, longest: int) -> tuple[bytes, bytes, bytes]:
+    """(mask, the start of a run with its padding, a piece) for a class of pieces of at most
+    `longest` characters."""
+    return _mask(members), b" " + b"x" * longest, b"x" * longest
+
+
+# ASCII words, digit runs and punctuation runs (not the stand-in); then other words.
+_LATIN_PIECES = (_pieces("[A-Za-z_]", 8), _pieces("[0-9]", 3), _pieces(r"[^\w\s\x80-\xff]", 2))
 _OTHER_WORDS = _mask(_OTHER_WORD)
-
-
-def _pieces(runs: bytes, longest: int) -> int:
-    """How many pieces of at most `longest` characters the runs of b"x" of a mask make."""
-    return runs.count(b" x") + runs.replace(b" x", b" ").count(b"x" * longest)
-
 
 # OpenAI's published accounting: each message costs 3-4 tokens of framing (role, separators)
 # and every reply is primed with 3 more; 4 errs high. Other providers are close enough.
@@ -219,7 +220,9 @@ def estimate_tokens(text: str) -> int:
     if not plain:
         text = _NON_ASCII.sub(_stand_ins, text)
     raw = b" " + text.encode("latin-1")
-    latin = sum(_pieces(raw.translate(mask), longest) for mask, longest in _LATIN_PIECES)
+    latin = 0
+    for mask, padded_start, piece in _LATIN_PIECES:
+        latin += raw.translate(mask).replace(b" x", padded_start).count(piece)
     other_chars = other = 0
     if not plain:  # a run of L other word characters costs ceil(3L / 4) = L - floor(L / 4)
         runs = raw.translate(_OTHER_WORDS)

@@ -13,7 +13,7 @@ The file is a JSON array, one record per line, as `alpaca_data.json` is (referen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lab.core.export.llama_factory import dataset_info
@@ -75,8 +75,13 @@ class Alpaca(Target):
                                   "Leave this pair out."))
         return problems
 
-    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str) -> dict[str, str]:
-        columns = {"prompt": "instruction", "query": "input", "history": "history"}
+    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str,
+                    examples: Sequence[TrainingExample]) -> dict[str, str]:
+        # A column is mapped only when records have it: LLaMA-Factory looks every mapped
+        # column up, and `history` exists only when few-shot turns were kept as turns.
+        columns = {"prompt": "instruction", "query": "input"}
+        if any(example.shots for example in examples):
+            columns["history"] = "history"
         columns |= {"chosen": "chosen", "rejected": "rejected"} if kind == "preference" \
             else {"response": "output"}
         return {"dataset_info.json": dataset_info(files, dataset, "alpaca",

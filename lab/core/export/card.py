@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from lab.core.export.plan import ExportPlan
 
@@ -50,9 +51,10 @@ def _cell(text: str) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render(plan: ExportPlan, sizes: dict[str, int]) -> str:
-    """The README.md text; `sizes` maps each written file name to its size in bytes."""
-    options, counts, tokens = plan.options, plan.counts(), plan.token_summary()
+def render(plan: ExportPlan, sizes: dict[str, int], tokens: dict[str, Any] | None = None) -> str:
+    """The README.md text; `sizes` maps each written file name to its size in bytes, `tokens`
+    is the plan's token summary when the caller has it already."""
+    options, counts, tokens = plan.options, plan.counts(), tokens or plan.token_summary()
     kind = "preference pairs (chosen/rejected)" if plan.kind == "preference" else \
         "supervised examples (SFT)"
     lines = [
@@ -104,18 +106,20 @@ def render(plan: ExportPlan, sizes: dict[str, int]) -> str:
 
 
 def _sources(plan: ExportPlan) -> list[str]:
+    # Examples share their source's names and prompt: count the distinct combinations in one
+    # pass (Counter counts in C), then add them up by experiment, prompt version and model.
+    combinations = Counter(
+        (s.experiment, s.prompt_version_id, s.system_template, s.provider, s.model)
+        for s in [example.source for example in plan.examples] if s is not None)
     experiments: Counter[str] = Counter()
     versions: Counter[int | None] = Counter()
     models: Counter[str] = Counter()
     system_of: dict[int | None, str] = {}
-    for example in plan.examples:
-        source = example.source
-        if source is None:
-            continue
-        experiments[source.experiment or "(none)"] += 1
-        versions[source.prompt_version_id] += 1
-        system_of.setdefault(source.prompt_version_id, source.system_template)
-        models[f"{source.provider}/{source.model}" if source.provider else source.model] += 1
+    for (experiment, version, system, provider, model), n in combinations.items():
+        experiments[experiment or "(none)"] += n
+        versions[version] += n
+        system_of.setdefault(version, system)
+        models[f"{provider}/{model}" if provider else model] += n
     lines = ["", "## Sources", "", "Experiments:", ""]
     lines += [f"- {_cell(name)}: {n}" for name, n in experiments.most_common()]
     lines += ["", "Prompt versions (id: first line of the system prompt):", ""]

@@ -23,6 +23,10 @@ from lab.core.model import Message, PromptVersion, TestCase, Variant
 _ROLES = {"system": "system", "developer": "system", "user": "user",
           "assistant": "assistant", "model": "assistant"}
 
+# A message of a conversation as plain data: (role, text, is_example). Calls made with one prompt
+# repeat the same leading turns; `Interner.context` turns each distinct run into Messages once.
+Turn = tuple[str, str, bool]
+
 
 class Interner:
     """Hands back one shared object for equal prompt parts.
@@ -34,14 +38,23 @@ class Interner:
 
     def __init__(self) -> None:
         self._seen: dict[Any, Any] = {}
+        self._last: tuple[list[Turn], tuple[Message, ...]] = ([], ())
 
     def __call__(self, value: Any) -> Any:
         return self._seen.setdefault(value, value)
 
-    def context(self, messages: list[Message]) -> tuple[Message, ...]:
-        """One shared tuple for every equal run of messages (messages are not hashable)."""
-        key = tuple((m.role, m.content, m.is_example) for m in messages)
-        return self._seen.setdefault(key, tuple(messages))
+    def context(self, turns: list[Turn]) -> tuple[Message, ...]:
+        """One shared tuple of messages for every equal run of turns, made the first time."""
+        last_turns, last = self._last
+        if turns == last_turns:  # calls in a row of one prompt: comparing costs less than hashing
+            return last
+        key = tuple(turns)
+        shared = self._seen.get(key)
+        if shared is None:
+            shared = self._seen[key] = tuple(Message(role, text, example)  # type: ignore[arg-type]
+                                             for role, text, example in key)
+        self._last = (turns, shared)
+        return shared
 
 
 def _text(content: Any) -> str | None:
@@ -63,18 +76,17 @@ def _text(content: Any) -> str | None:
     return None
 
 
-def messages_from_request(request: dict[str, Any]) -> list[Message] | None:
+def turns_from_request(request: dict[str, Any]) -> list[Turn] | None:
     """The turns of a recorded request body (OpenAI, Ollama, Anthropic or Gemini shape).
 
     None when the body holds no conversation we can read, so the caller rebuilds it instead.
     """
-    turns: list[tuple[str, str]] = []
+    turns: list[Turn] = []
     if isinstance(request.get("contents"), list):  # Gemini
         system = _text(request.get("systemInstruction") or request.get("system_instruction"))
         if system:
-            turns.append(("system", system))
-        raw = [(m.get("role", "user"), m.get("parts")) for m in request["contents"]
-               if isinstance(m, dict)]
+            turns.append(("system", system, False))
+        messages, default_role, content_key = request["contents"], "user", "parts"
     elif isinstance(request.get("messages"), list):  # OpenAI, Ollama, Anthropic
         system = request.get("system")
         if system is not None:  # Anthropic keeps the system prompt out of the messages
@@ -82,23 +94,24 @@ def messages_from_request(request: dict[str, Any]) -> list[Message] | None:
             if text is None:
                 return None
             if text:
-                turns.append(("system", text))
-        raw = [(m.get("role"), m.get("content")) for m in request["messages"]
-               if isinstance(m, dict)]
+                turns.append(("system", text, False))
+        messages, default_role, content_key = request["messages"], None, "content"
     else:
         return None
-    for role, content in raw:
-        text = _text(content)
-        if role not in _ROLES or text is None:
+    for message in messages:
+        if not isinstance(message, dict):
+            continue
+        content = message.get(content_key)
+        text = content if isinstance(content, str) else _text(content)
+        role = _ROLES.get(message.get("role", default_role))  # type: ignore[arg-type]
+        if role is None or text is None:
             return None
-        turns.append((_ROLES[role], text))
+        # Every user/assistant turn before the final user message is the prompt's context.
+        turns.append((role, text, role != "system"))
     if not turns or turns[-1][0] != "user":
         return None
-    last = len(turns) - 1
-    return [
-        Message(role, text, is_example=(i < last and role != "system"))  # type: ignore[arg-type]
-        for i, (role, text) in enumerate(turns)
-    ]
+    turns[-1] = ("user", turns[-1][1], False)
+    return turns
 
 
 def rebuild_messages(version: PromptVersion, case_vars: dict[str, Any]) -> list[Message]:
@@ -112,18 +125,19 @@ def rebuild_messages(version: PromptVersion, case_vars: dict[str, Any]) -> list[
 
 def conversation_of(
     request: dict[str, Any], version: PromptVersion | None, case_vars_json: str
-) -> tuple[list[Message] | None, str]:
-    """(messages, where they came from): "request", "rebuilt", or (None, why not).
+) -> tuple[list[Turn] | None, str]:
+    """(turns, where they came from): "request", "rebuilt", or (None, why not).
 
     The test case's values arrive as logged (JSON) and are parsed only to rebuild.
     """
-    messages = messages_from_request(request)
-    if messages is not None:
-        return messages, "request"
+    turns = turns_from_request(request)
+    if turns is not None:
+        return turns, "request"
     if version is None:
         return None, ("the request body holds no readable conversation and there is no prompt "
                       "version to rebuild it from")
     try:
-        return rebuild_messages(version, json.loads(case_vars_json or "{}")), "rebuilt"
+        messages = rebuild_messages(version, json.loads(case_vars_json or "{}"))
     except MissingVariables as exc:
         return None, f"the prompt cannot be rebuilt: {exc}"
+    return [(m.role, m.content, m.is_example) for m in messages], "rebuilt"

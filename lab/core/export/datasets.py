@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from lab.core.export.conversation import Interner, conversation_of
 from lab.core.export.pairs import pairs_from_ratings, pairs_from_votes, tally
 from lab.core.export.selection import (
+    NO_CHECKS,
     PreferencePair,
     SelectedCall,
     Selection,
@@ -164,16 +165,35 @@ _COLUMNS = (
 )
 
 
-def _selected_rows(store: Store, s: Selection) -> Iterable[dict[str, Any]]:
+def _selected_rows(store: Store, s: Selection) -> Iterable[tuple[Any, ...]]:
+    """The selected calls' `_COLUMNS`, as plain rows (a dict per row costs more than its use).
+
+    With `s.step`, the rules pick chains (their final outputs, as everywhere else) and each row
+    is that chain's call of the step instead, with the chain's rating."""
     rules, params = ("0", []) if s.hand_picked_only else _rules_sql(s)
+    columns, step_join, step_params = _COLUMNS, "", []
+    if s.step:
+        columns = _COLUMNS.replace("c.prompt_version_id, c.case_vars_json, c.request_json,"
+                                   " c.response_text", "x.prompt_version_id, x.case_vars_json,"
+                                   " x.request_json, x.response_text").replace("c.id,", "x.id,", 1)
+        step_join = " JOIN calls x ON x.chain_call_id = c.id AND x.step = ? AND x.status = 'ok'"
+        step_params = [s.step]
     sql = (
-        f"SELECT {_COLUMNS} FROM calls c LEFT JOIN ratings r ON r.call_id = c.id"
+        f"SELECT {columns} FROM calls c{step_join} LEFT JOIN ratings r ON r.call_id = c.id"
         " LEFT JOIN experiments e ON e.id = c.experiment_id"
         " WHERE c.status = 'ok' AND c.judged_call_id IS NULL AND c.chain_call_id IS NULL"
         f" AND (({rules}) OR c.id IN (SELECT value FROM json_each(?)))"
         " AND c.id NOT IN (SELECT value FROM json_each(?)) ORDER BY c.id"
     )
-    return store.db.query(sql, [*params, _ids(s.include_calls), _ids(s.exclude_calls)])
+    return store.db.execute(sql, [*step_params, *params, _ids(s.include_calls),
+                                  _ids(s.exclude_calls)])
+
+
+def chain_steps(store: Store) -> list[str]:
+    """The names of the chain steps logged in the workspace, for a step to export."""
+    return [row[0] for row in store.db.execute(
+        "SELECT DISTINCT step FROM calls WHERE chain_call_id IS NOT NULL AND step IS NOT NULL"
+        " ORDER BY step")]
 
 
 def _labels(store: Store, call_ids: list[int]) -> tuple[dict[int, list[str]], dict[int, dict]]:
@@ -205,34 +225,44 @@ def select_calls(
     versions: dict[int, tuple[PromptVersion, tuple[Example, ...]]] = {}
     share = Interner()
     found: list[SelectedCall] = []
-    for row in _selected_rows(store, selection):
-        version_id = row["prompt_version_id"]
+    for (call_id, version_id, case_vars_json, request_json, output, variant, provider, model,
+         run_id, experiment, thumbs, score) in _selected_rows(store, selection):
         if version_id is not None and version_id not in versions:
             loaded = store.load_prompt_version(version_id)
             versions[version_id] = (loaded, tuple(loaded.examples))
         version, examples = versions.get(version_id, (None, ()))
-        messages, source = conversation_of(json.loads(row["request_json"] or "{}"), version,
-                                           row["case_vars_json"])
-        if messages is None:
+        turns, source = conversation_of(json.loads(request_json or "{}"), version, case_vars_json)
+        if turns is None:
             if skipped is not None:
-                skipped.append(SkippedCall(row["id"], f"Output left out: {source}."))
+                skipped.append(SkippedCall(call_id, f"Output left out: {source}."))
             continue
-        context = share.context(messages[:-1])
+        # In field order, not by keyword: this runs once per output, and matching sixteen
+        # keywords costs more than the rest of the call. Names repeat on every row: one shared
+        # copy of each.
         found.append(SelectedCall(
-            call_id=row["id"], context=context, user=messages[-1].content,
-            output=row["response_text"], source=source, prompt_version_id=version_id,
-            system_template=version.system if version else "", examples=examples,
-            # Names repeat on every row: one shared copy of each.
-            case_vars_json=row["case_vars_json"], variant=share(row["variant_name"]),
-            provider=share(row["provider"]), model=share(row["model"]),
-            experiment=share(row["experiment"]), run_id=row["run_id"],
-            thumbs=row["thumbs"], score=row["score"],
+            call_id, share.context(turns[:-1]), turns[-1][1], output, source, version_id,
+            version.system if version else "", examples, case_vars_json, share(variant),
+            share(provider), share(model), share(experiment), run_id, thumbs, score, (),
+            NO_CHECKS,
         ))
-    tags, checks = _labels(store, [c.call_id for c in found])
-    for call in found:
-        call.tags = tuple(tags.get(call.call_id, ()))
-        if call.call_id in checks:
-            call.checks = checks[call.call_id]
+    ids = [c.call_id for c in found]
+    chain_of: dict[int, int] = {}
+    if selection.step:  # a step's labels are its chain's: the output the user judged
+        chain_of = dict(store.db.execute(
+            "SELECT id, chain_call_id FROM calls WHERE id IN (SELECT value FROM json_each(?))",
+            [_ids(ids)]))
+        ids = list(chain_of.values())
+    tags, checks = _labels(store, ids)
+    if chain_of:
+        step_of = {chain: step for step, chain in chain_of.items()}
+        tags = {step_of[k]: v for k, v in tags.items()}
+        checks = {step_of[k]: v for k, v in checks.items()}
+    if tags or checks:  # usually a few outputs carry labels: visit those alone
+        by_id = {c.call_id: c for c in found}
+        for call_id, names in tags.items():
+            by_id[call_id].tags = tuple(names)
+        for call_id, results in checks.items():
+            by_id[call_id].checks = results
     return found
 
 

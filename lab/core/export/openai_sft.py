@@ -78,45 +78,52 @@ def message_problems(messages: Any, rule: str = "openai") -> list[Problem]:
         return [error(f"{rule}.missing_messages_list", "The line has no `messages` list.",
                       "Each line needs a non-empty `messages` list.")]
     problems = []
+    replies = trained = 0  # assistant messages, and those without weight 0
     for i, message in enumerate(messages, 1):
         if not isinstance(message, dict):
             problems.append(error(f"{rule}.message_not_object", f"Message {i} is not an object.",
                                   "Write each message as {\"role\": ..., \"content\": ...}."))
             continue
+        role, content = message.get("role"), message.get("content")
+        if role == "assistant":
+            replies += 1
+            trained += message.get("weight") != 0
+        if (isinstance(content, str) and content and role in ROLES
+                and MESSAGE_KEYS.issuperset(message) and ("weight" not in message or (
+                    role == "assistant" and type(message["weight"]) is int
+                    and message["weight"] in (0, 1)))):
+            continue  # the usual message (text content, a known role and key): nothing below fails
         has_tools = bool(message.get("tool_calls") or message.get("function_call"))
         if "role" not in message or ("content" not in message and not has_tools):
             problems.append(error(f"{rule}.message_missing_key",
                                   f"Message {i} lacks `role` or `content`.",
                                   "Give every message a role and its content."))
-        extra = sorted(set(message) - MESSAGE_KEYS)
-        if extra:
+        if not MESSAGE_KEYS.issuperset(message):
+            extra = sorted(set(message) - MESSAGE_KEYS)
             problems.append(error(f"{rule}.message_unrecognized_key",
                                   f"Message {i} has unrecognised key(s) {', '.join(extra)}.",
                                   f"Allowed: {', '.join(sorted(MESSAGE_KEYS))}."))
-        if message.get("role") not in ROLES:
+        if role not in ROLES:
             problems.append(error(f"{rule}.unrecognized_role",
-                                  f"Message {i} has role {message.get('role')!r}.",
+                                  f"Message {i} has role {role!r}.",
                                   f"Use one of {', '.join(sorted(ROLES))}."))
-        content = message.get("content")
         if not (content is None and has_tools) and (not content or not isinstance(content, str)):
             problems.append(error(f"{rule}.missing_content", f"Message {i} has no text content.",
                                   "Exclude outputs with empty text, or fill in the turn."))
         if "weight" in message:
-            if message.get("role") != "assistant":
-                problems.append(error(f"{rule}.weight_role", f"Message {i} ({message.get('role')})"
+            if role != "assistant":
+                problems.append(error(f"{rule}.weight_role", f"Message {i} ({role})"
                                       " carries a weight; only assistant messages may.",
                                       "Remove `weight` from non-assistant messages."))
             elif message["weight"] not in (0, 1) or isinstance(message["weight"], bool):
                 problems.append(error(f"{rule}.weight_value",
                                       f"Message {i} has weight {message['weight']!r}.",
                                       "A weight is the integer 0 (skip) or 1 (train on)."))
-    roles = [m.get("role") for m in messages if isinstance(m, dict)]
-    if "assistant" not in roles:
+    if not replies:
         problems.append(error(f"{rule}.example_missing_assistant_message",
                               "The example has no assistant message to learn from.",
                               "End each example with the output to learn."))
-    elif all(m.get("weight") == 0 for m in messages
-             if isinstance(m, dict) and m.get("role") == "assistant"):
+    elif not trained:
         problems.append(error(f"{rule}.nothing_trained", "Every assistant message has weight 0, "
                               "so the example teaches nothing.", "Give the final reply weight 1."))
     return problems

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from lab.core.export.datasets import load_dataset, preference_pairs, select_calls
+from lab.core.export.datasets import chain_steps, load_dataset, preference_pairs, select_calls
 from lab.core.export.prompt_handling import (
     Counter,
     PromptHandling,
@@ -110,9 +110,10 @@ class ExportPlan:
 
     def records(self, split_name: str) -> Iterator[tuple[TrainingExample, dict[str, Any]]]:
         """The split's records in file order, built one at a time."""
+        record, kind = self.target.record, self.kind
         for example in self.examples:
             if example.split == split_name:
-                yield example, self.target.record(example, self.kind)
+                yield example, record(example, kind)
 
     def line_of(self, index: int) -> int:
         """The file line (CSV: row) of the index-th record of a split."""
@@ -180,6 +181,11 @@ def plan_export(store: Store, what: What, format_name: str,
                           description=options.description or dataset.description)
     shaper = Shaper(options.prompt, target.masks_examples, options.count_tokens)
     skipped: list[SkippedCall] = []
+    if kind == "preference" and selection.step:
+        raise UnsupportedData(
+            f"Preference pairs are made from judgements of chains' final outputs, so a chain "
+            f"step (“{selection.step}”) can be exported as sft data only; leave out the step "
+            "or choose an sft format.")
     if kind == "preference":
         pairs = preference_pairs(store, selection, options.from_ratings, skipped)
         if not pairs:
@@ -191,6 +197,10 @@ def plan_export(store: Store, what: What, format_name: str,
         examples = [shaper.shape(p.chosen, p.rejected, p.same_prompt) for p in pairs]
     else:
         calls = select_calls(store, selection, skipped)
+        if not calls and selection.step and selection.step not in chain_steps(store):
+            known = ", ".join(f"“{name}”" for name in chain_steps(store)) or "none logged yet"
+            raise EmptySelection(f"No chain has a step named “{selection.step}”. Steps in this "
+                                 f"workspace: {known}.")
         if not calls:
             raise EmptySelection(
                 f"The selection holds no successful outputs ({selection.describe()}). Rate or "
@@ -219,16 +229,17 @@ def _validate(plan: ExportPlan) -> None:
         for index, (example, record) in enumerate(plan.records(split_name)):
             if len(plan.preview) < options.preview:
                 plan.preview.append(record)
-            where = {"file": file_name, "line": plan.line_of(index), "call_id": example.call_id}
-            for problem in target.check(record, plan.kind):
-                report.add(replace(problem, **where))
+            problems = [*target.check(record, plan.kind)]
             if limit is not None and example.tokens > limit:
-                report.add(replace(_over_limit(target, example.tokens, limit), **where))
+                problems.append(_over_limit(target, example.tokens, limit))
             if not example.same_prompt:
-                report.add(replace(warning(
+                problems.append(warning(
                     "pairs.different-prompts", "The two outputs of this pair were made with "
                     "different prompts; the pair uses the chosen output's prompt.",
-                    "Drop or replace the system prompt so both sides share one prompt."), **where))
+                    "Drop or replace the system prompt so both sides share one prompt."))
+            for problem in problems:  # located only when there is something to locate
+                report.add(replace(problem, file=file_name, line=plan.line_of(index),
+                                   call_id=example.call_id))
     counts = plan.counts()
     report.extend(target.dataset_problems(counts["train"], counts["validation"], plan.kind))
     examples_as = options.prompt.examples_for(target.masks_examples)

@@ -17,6 +17,7 @@ is a projection of) and records how many prompt tokens it saved against the call
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -70,6 +71,7 @@ class TrainingExample:
     """One example in the lab's own words; each format writes a projection of it.
 
     Strings shared between examples (system prompt, few-shot turns) are the same objects.
+    `Shaper.shape` passes the fields in this order, by position.
     """
 
     call_id: int
@@ -112,7 +114,10 @@ class Shaper:
                  count_tokens: Counter | None = None):
         self.handling = handling
         self.examples = handling.examples_for(target_masks_examples)
-        self.count = count_tokens or estimate_tokens
+        # Texts recur (an input in every sample of its test case, an output in several pairs):
+        # each is counted once while it is among the recent ones. The prompt parts a context
+        # shares are counted once per context below.
+        self.count = functools.lru_cache(maxsize=4096)(count_tokens or estimate_tokens)
         self._share = Interner()
         self._prompts: dict[int, tuple[tuple[Message, ...], str, tuple, int, int]] = {}
 
@@ -153,10 +158,10 @@ class Shaper:
         reply = self.count(call.output)
         if rejected is not None:
             reply = max(reply, self.count(rejected.output))
+        # In field order, not by keyword: this runs once per example, and matching a dozen
+        # keywords costs more than the rest of the call.
         return TrainingExample(
-            call_id=call.call_id, system=system, shots=shots, user=call.user,
-            chosen=call.output, rejected=rejected.output if rejected else None,
-            rejected_call_id=rejected.call_id if rejected else None, source=call,
-            same_prompt=same_prompt, prompt_tokens=prompt_tokens,
-            tokens=prompt_tokens + MESSAGE_OVERHEAD_TOKENS + reply, removed_tokens=removed,
+            call.call_id, system, shots, call.user, call.output,
+            rejected.output if rejected else None, rejected.call_id if rejected else None, call,
+            same_prompt, prompt_tokens, prompt_tokens + MESSAGE_OVERHEAD_TOKENS + reply, removed,
         )

@@ -68,11 +68,14 @@ def split(examples: Sequence[TrainingExample], train_fraction: float, seed: int)
     """Set `example.split` to "train" or "validation", grouped by input, reproducibly."""
     if not 0 < train_fraction <= 1:
         raise ValueError(f"the train fraction must be in (0, 1], not {train_fraction}")
+    for example in examples:
+        example.split = "train"
+    want = round(len(examples) * (1 - train_fraction))
+    if want == 0:  # no validation split (train fraction 1, or too few examples for any)
+        return
     groups: dict[str, list[TrainingExample]] = {}
     for example in examples:
         groups.setdefault(normalise(example.user), []).append(example)
-        example.split = "train"
-    want = round(len(examples) * (1 - train_fraction))
     order = sorted(groups)  # a fixed order first, so the shuffle depends on the seed alone
     random.Random(seed).shuffle(order)
     taken = 0

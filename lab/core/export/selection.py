@@ -50,6 +50,10 @@ class Selection:
     include_calls: list[int] = field(default_factory=list)
     exclude_calls: list[int] = field(default_factory=list)
     hand_picked_only: bool = False  # ignore the rules: only `include_calls`
+    # A prompt chain's step by name: the dataset holds that step's own calls (its prompt and
+    # output as sent) of the chains the rules select, instead of the chains' final outputs. The
+    # rules and hand picks still apply to the chain's output (its rating, tags and checks).
+    step: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """The rules that differ from the default, ready for `json.dumps`."""
@@ -76,8 +80,9 @@ class Selection:
 
     def describe(self) -> str:
         """One line a person reads in the dataset card: what was selected."""
+        of_step = f"; step “{self.step}” of each chain" if self.step else ""
         if self.hand_picked_only:
-            return f"{len(self.include_calls)} output(s) picked by hand"
+            return f"{len(self.include_calls)} output(s) picked by hand{of_step}"
         parts = []
         if self.min_score is not None:
             parts.append(f"score >= {self.min_score}")
@@ -98,7 +103,7 @@ class Selection:
             text += f"; plus {len(self.include_calls)} picked by hand"
         if self.exclude_calls:
             text += f"; minus {len(self.exclude_calls)} excluded by hand"
-        return text
+        return text + of_step
 
 
 @dataclass(slots=True)
@@ -107,6 +112,7 @@ class SelectedCall:
 
     `context` is every turn before the final user message (system prompt, few-shot turns),
     shared between calls made with the same prompt, so 100,000 selected calls hold one copy.
+    `datasets.select_calls` passes the fields in this order, by position.
     """
 
     call_id: int

@@ -17,7 +17,7 @@ a preference conversation with human; `chosen`/`rejected` are single gpt message
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from lab.core.export.llama_factory import dataset_info
@@ -70,9 +70,8 @@ class ShareGPT(Target):
         if problem:
             return [problem]
         problems: list[Problem] = []
-        if "system" in record:
-            problems += [p for p in [text_problem(record["system"], "system prompt", "sharegpt")]
-                         if p and p.rule.endswith("content-type")]
+        if "system" in record and not isinstance(record["system"], str):  # "" is allowed
+            problems.append(text_problem(record["system"], "system prompt", "sharegpt"))
         turns = record["conversations"]
         if not isinstance(turns, list) or not turns:
             return problems + [error("sharegpt.conversations", "`conversations` is not a "
@@ -104,8 +103,11 @@ class ShareGPT(Target):
                 problems.append(text_problem(reply.get("value"), f"{key} value", "sharegpt"))
         return problems
 
-    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str) -> dict[str, str]:
-        columns = {"messages": "conversations", "system": "system"}
+    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str,
+                    examples: Sequence[TrainingExample]) -> dict[str, str]:
+        columns = {"messages": "conversations"}
+        if any(example.system for example in examples):  # only a column the records have
+            columns["system"] = "system"
         if kind == "preference":
             columns |= {"chosen": "chosen", "rejected": "rejected"}
         return {"dataset_info.json": dataset_info(files, dataset, "sharegpt",

@@ -10,8 +10,10 @@ Each format module defines one `Target` subclass instance; `registry` maps names
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable
+import json.encoder
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from lab.core.export.prompt_handling import TrainingExample
@@ -79,9 +81,10 @@ class Target:
                                       "Select fewer outputs or change the split."))
         return problems
 
-    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str) -> dict[str, str]:
+    def extra_files(self, files: dict[str, str], kind: Kind, dataset: str,
+                    examples: Sequence[TrainingExample]) -> dict[str, str]:
         """Other files the target needs beside the data (name -> text); `files` maps each
-        split ("train", "validation") to its file name."""
+        split ("train", "validation") to its file name, `examples` are the ones written."""
         return {}
 
 
@@ -90,6 +93,8 @@ class Target:
 def keys_problem(record: dict, allowed: Iterable[str], required: Iterable[str],
                  rule: str, service: str) -> Problem | None:
     allowed, required = set(allowed), set(required)
+    if required.issubset(record) and allowed.issuperset(record):
+        return None
     missing = sorted(required - set(record))
     extra = sorted(set(record) - allowed)
     if missing:
@@ -151,11 +156,11 @@ def chat_messages(example: TrainingExample, weights: bool) -> list[dict[str, Any
     marked = weights and bool(example.shots)
     for user, reply in example.shots:
         messages.append({"role": "user", "content": user})
-        messages.append({"role": "assistant", "content": reply,
-                         **({"weight": 0} if marked else {})})
+        messages.append({"role": "assistant", "content": reply, "weight": 0} if marked
+                        else {"role": "assistant", "content": reply})
     messages.append({"role": "user", "content": example.user})
-    messages.append({"role": "assistant", "content": example.chosen,
-                     **({"weight": 1} if marked else {})})
+    messages.append({"role": "assistant", "content": example.chosen, "weight": 1} if marked
+                    else {"role": "assistant", "content": example.chosen})
     return messages
 
 
@@ -172,6 +177,41 @@ def not_an_object(record: Any, service: str) -> Problem | None:
     return None
 
 
+# The options every line is written with; one encoder, as json.dumps builds one per call for them.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))
+
+
 def dumps(record: Any) -> str:
     """One record as written: compact JSON, real UTF-8 characters (not \\u escapes)."""
-    return json.dumps(record, ensure_ascii=False, separators=(", ", ": "))
+    return _ENCODER.encode(record)
+
+
+class LineEncoder:
+    """`dumps` for the many lines of one file, without escaping the same text again per line.
+
+    The lines of an export repeat strings: every example of a prompt carries its system prompt
+    and few-shot turns (often most of the line), and every line the same keys. This keeps the
+    JSON text of the most recently written strings (a bounded cache, one per file) and hands it
+    to the C encoder json.dumps uses, built with the same options; the text is identical.
+    """
+
+    def __init__(self, strings: int = 256):
+        self._string = functools.lru_cache(maxsize=strings)(json.encoder.encode_basestring)
+        self._encode = self._encoder()
+
+    def _encoder(self) -> Any:
+        if json.encoder.c_make_encoder is None:  # no C accelerator: nothing to gain
+            return None
+        return json.encoder.c_make_encoder(
+            {}, _ENCODER.default, self._string, None, _ENCODER.key_separator,
+            _ENCODER.item_separator, False, False, True)
+
+    def __call__(self, record: Any) -> str:
+        if self._encode is None:
+            return dumps(record)
+        try:
+            return "".join(self._encode(record, 0))
+        except BaseException:
+            # Its circular-reference markers may still hold this record's containers.
+            self._encode = self._encoder()
+            raise

@@ -21,7 +21,7 @@ from typing import IO, Any
 
 from lab.core.export import card, csv_table
 from lab.core.export.plan import ExportError, ExportPlan, ValidationFailed
-from lab.core.export.target import dumps
+from lab.core.export.target import LineEncoder
 from lab.core.export.validation import Problem, Report
 
 Progress = Callable[[int, int], None]
@@ -50,6 +50,7 @@ class _Writer:
 
     def __init__(self, handle: IO[str], plan: ExportPlan):
         self.handle, self.layout, self.count = handle, plan.target.layout, 0
+        self.dumps = LineEncoder()
         self.csv = (csv.DictWriter(handle, fieldnames=csv_table.columns(plan.kind))
                     if self.layout == "csv" else None)
         if self.csv:
@@ -59,9 +60,9 @@ class _Writer:
         if self.csv:
             self.csv.writerow(record)
         elif self.layout == "json-array":
-            self.handle.write(("[\n" if self.count == 0 else ",\n") + dumps(record))
+            self.handle.write(("[\n" if self.count == 0 else ",\n") + self.dumps(record))
         else:
-            self.handle.write(dumps(record) + "\n")
+            self.handle.write(self.dumps(record) + "\n")
         self.count += 1
 
     def close(self) -> None:
@@ -106,13 +107,16 @@ def write_export(plan: ExportPlan, out_dir: str | Path, progress: Progress | Non
         if progress:
             progress(done, total)
         sizes = {name: path.stat().st_size for name, path in temps.items()}
-        extras = plan.target.extra_files(plan.files, plan.kind, plan.dataset_name)
+        extras = plan.target.extra_files(plan.files, plan.kind, plan.dataset_name,
+                                            plan.examples)
         for name, text in extras.items():
             temps[name] = out / f".{name}.{os.getpid()}.tmp"
             temps[name].write_text(text, encoding="utf-8")
             sizes[name] = temps[name].stat().st_size
+        summary = plan.summary()  # once: its token statistics go over every example
         temps["README.md"] = out / f".README.md.{os.getpid()}.tmp"
-        temps["README.md"].write_text(card.render(plan, sizes), encoding="utf-8")
+        temps["README.md"].write_text(card.render(plan, sizes, summary["tokens"]),
+                                      encoding="utf-8")
         for name, path in temps.items():
             os.replace(path, out / name)
     except BaseException as exc:
@@ -123,7 +127,7 @@ def write_export(plan: ExportPlan, out_dir: str | Path, progress: Progress | Non
         if isinstance(exc, OSError):
             raise _disk_error(exc, out) from exc
         raise
-    return _result(plan, out, sizes)
+    return _result(plan, out, sizes, summary)
 
 
 def _disk_error(exc: OSError, out: Path) -> ExportError:
@@ -136,7 +140,8 @@ def _disk_error(exc: OSError, out: Path) -> ExportError:
     return ExportError(f"Cannot write the export into {out}: {exc.strerror or exc}.")
 
 
-def _result(plan: ExportPlan, out: Path, sizes: dict[str, int]) -> ExportResult:
+def _result(plan: ExportPlan, out: Path, sizes: dict[str, int],
+            summary: dict[str, Any]) -> ExportResult:
     problems = []
     limit = plan.target.max_file_bytes
     for name in plan.files.values():
@@ -151,6 +156,6 @@ def _result(plan: ExportPlan, out: Path, sizes: dict[str, int]) -> ExportResult:
     names = [*plan.files.values(), "README.md", *(n for n in sizes if n not in plan.files.values())]
     return ExportResult(
         out_dir=out, files={n: out / n for n in dict.fromkeys(names)}, counts=plan.counts(),
-        sizes=sizes, report=plan.report, summary=plan.summary(), problems=problems,
+        sizes=sizes, report=plan.report, summary=summary, problems=problems,
         stale_files=stale,
     )

@@ -12,7 +12,6 @@ never retried: the error classifier marks them non-retryable before this policy 
 
 from __future__ import annotations
 
-import email.utils
 import random
 import re
 import time
@@ -64,6 +63,8 @@ def server_delay(headers: Mapping[str, str], now: float | None = None) -> float 
         return float(raw)
     except ValueError:
         pass
+    import email.utils  # here: an HTTP date is rare, and the window's start-up skips the import
+
     try:
         when = email.utils.parsedate_to_datetime(raw)
     except (TypeError, ValueError):

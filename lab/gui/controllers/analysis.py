@@ -108,6 +108,10 @@ class AnalysisController(QObject):
         self._timer.stop()
         self._compute()
 
+    def dock_shown(self) -> None:
+        """The dock was shown before this controller existed (it is built on first show)."""
+        self._visible(True)
+
     def _visible(self, visible: bool) -> None:
         if visible:
             self._watch.start()

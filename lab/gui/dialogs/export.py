@@ -78,6 +78,12 @@ class ExportDialog(QDialog):
         # The variants that have outputs in the log, whichever project they came from.
         when_done(store.submit(lambda st: st.logged_variant_names()), self._fill_variants,
                   lambda _exc: None)
+        # A prompt chain's step: its own prompt and output instead of the chain's final one.
+        self.step = QComboBox()
+        self.step.addItem("The final output", "")
+        self.step.setToolTip("For variants that are prompt chains: export one step's own prompt "
+                             "and output, for the chains selected by their final output")
+        when_done(store.submit(store_datasets.chain_steps), self._fill_steps, lambda _exc: None)
         self.tags = QLineEdit()
         self.tags.setPlaceholderText("tags it must carry, comma-separated")
         self.exclude_tags = QLineEdit()
@@ -93,6 +99,10 @@ class ExportDialog(QDialog):
         pick.addRow("", self.thumbs_up)
         pick.addRow("", self.checks_passed)
         pick.addRow("Variant", self.variant)
+        pick.addRow("Chain step", self.step)
+        self._step_row = pick.rowCount() - 1
+        pick.setRowVisible(self._step_row, False)  # shown once the log has chain steps
+        self._pick = pick
         pick.addRow("Tags", self.tags)
         pick.addRow("Leave out", self.exclude_tags)
         pick.addRow("Search", self.search)
@@ -191,7 +201,7 @@ class ExportDialog(QDialog):
         self.split.valueChanged.connect(lambda *_: self._replan_timer.start())
         for box in (self.thumbs_up, self.checks_passed):
             box.toggled.connect(lambda *_: self._replan_timer.start())
-        for combo in (self.dataset, self.variant, self.format, self.kind, self.system,
+        for combo in (self.dataset, self.variant, self.step, self.format, self.kind, self.system,
                       self.examples):
             combo.currentIndexChanged.connect(lambda *_: self._replan_timer.start())
         for line in (self.tags, self.exclude_tags, self.search, self.short_system, self.licence):
@@ -236,6 +246,13 @@ class ExportDialog(QDialog):
         when_done(self._store.submit(lambda store: store_datasets.save_dataset(store, dataset)),
                   saved, lambda exc: self.summary.setText(str(exc)))
 
+    def _fill_steps(self, names: list[str]) -> None:
+        self.step.blockSignals(True)
+        for name in names:
+            self.step.addItem(f"Step “{name}”", name)
+        self.step.blockSignals(False)
+        self._pick.setRowVisible(self._step_row, bool(names))
+
     def _fill_variants(self, names: list[str]) -> None:
         self.variant.blockSignals(True)
         for name in names:
@@ -253,7 +270,7 @@ class ExportDialog(QDialog):
             checks_passed=self.checks_passed.isChecked(),
             variants=[self.variant.currentData()] if self.variant.currentData() else [],
             tags=words(self.tags), exclude_tags=words(self.exclude_tags),
-            search=self.search.text().strip())
+            search=self.search.text().strip(), step=self.step.currentData() or "")
 
     def options(self) -> ex.ExportOptions:
         system = self.system.currentData()

@@ -11,7 +11,6 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QGridLayout,
@@ -20,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QTextBrowser,
     QWidget,
 )
@@ -28,7 +26,7 @@ from PySide6.QtWidgets import (
 from lab.core.analysis.diff import word_diff
 from lab.core.analysis.run_compare import ComparedCase, RunComparison, compare_runs
 from lab.gui.dialogs.compare import spans_html
-from lab.gui.table_model import RowsTableModel
+from lab.gui.table_model import RowsTableModel, rows_view
 
 VERDICT_COLOURS = {"fixed": "#2e8b57", "broke": "#c9302c", "changed": "#b8860b"}
 
@@ -74,12 +72,7 @@ class RunCompareDialog(QDialog):
         self.before_variant.addItems(before["variants"])
         self.after_variant.addItems(after["variants"])
         self.model = ComparisonModel()
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.verticalHeader().setVisible(False)
-        self.view.setAlternatingRowColors(True)
+        self.view = rows_view(self.model)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

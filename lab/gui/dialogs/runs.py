@@ -19,12 +19,11 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
-from lab.gui.table_model import RowsTableModel
+from lab.gui.table_model import RowsTableModel, rows_view
 from lab.gui.tasks import when_done
 
 PAGE = 50
@@ -110,12 +109,7 @@ class RunsDialog(QDialog):
         self.setWindowTitle(f"Runs · {project_name}")
         self.resize(1000, 520)
         self.model = RunsModel(fetch)
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.setAlternatingRowColors(True)
-        self.view.verticalHeader().setVisible(False)
+        self.view = rows_view(self.model, several=True)
         self.view.setWordWrap(False)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

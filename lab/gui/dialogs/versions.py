@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSplitter,
-    QTableView,
     QTextBrowser,
     QWidget,
 )
@@ -27,7 +26,7 @@ from PySide6.QtWidgets import (
 from lab.core.analysis.diff import prompt_text, word_diff
 from lab.core.model import PromptVersion
 from lab.gui.dialogs.compare import spans_html
-from lab.gui.table_model import RowsTableModel
+from lab.gui.table_model import RowsTableModel, rows_view
 
 CURRENT = "Current (in the editor)"
 
@@ -89,12 +88,7 @@ class PromptHistoryDialog(QDialog):
         self.setWindowTitle(f"Prompt history · {variant_name}")
         self.resize(1100, 720)
         self.model = VersionsModel()
-        self.view = QTableView()
-        self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.view.verticalHeader().setVisible(False)
-        self.view.setAlternatingRowColors(True)
+        self.view = rows_view(self.model, several=True)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for column in range(1, 5):

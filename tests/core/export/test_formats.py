@@ -10,6 +10,7 @@ import json
 import pytest
 from lab.core.export.check_file import check_file
 from lab.core.export.plan import ExportOptions, plan_export
+from lab.core.export.prompt_handling import PromptHandling
 from lab.core.export.selection import Selection
 from lab.core.export.write import write_export
 
@@ -165,6 +166,10 @@ def test_alpaca_is_a_json_array_with_the_prompt_as_instruction(exports):
     assert a["input"].startswith("Question") and "Examples:" in a["instruction"]
     info = json.loads(result.files["dataset_info.json"].read_text())["lab_export_train"]
     assert info["formatting"] == "alpaca" and info["columns"]["response"] == "output"
+    # Examples folded into the instruction: no record has a history, so none is mapped
+    # (LLaMA-Factory would look the missing column up).
+    assert not any("history" in r for r in rows)
+    assert info["columns"] == {"prompt": "instruction", "query": "input", "response": "output"}
     pref = records(exports[("alpaca", "preference")][1])
     assert all({"chosen", "rejected"} <= set(r) and "output" not in r for r in pref)
 
@@ -176,3 +181,24 @@ def test_csv_for_reading(exports):
     assert json.loads(a0["examples"]) == [[e.input, e.output] for e in EXAMPLES]
     pref = records(exports[("csv", "preference")][1])
     assert all(r["rejected"] and r["rejected_call_id"] for r in pref)
+
+
+def test_llama_factory_maps_only_the_columns_written(judged, tmp_path):
+    """dataset_info.json names a column only when the records have it: few-shot turns kept as
+    turns become Alpaca's `history`; a dropped system prompt leaves ShareGPT without `system`."""
+    with judged.open() as store:
+        turns = plan_export(store, Selection(), "alpaca", ExportOptions(
+            kind="sft", train_fraction=1.0, prompt=PromptHandling(examples="turns")))
+        alpaca = write_export(turns, tmp_path / "alpaca")
+        dropped = plan_export(store, Selection(), "sharegpt", ExportOptions(
+            kind="sft", train_fraction=1.0, prompt=PromptHandling(system="drop", examples="drop")))
+        sharegpt = write_export(dropped, tmp_path / "sharegpt")
+    rows = records(alpaca)
+    assert any(r.get("history") for r in rows)
+    columns = json.loads(alpaca.files["dataset_info.json"].read_text())["lab_export_train"][
+        "columns"]
+    assert columns["history"] == "history"
+    assert not any("system" in r for r in records(sharegpt))
+    columns = json.loads(sharegpt.files["dataset_info.json"].read_text())["lab_export_train"][
+        "columns"]
+    assert columns == {"messages": "conversations"}

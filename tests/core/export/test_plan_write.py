@@ -22,6 +22,7 @@ from lab.core.export import (
     write_export,
 )
 from lab.core.export.datasets import save_dataset
+from lab.core.export.target import LineEncoder, dumps
 from lab.core.export.validation import KEPT_PER_RULE, Problem, Report
 from lab.core.model import Call, Dataset
 
@@ -190,3 +191,32 @@ def test_report_keeps_a_few_locations_per_rule_but_counts_all():
     assert report.warnings == 1000 and len(report.problems()) == KEPT_PER_RULE
     assert "(1000 times: train.jsonl line 1" in report.text()
     assert "and 990 more" in report.text()
+
+
+def test_lines_are_written_exactly_as_dumps_writes_them():
+    # The writer's encoder keeps the JSON of strings it has just written; lines must not differ
+    # from dumps (json.dumps with the export's options) in any byte.
+    shared = "Be brief.\n\t\"Quoted\" \\ back\u2028slash, naïve café 東京 \x00\x1f 😀 " * 40
+    records = [
+        {"messages": [{"role": "system", "content": shared},
+                      {"role": "user", "content": f"question {i} ‘x’"},
+                      {"role": "assistant", "content": f"answer {i}", "weight": i % 2}]}
+        for i in range(600)  # more distinct strings than the cache keeps
+    ] + [
+        {"instruction": shared, "input": "", "output": "x", "history": [["a", "b"], ("c", "d")]},
+        {"n": 1, "f": 1.5, "nan": float("nan"), "inf": float("-inf"), "t": True, "none": None,
+         1: "int key", 2.5: "float key", None: "null key", "nested": {"list": [[], {}, [1, [2]]]}},
+        "a top-level string", 42, [],
+    ]
+    encode = LineEncoder(strings=8)
+    assert [encode(r) for r in records] == [dumps(r) for r in records]
+    circular: list = []
+    circular.append(circular)
+    with pytest.raises(ValueError, match="Circular"):
+        encode(circular)
+    failed = {"fine": [1, 2], "not json": object()}
+    with pytest.raises(TypeError):
+        encode(failed)
+    del failed["not json"]  # the same dict again: a failed line leaves no trace
+    assert encode(failed) == dumps(failed)
+    assert encode(records[0]) == dumps(records[0])

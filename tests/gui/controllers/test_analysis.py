@@ -23,8 +23,8 @@ REFUSAL = "Sorry, as an AI language model I cannot help with orders."
 
 def _run(window, qtbot, samples: int) -> list:
     shown = []
-    window.analysis.computed.connect(shown.append)
-    window.analysis_dock.show()  # opened from the toolbar; computed only while in sight
+    window.analysis_dock.show()  # opened from the toolbar; built when first shown
+    window.analysis.computed.connect(shown.append)  # and computed only while in sight
     window.run_bar.samples.setValue(samples)
     window.commands.run_action.trigger()
     qtbot.waitUntil(lambda: window.run_status.progress_label.text().startswith("Run finished"),

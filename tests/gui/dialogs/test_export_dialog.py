@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+from tests.core.run.test_chains import chain_experiment
 from tests.helpers import judged_workspace
+from tests.helpers.experiments import run_experiment
+from tests.helpers.fake_provider import reply
 from tests.helpers.hf_readers import load_rows
 
 
@@ -16,6 +19,7 @@ def test_preview_report_and_write(make_window, qtbot, tmp_path, lab_home):
     qtbot.addWidget(dialog)
     qtbot.waitUntil(lambda: dialog.plan is not None and dialog.variant.count() == 4, timeout=10000)
     assert [dialog.variant.itemText(i) for i in range(4)] == ["Any variant", "A", "B", "G"]
+    assert not dialog._pick.isRowVisible(dialog._step_row)  # no prompt chains in this log
     dialog.format.setCurrentIndex(dialog.format.findData("openai-sft"))
     dialog.variant.setCurrentIndex(dialog.variant.findData("A"))
     dialog.min_score.setValue(4)
@@ -78,3 +82,23 @@ def test_save_the_selection_as_a_dataset_and_export_it_by_name(make_window, qtbo
     qtbot.waitUntil(lambda: dialog.plan is not None and dialog.plan.dataset_name == "B thumbs up",
                     timeout=10000)
     assert dialog.plan.selected == 6  # B's thumbs-up outputs: the even questions
+
+
+def test_a_chain_step_is_exported_instead_of_the_final_output(make_window, qtbot, tmp_path,
+                                                               lab_home, server):
+    server.script(*[reply(json.dumps({"order": f"A-{n}"})) for n in (1, 2)], model="gpt-4o")
+    run_experiment(chain_experiment(server), lab_home / "workspace.db")
+    window = make_window()
+    dialog = window.judging.show_export()
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.step.count() == 3, timeout=10000)
+    assert dialog._pick.isRowVisible(dialog._step_row)
+    assert [dialog.step.itemData(i) for i in range(3)] == ["", "answer", "extract"]
+    dialog.format.setCurrentIndex(dialog.format.findData("sharegpt"))
+    dialog.variant.setCurrentIndex(dialog.variant.findData("B"))
+    dialog.step.setCurrentIndex(dialog.step.findData("extract"))
+    qtbot.waitUntil(lambda: dialog.plan is not None and dialog.plan.selection.step == "extract"
+                    and dialog.plan.target.name == "sharegpt", timeout=10000)
+    first = json.loads(dialog.preview.toPlainText().splitlines()[0])
+    assert first["system"] == "Return the order facts as JSON."
+    assert json.loads(first["conversations"][-1]["value"])["order"].startswith("A-")
