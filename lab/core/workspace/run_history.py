@@ -136,3 +136,11 @@ class RunHistory:
         call["check_results"] = results
         call["checks"] = {r["check_name"]: bool(r["passed"]) for r in results}
         return call
+
+    def chain_steps(self, call_id: int) -> list[dict[str, Any]]:
+        """The step calls of a chain's call, in the order they were sent: each step's name,
+        model, status, request, output, error, tokens, latency and cost."""
+        return list(self.db.query(
+            "SELECT id, step, provider, model, status, request_json, response_text,"
+            " error_type, error_message, input_tokens, output_tokens, latency_ms, cost_usd,"
+            " cached_from_call_id FROM calls WHERE chain_call_id = ? ORDER BY id", [call_id]))
