@@ -11,6 +11,8 @@ from lab.core.workspace.providers import save_provider
 from tests.helpers.fake_provider import FakeProviderServer
 
 KEY_ENV = "LAB_GUI_TEST_KEY"
+# The support sample's id, for queries over a workspace that also holds the policy sample.
+SUPPORT = "(SELECT id FROM projects WHERE name = 'Support replies')"
 
 
 def point_sample_at(server: FakeProviderServer, lab_home) -> None:

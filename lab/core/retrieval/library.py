@@ -55,6 +55,7 @@ class LibraryEntry:
     source: DocumentSource | None
     documents: list[LibraryDocument] = field(default_factory=list)
     problem: str = ""  # why the entry finds no files, e.g. a folder that is not there
+    kind: str = ""  # file, folder or pattern
 
     @property
     def chunks(self) -> int:
@@ -140,7 +141,10 @@ def library(store: Store, project: Project) -> list[LibraryEntry]:
     entries: list[LibraryEntry] = []
     for source in project.documents:
         files, problems, _left_out = expand([source.path], base)
-        entry = LibraryEntry(source, problem=" ".join(problems))
+        kind = ("pattern" if any(ch in source.path for ch in "*?[") else
+                "folder" if _resolved(source, base).is_dir() or source.path.endswith(("/", os.sep))
+                else "file")
+        entry = LibraryEntry(source, problem=" ".join(problems), kind=kind)
         for file, _name in files:
             document = documents.pop(str(file), None)
             if document is not None:

@@ -57,6 +57,7 @@ def test_an_entry_lists_its_documents_and_a_changed_or_deleted_file_is_flagged(s
 
     (entry,) = library.library(store, project)
     assert entry.source is project.documents[0] and entry.problem == ""
+    assert entry.kind == "folder"
     assert [(d.name, d.kind, d.on_disk) for d in entry.documents] == [
         ("refunds.md", "markdown", ""), ("shipping.md", "markdown", "")]
     refunds = entry.documents[0]

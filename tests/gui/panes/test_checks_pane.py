@@ -10,7 +10,7 @@ import sqlite3
 
 from lab.core.checks.form import TYPE_LABELS
 from lab.gui.panes.result_cells import CellResult
-from tests.gui.sample_runs import point_sample_at
+from tests.gui.sample_runs import SUPPORT, point_sample_at
 from tests.helpers.fake_provider.behaviours import reply
 
 
@@ -18,7 +18,8 @@ def stored_checks(lab_home) -> list[tuple[str, str, dict]]:
     conn = sqlite3.connect(lab_home / "workspace.db")
     try:
         return [(name, kind, json.loads(config)) for name, kind, config in conn.execute(
-            "SELECT name, type, config_json FROM checks ORDER BY position")]
+            f"SELECT name, type, config_json FROM checks WHERE project_id = {SUPPORT}"
+            " ORDER BY position")]
     finally:
         conn.close()
 
