@@ -27,6 +27,25 @@ def point_sample_at(server: FakeProviderServer, lab_home) -> None:
         store.save_project(project)
 
 
+def point_project_at(server: FakeProviderServer, lab_home, name: str, cases: int | None = None,
+                     open_it: bool = True) -> None:
+    """A sample project (by name) on the fake's models, with its first `cases` test cases only
+    (None: all), made the one the window opens."""
+    from lab.core.workspace.location import LAST_PROJECT_KEY
+
+    point_sample_at(server, lab_home)
+    with open_default_workspace(lab_home / "workspace.db") as store:
+        project_id = next(p["id"] for p in store.list_projects() if p["name"] == name)
+        project = store.load_project(project_id)
+        for variant in project.variants:
+            variant.model = "fake/gpt-4o-mini"
+        if cases is not None:
+            del project.cases[cases:]
+        store.save_project(project)
+        if open_it:
+            store.set_meta(LAST_PROJECT_KEY, str(project_id))
+
+
 def calls_in_db(lab_home) -> int:
     conn = sqlite3.connect(lab_home / "workspace.db")
     try:

@@ -246,8 +246,8 @@ class DocumentsController(QObject):
                                 f"Take {what} out of the project? The files on disk are not "
                                 "touched; runs no longer retrieve from them."):
             return
-        if entry.source is not None:
-            project.documents = [s for s in project.documents if s is not entry.source]
+        if entry.source is not None and row < len(project.documents):
+            del project.documents[row]  # the listing's entries are the project's, in order
             self._session.save()
 
         def gone(_result: None) -> None:

@@ -230,12 +230,18 @@ class DocumentsPane(StackedPane):
         missing = sum(d.on_disk == "missing" for d in entry.documents)
         state = ", ".join(part for part in (f"{changed} changed" if changed else "",
                                             f"{missing} missing" if missing else "") if part)
+        sizes = [d.size_bytes for d in entry.documents if d.size_bytes is not None]
+        newest = max((d.indexed_at for d in entry.documents), default="")
         if source is None:
-            values = ("Not in any entry", "", str(entry.chunks), "", "", state, "")
+            values = ("Not in any entry", "", str(entry.chunks), _size(sum(sizes)), _when(newest),
+                      state, "")
         else:
-            values = (source.path, entry.kind, str(entry.chunks), "", "",
-                      state or ("not indexed" if not entry.documents and not entry.problem
-                                else ""), f"{source.chunk_size}/{source.chunk_overlap} tokens")
+            name = source.path.rstrip("/\\").replace("\\", "/").rsplit("/", 1)[-1] or source.path
+            if entry.kind == "folder":
+                name += "/"
+            values = (name, entry.kind, str(entry.chunks), _size(sum(sizes)) if sizes else "",
+                      _when(newest), state or ("not indexed" if not entry.documents
+                                               and not entry.problem else ""), source.path)
         item = QTreeWidgetItem(list(values))
         item.setData(0, ROLE, ("entry", row))
         font = item.font(0)
@@ -358,6 +364,8 @@ class DocumentsPane(StackedPane):
     def show_progress(self, text: str | None, done: int = 0, total: int = 0) -> None:
         """Indexing: `text` says what (None: finished), with files done of total."""
         busy = text is not None
+        if busy:
+            self.show_empty(False)  # the first entry of a project: its progress shows
         self.progress_row.setVisible(busy)
         for button in (self.add_files_button, self.add_folder_button, self.reindex_button,
                        self.remove_button):

@@ -35,6 +35,7 @@ class RetrievalBar(QWidget):
         super().__init__()
         self._retrieval: Retrieval | None = None
         self._loading = False
+        self._has_context = True
         self.mode = QComboBox()
         for label, value in MODES:
             self.mode.addItem(label, value)
@@ -83,15 +84,23 @@ class RetrievalBar(QWidget):
             self.query.setText(shown.query)
             self.embedding_model.setText(shown.embedding_model)
             self._show_fields(shown.mode)
+            self._show_hint()
         finally:
             self._loading = False
 
     def show_context_hint(self, has_context: bool) -> None:
-        """Retrieval on but no {{context}} in the prompts: say where the passages should go."""
-        on = self.value() is not None and self.value().on
-        self.hint.setText("" if not on or has_context else
-                          "add {{context}} to a prompt")
-        self.hint.setStyleSheet("color: #c9302c;" if on and not has_context else "")
+        """Whether the prompts shown have {{context}}: with retrieval on and none, the bar
+        says where the passages should go."""
+        self._has_context = has_context
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        value = self.value()
+        missing = value is not None and value.on and not self._has_context
+        self.hint.setText("add {{context}} to a prompt" if missing else "")
+        self.hint.setToolTip("The passages fill {{context}}: put it in the system prompt or "
+                             "the user message, where they should go" if missing else "")
+        self.hint.setStyleSheet("color: #c9302c;" if missing else "")
 
     def value(self) -> Retrieval | None:
         """The setting as shown: None when off and nothing else was ever set."""
@@ -113,6 +122,7 @@ class RetrievalBar(QWidget):
 
     def _edited(self) -> None:
         self._show_fields(self.mode.currentData())
+        self._show_hint()
         if self._loading:
             return
         value = self.value()
