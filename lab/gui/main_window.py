@@ -204,8 +204,8 @@ class MainWindow(QMainWindow):
                                          self.cases_pane, self.undo, self.network, self)
         self.checks = ChecksController(session, self.checks_pane, self.results_pane, self.undo,
                                        self.network, self)
-        self.steps = StepsController(session, prompt, self.variants_pane, self.undo,
-                                     self.editing.model_names, self)
+        self.steps = StepsController(session, prompt, self.variants_pane, self.examples_pane,
+                                     self.undo, self.editing.model_names, self)
         self.documents = DocumentsController(session, self.documents_pane, self)
         self.projects = ProjectsController(session, self.workspace, self.runs, self.run_bar,
                                            prompt, self.checks_pane, self.network, self)

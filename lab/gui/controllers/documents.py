@@ -264,7 +264,8 @@ class DocumentsController(QObject):
         project = self._session.project
         if project is not None and 0 <= row < len(project.documents):
             source = project.documents[row]
-            self._pane.show_chunking(source.chunk_size, source.chunk_overlap, source.path)
+            name = Path(source.path.rstrip("/\\")).name or source.path
+            self._pane.show_chunking(source.chunk_size, source.chunk_overlap, name)
         else:
             self._pane.show_chunking(*self._new_chunking, None)
 
@@ -309,9 +310,8 @@ class DocumentsController(QObject):
         def found(hits: list[Any]) -> None:
             if generation != self._search_generation:
                 return
-            caption = (f"{len(hits)} best passages for “{query}”, by BM25 as a lexical "
-                       "retrieval ranks them" if hits else
-                       f"No passage matches “{query}”.")
+            caption = (f"{len(hits)} passages for “{query}”, best first by BM25, as a run "
+                       "retrieves them" if hits else f"No passage matches “{query}”.")
             self._pane.show_passages(hits, caption, True)
 
         when_done(self._session.store.submit(work), found, self._warn("Cannot search"))

@@ -92,7 +92,8 @@ class EditingController(QObject):
         self._prompt_pane.show_variant(variant, project.user_template if project else "",
                                        self.model_names())
         self._examples_pane.set_examples(variant.examples if variant else [],
-                                         variant.name if variant else "")
+                                         variant.name if variant else "",
+                                         bool(variant and variant.steps))
 
     def _save_system(self, text: str) -> None:
         variant, project = self._session.current_variant, self._session.project

@@ -21,6 +21,7 @@ from lab.core.model import Step, Variant
 from lab.core.run.output_format import output_format, output_schema, with_output_format
 from lab.gui.controllers.session import Session
 from lab.gui.controllers.undo import ProjectUndo
+from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.prompt import PromptPane
 from lab.gui.panes.variants import VariantsPane
 
@@ -32,11 +33,13 @@ class StepsController(QObject):
     changed = Signal()  # a chain's steps changed: what a run would send changed
 
     def __init__(self, session: Session, prompt_pane: PromptPane, variants_pane: VariantsPane,
-                 undo: ProjectUndo, model_names: Callable[[], list[str]], window: QMainWindow):
+                 examples_pane: ExamplesPane, undo: ProjectUndo,
+                 model_names: Callable[[], list[str]], window: QMainWindow):
         super().__init__(window)
         self._session = session
         self._pane = prompt_pane
         self._variants_pane = variants_pane
+        self._examples_pane = examples_pane  # says a chain does not send them
         self._undo = undo
         self._model_names = model_names
         self._window = window
@@ -197,6 +200,7 @@ class StepsController(QObject):
             return
         self._pane.show_variant(variant, project.user_template, self._model_names(),
                                 step if variant.steps else None)
+        self._examples_pane.show_chain(bool(variant.steps))
         self._variants_pane.model.refresh()
         if save:
             self.changed.emit()

@@ -31,7 +31,18 @@ def _grey(text: str) -> str:
 
 def _pre(text: str, colour: str = "") -> str:
     style = f"color:{colour};" if colour else ""
-    return f"<pre style='{style}white-space: pre-wrap'>{html.escape(text)}</pre>"
+    return (f"<pre style='{style}white-space: pre-wrap; margin-top: 2px; margin-bottom: 4px'>"
+            f"{html.escape(text)}</pre>")
+
+
+def _as_json(text: str) -> str | None:
+    """`text` pretty-printed when it is a JSON object or list, else None."""
+    try:
+        value = parse_json_output(text) if text.strip() else None
+    except ValueError:
+        return None
+    return json.dumps(value, indent=2, ensure_ascii=False) if isinstance(value, (dict, list)) \
+        else None
 
 
 def _link(key: str, expanded: frozenset[str], shown: str, hidden: str) -> str:
@@ -141,7 +152,8 @@ def _steps(steps: list[dict[str, Any]], expanded: frozenset[str]) -> list[str]:
             rows.append(_pre(json.dumps(request, indent=2, ensure_ascii=False), GREY))
         if step.get("error_message"):
             rows.append(f"<span style='color:{RED}'>{html.escape(step['error_message'])}</span>")
-        rows.append(_grey("Output:") + _pre(step.get("response_text") or "", colour))
+        output = step.get("response_text") or ""
+        rows.append(_grey("Output:") + _pre(_as_json(output) or output, colour))
     return rows
 
 
@@ -156,8 +168,6 @@ def detail_html(cell: CellResult | None, variant: str, case: str,
             f" · <i>{cell.status}</i>"]
     facts = []
     steps = (parts or {}).get("steps") or []
-    if steps:
-        facts.append(f"chain of {len(steps)} steps, totals:")
     if cell.latency_ms is not None:
         facts.append(f"latency {cell.latency_ms / 1000:.2f} s")
     if cell.ttft_ms is not None:
@@ -169,7 +179,8 @@ def detail_html(cell: CellResult | None, variant: str, case: str,
     if cell.cached:
         facts.append("answered from the cache")
     if facts:
-        rows.append(_grey(" · ".join(facts)))
+        rows.append(_grey((f"chain of {len(steps)} steps, in all: " if steps else "")
+                          + " · ".join(facts)))
     marker = cell.samples_marker()
     if marker:
         rows.append(f"<a href='samples'>{html.escape(marker)} — see them side by side</a>")
@@ -184,11 +195,11 @@ def detail_html(cell: CellResult | None, variant: str, case: str,
     if cell.error:
         rows.append(f"<p style='color:{RED}'>{html.escape(cell.error)}</p>")
     rows += _output(cell)
+    if steps:  # a chain: its steps first, then what it retrieved
+        rows += _steps(steps, expanded)
     chunks = (parts or {}).get("chunks") or []
     if chunks:
         rows += _passages(chunks, expanded)
-    if steps:
-        rows += _steps(steps, expanded)
     if cell.request:
         rows.append("<b>Request sent</b>" + (" (the last step's)" if steps else "")
                     + _pre(json.dumps(cell.request, indent=2, ensure_ascii=False), GREY))

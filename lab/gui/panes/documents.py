@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from lab.gui.panes.pane import StackedPane, tool_button
-from lab.gui.widgets import EmptyState, PaneHeader
+from lab.gui.widgets import ElidedLabel, EmptyState, PaneHeader
 
 ROLE = Qt.ItemDataRole.UserRole
 DOC_COLUMNS = ("Name", "Kind", "Chunks", "Size", "Indexed", "On disk", "Source")
@@ -96,9 +96,13 @@ class DocumentsPane(StackedPane):
         self.chunking_hint.setObjectName("PaneCaption")
         chunking = QHBoxLayout()
         chunking.setContentsMargins(6, 2, 6, 2)
+        chunking.setSpacing(6)
         chunking.addWidget(self.chunking_for)
         chunking.addWidget(self.chunk_size)
-        chunking.addWidget(QLabel("overlap"))
+        chunking.addSpacing(6)
+        overlap_label = QLabel("overlap")
+        overlap_label.setObjectName("PaneCaption")
+        chunking.addWidget(overlap_label)
         chunking.addWidget(self.chunk_overlap)
         chunking.addWidget(self.chunking_hint, 1)
         left = QWidget()
@@ -120,7 +124,7 @@ class DocumentsPane(StackedPane):
         self.hits.setColumnWidth(0, 34)
         self.hits.setColumnWidth(1, 130)
         self.hits.setColumnWidth(2, 60)
-        self.hits_caption = QLabel("Select a document to see its chunks, or search.")
+        self.hits_caption = ElidedLabel("Select a document to see its chunks, or search.")
         self.hits_caption.setObjectName("PaneCaption")
         self.preview = QTextBrowser()
         self.preview.setPlaceholderText("The selected passage in full.")
@@ -139,9 +143,10 @@ class DocumentsPane(StackedPane):
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
+        self.split = split
 
         self.progress_label = QLabel()
         self.progress = QProgressBar()

@@ -357,9 +357,11 @@ class PromptPane(QWidget):
             self._template_timer.start()
 
     def _update_caption(self) -> None:
-        self.retrieval.show_context_hint(
-            "context" in variables(self.system.toPlainText())
-            or "context" in variables(self.template.toPlainText()))
+        texts = [self.system.toPlainText(), self.template.toPlainText()]
+        if self._variant is not None and self.step_index is not None:  # any step may use it
+            texts += [t for i, s in enumerate(self._variant.steps) if i != self.step_index
+                      for t in (s.system, s.user)]
+        self.retrieval.show_context_hint(any("context" in variables(t) for t in texts))
         text = self.system.toPlainText()
         names = variables(text)
         tokens = estimate_tokens(text)

@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSizePolicy,
+    QSpinBox,
+    QWidget,
+)
 
 from lab.core.model import Retrieval
 
@@ -68,6 +76,7 @@ class RetrievalBar(QWidget):
         layout.addWidget(self._model_label)
         layout.addWidget(self.embedding_model, 2)
         layout.addWidget(self.hint, 1)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self.mode.activated.connect(lambda _i: self._edited())
         self.k.valueChanged.connect(lambda _v: self._edited())
         self.query.editingFinished.connect(self._edited)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QListView,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QWidget,
 )
 
@@ -63,6 +64,7 @@ class StepsBar(QWidget):
         for button in (self.add_button, self.remove_button, self.earlier_button,
                        self.later_button, self.rename_button):
             layout.addWidget(button)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._loading = False
         self.list.currentRowChanged.connect(self._selected)
         self.list.itemChanged.connect(self._renamed)

@@ -96,7 +96,7 @@ def test_a_chain_shows_every_step_with_its_cost_and_the_totals(make_window, qtbo
 
     cell = window.results_pane.model.cell(0, 1)
     text = detail_of(window, qtbot, 0, 1, "Steps (2)")
-    assert "chain of 2 steps, totals:" in text
+    assert "chain of 2 steps, in all: latency" in text
     step_lines = re.findall(r"^(\d)\. (\w+) (\S+) · ok · (\d+\.\d\d) s · (\d+) → (\d+) tokens · "
                             r"\$(\d+\.\d{5})$", text, re.MULTILINE)
     assert [(n, name) for n, name, *_ in step_lines] == [("1", "step2"), ("2", "answer")]
@@ -110,7 +110,7 @@ def test_a_chain_shows_every_step_with_its_cost_and_the_totals(make_window, qtbo
     facts = text.index("1. step2")
     answer = text.index("2. answer")
     assert facts < answer
-    assert 'Output:\n{"echo": "' in text[facts:answer]
+    assert 'Output:\n{\n  "echo": "' in text[facts:answer]  # JSON, pretty-printed
     assert "Facts: {\"echo\"" in text[answer:]
     detail = window.results_pane.detail
     click(detail, "toggle:step:1")
