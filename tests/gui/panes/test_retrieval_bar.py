@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 
 from lab.core.experiment import file as experiment_file
 from lab.core.model import Retrieval
@@ -102,3 +103,23 @@ def test_off_keeps_nothing_but_what_was_set(make_window):
     choose_mode(bar, "off")
     assert variant.retrieval == Retrieval(mode="off", k=6)  # k kept for switching back
     assert not variant.retrieval.on
+
+
+def test_embeddings_without_the_vectors_extra_say_what_to_install(make_window, qtbot,
+                                                                 monkeypatch):
+    monkeypatch.setitem(sys.modules, "sqlite_vec", None)  # an install without the extra
+    window = make_window()
+    combo = window.run_bar.projects
+    combo.setCurrentIndex(combo.findText("Policy answers"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: window.session.project.name == "Policy answers", timeout=10000)
+    window.variants_pane.select(1)
+    bar = window.prompt_pane.retrieval
+    choose_mode(bar, "embeddings")
+    bar.embedding_model.setText("openai/text-embedding-3-small")
+    bar.embedding_model.editingFinished.emit()
+    estimate = window.run_bar.estimate
+    qtbot.waitUntil(lambda: "problem" in estimate.text(), timeout=15000)
+    assert "1 problem to fix before running" in estimate.text()
+    assert ("embeddings retrieval needs the sqlite-vec extension: "
+            "pip install 'prompt-lab[vectors]'") in estimate.toolTip()
