@@ -16,7 +16,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox
 
 from lab.core.model import DocumentSource, Project
@@ -54,6 +54,7 @@ class DocumentsController(QObject):
         self._new_chunking = (400, 50)
         self._cancel: threading.Event | None = None  # the indexing under way
         self._progress: _Progress | None = None
+        self._progress_text = ""
         self._search_generation = 0
         pane.add_files_requested.connect(lambda: self.add_files())
         pane.add_folder_requested.connect(lambda: self.add_folder())
@@ -169,8 +170,9 @@ class DocumentsController(QObject):
         sources = [snapshot.documents[r] for r in rows]
         cancel = threading.Event()
         progress = _Progress(self)
-        progress.progressed.connect(lambda done, total: self._pane.show_progress(what, done, total))
-        self._cancel, self._progress = cancel, progress
+        # emitted on the store thread: delivered here, on the GUI thread, in order
+        progress.progressed.connect(self._progressed, Qt.ConnectionType.QueuedConnection)
+        self._cancel, self._progress, self._progress_text = cancel, progress, what
         self._pane.show_progress(what)
 
         def work(store: Store) -> IndexReport:
@@ -191,6 +193,11 @@ class DocumentsController(QObject):
 
         when_done(self._session.store.submit(work), finished,
                   lambda exc: finished(None, exc))
+
+    @Slot(int, int)
+    def _progressed(self, done: int, total: int) -> None:
+        if self._cancel is not None and not self._cancel.is_set():
+            self._pane.show_progress(self._progress_text, done, total)
 
     def _report(self, report: IndexReport) -> None:
         """What indexing did, in the status bar; what went wrong, in the pane, file by file."""

@@ -13,6 +13,7 @@ The pane shows what the documents controller gives it and reports what the user 
 from __future__ import annotations
 
 import html
+from datetime import datetime, timezone
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -50,7 +51,14 @@ def _size(size: int | None) -> str:
 
 
 def _when(stamp: str) -> str:
-    return (stamp or "").replace("T", " ")[:16]
+    """When a document was indexed, in local time (the workspace keeps UTC)."""
+    try:
+        when = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return ""
+    if when.tzinfo is None:  # older rows: UTC without its offset
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 class DocumentsPane(StackedPane):

@@ -9,6 +9,9 @@ import json
 import os
 import sqlite3
 import time
+from datetime import datetime
+
+import pytest
 
 from lab.gui.dialogs import messages
 
@@ -71,7 +74,18 @@ def stored_entries(lab_home) -> list[dict]:
         conn.close()
 
 
-def test_a_folder_is_added_its_chunks_shown_and_searched(make_window, qtbot, tmp_path, lab_home):
+@pytest.fixture
+def far_from_utc(monkeypatch):
+    """The user's clock five and a half hours ahead of UTC (a POSIX rule: no zoneinfo needed)."""
+    monkeypatch.setenv("TZ", "XST-5:30")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_folder_is_added_its_chunks_shown_and_searched(make_window, qtbot, tmp_path, lab_home,
+                                                         far_from_utc):
     window = make_window()
     pane = window.documents_pane
     assert pane.stack.currentWidget() is pane.empty  # the support sample has no documents
@@ -85,7 +99,10 @@ def test_a_folder_is_added_its_chunks_shown_and_searched(make_window, qtbot, tmp
     documents = next(iter(rows.values()))
     assert [(d[0], d[1], d[2], d[5]) for d in documents] == [("refunds.md", "markdown", "3", ""),
                                                                ("shipping.md", "markdown", "1", "")]
-    assert documents[0][3] == f"{len(REFUNDS.encode())} B" and documents[0][4]  # size, indexed
+    assert documents[0][3] == f"{len(REFUNDS.encode())} B"
+    # When it was indexed, in the user's local time (the workspace keeps UTC), to the minute.
+    shown = datetime.strptime(documents[0][4], "%Y-%m-%d %H:%M")
+    assert abs((datetime.now() - shown).total_seconds()) < 180
     assert documents[0][6] == str((folder / "refunds.md").resolve())  # where it is
     assert pane.header.caption.text() == "1 entry · 2 documents · 4 chunks"
     assert "2 added" in window.statusBar().currentMessage()
@@ -173,7 +190,13 @@ def test_indexing_can_be_cancelled_keeping_what_was_read(make_window, qtbot, tmp
     assert pane.progress_row.isVisibleTo(pane) and not pane.add_folder_button.isEnabled()
     qtbot.waitUntil(lambda: pane.progress.value() > 0, timeout=10000)  # reading has begun
     pane.cancel_button.click()
-    qtbot.waitUntil(lambda: not window.documents.indexing, timeout=20000)
+    # Files still reported read do not overwrite what the user asked for.
+    cancelling = []
+    while window.documents.indexing:
+        cancelling.append(pane.progress_label.text())
+        qtbot.wait(5)
+        assert len(cancelling) < 4000
+    assert cancelling and set(cancelling) == {"Cancelling after this file…"}
     assert not pane.progress_row.isVisibleTo(pane) and pane.add_folder_button.isEnabled()
     assert "Cancelled: the files read before are kept" in pane.notice.text()
     qtbot.waitUntil(lambda: pane.tree.topLevelItemCount() == 1, timeout=5000)
