@@ -7,6 +7,10 @@ from __future__ import annotations
 import json
 import sqlite3
 
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit
+
 from lab.core.experiment import file as experiment_file
 from tests.gui.sample_runs import SUPPORT
 
@@ -37,8 +41,16 @@ def shown_steps(window) -> list[str]:
 
 
 def rename(window, row: int, name: str) -> None:
-    item = window.prompt_pane.steps.list.item(row)
-    item.setText(name)  # as typing a new name in place does
+    """Select the step, press Rename, type the name in place and press Enter."""
+    bar = window.prompt_pane.steps
+    bar.list.setCurrentRow(row)
+    bar.rename_button.click()
+    editor, = [e for e in bar.list.findChildren(QLineEdit) if e.isVisible()]  # the open one
+    editor.selectAll()
+    QTest.keyClicks(editor, name)
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    QApplication.processEvents()  # the delegate commits the name on its next turn
+    assert bar.list.state() != QAbstractItemView.State.EditingState
 
 
 def test_a_variant_made_a_chain_and_its_steps_edited_and_undone(make_window, qtbot, lab_home):
@@ -153,3 +165,31 @@ def test_removing_the_last_step_makes_it_a_single_prompt_again(make_window, qtbo
     assert pane.header.title.text() == "System prompt · A · concise"
     assert window.statusBar().currentMessage() == "A · concise is a single prompt again."
     qtbot.waitUntil(lambda: stored_steps(lab_home)[0] == [], timeout=5000)
+
+
+def test_steps_move_later_and_the_buttons_say_what_can_be_done(make_window, qtbot, lab_home):
+    window = make_window()
+    pane = window.prompt_pane
+    bar = pane.steps
+    variant = window.session.project.variants[0]
+    pane.make_chain_button.click()
+    bar.add_button.click()
+    bar.add_button.click()
+    assert shown_steps(window) == ["answer", "step2", "step3"]
+    assert variant.steps[2].user == "{{steps.step2}}"  # each reads the step before it
+
+    bar.list.setCurrentRow(0)
+    assert not bar.earlier_button.isEnabled() and bar.later_button.isEnabled()
+    bar.later_button.click()
+    assert shown_steps(window) == ["step2", "answer", "step3"] and bar.current_row() == 1
+    bar.later_button.click()
+    assert shown_steps(window) == ["step2", "step3", "answer"] and bar.current_row() == 2
+    assert bar.earlier_button.isEnabled() and not bar.later_button.isEnabled()
+    assert [s.name for s in variant.steps] == ["step2", "step3", "answer"]
+    qtbot.waitUntil(lambda: [s["name"] for s in stored_steps(lab_home)[0]]
+                    == ["step2", "step3", "answer"], timeout=5000)
+
+    undo(window)
+    assert shown_steps(window) == ["step2", "answer", "step3"]
+    redo(window)
+    assert shown_steps(window) == ["step2", "step3", "answer"]
