@@ -6,6 +6,11 @@ its request validation must not be counted as the window's work. A 5 ms timer on
 fires; the same is measured with the window idle, in the same process, as the baseline.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/gui_responsiveness.py [--calls 1000]
+        [--analysis-tab Quality | --no-analysis]
+
+The Analysis view is open (issue 10) on the tab given, recomputed on the store thread at most
+once a second while the run streams; the GUI thread only draws that tab. `--no-analysis` closes
+it, for comparison.
 
 Targets (issue 5): no stall above 50 ms; 99th percentile lateness under 16 ms.
 """
@@ -33,6 +38,9 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--latency", type=float, default=0.1, help="seconds per fake answer")
+    parser.add_argument("--analysis-tab", default="Quality",
+                        help="the Analysis view's tab in sight during the run")
+    parser.add_argument("--no-analysis", action="store_true", help="close the Analysis view")
     args = parser.parse_args()
 
     home = Path(tempfile.mkdtemp(prefix="lab-bench-gui-"))
@@ -65,6 +73,22 @@ def main() -> int:
     window = create_window()
     window.resize(1440, 900)
     window.show()
+    from lab.gui.panes.analysis import tab_index
+
+    if args.no_analysis:
+        window.analysis_dock.close()
+    else:
+        window.analysis_dock.show()
+        window.analysis_pane.tabs.setCurrentIndex(tab_index(args.analysis_tab))
+    drawn: list[float] = []  # GUI-thread milliseconds per analysis drawn
+    original_show = window.analysis_pane.show_analysis
+
+    def timed_show(analysis, live=False) -> None:
+        began = time.perf_counter()
+        original_show(analysis, live)
+        drawn.append((time.perf_counter() - began) * 1000)
+
+    window.analysis_pane.show_analysis = timed_show
     loop = QEventLoop()
     QTimer.singleShot(0, lambda: None)
     while window.session.project is None:
@@ -111,6 +135,12 @@ def main() -> int:
     print("worst stalls (ms late, at ms into the run):",
           ", ".join(f"{w:.0f}@{t:.0f}" for w, t in worst))
     print(f"run: {window.run_status.progress_label.text()} in {run_s:.1f} s")
+    if drawn:
+        print(f"analysis view ({'closed' if args.no_analysis else args.analysis_tab + ' tab'}): "
+              f"{len(drawn)} updates drawn, GUI thread {statistics.median(drawn):.1f} ms median, "
+              f"{max(drawn):.1f} ms at most per update")
+    else:
+        print("analysis view: closed, nothing drawn")
     for label, late in (("idle window (baseline)", idle), (f"during the {args.calls}-call run", busy)):
         print(f"{label:<28} ticks {len(late):5d}  p50 {statistics.median(late):5.1f} ms  "
               f"p99 {percentile(late, 99):5.1f} ms  max stall {max(late):6.1f} ms")

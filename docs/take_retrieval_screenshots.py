@@ -89,7 +89,6 @@ def main() -> int:
     os.environ["LAB_HOME"] = str(home)
     os.environ["LAB_SCREENSHOT_KEY"] = "sk-screenshot"
     from PySide6.QtCore import Qt, QTimer, QUrl
-    from PySide6.QtWidgets import QApplication
 
     from lab.core.providers.base import ProviderConfig
     from lab.core.workspace.location import LAST_PROJECT_KEY, open_default_workspace

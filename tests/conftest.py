@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -19,3 +20,16 @@ def lab_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("LAB_HOME", str(home))
     return home
+
+
+@pytest.fixture
+def server(fake_server_checked):
+    """The fake provider server on loopback; every request it gets is checked against the
+    provider's own API schema (tests.helpers.fake_provider)."""
+    return fake_server_checked
+
+
+@pytest.fixture
+def db(tmp_path) -> Path:
+    """The test's own workspace file (created when first opened)."""
+    return tmp_path / "workspace.db"

@@ -33,6 +33,7 @@ from lab.core.experiment.snippets import load_snippets
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.thread import StoreThread
 from lab.gui.actions import WindowActions, widget_only
+from lab.gui.controllers.analysis import AnalysisController
 from lab.gui.controllers.checks import ChecksController
 from lab.gui.controllers.documents import DocumentsController
 from lab.gui.controllers.editing import EditingController
@@ -47,6 +48,7 @@ from lab.gui.controllers.steps import StepsController
 from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.controllers.workspace import WorkspaceController
 from lab.gui.layout import WindowLayout
+from lab.gui.panes.analysis import AnalysisPane
 from lab.gui.panes.cases import CasesPane
 from lab.gui.panes.checks import ChecksPane
 from lab.gui.panes.documents import DocumentsPane
@@ -112,11 +114,22 @@ class MainWindow(QMainWindow):
         for pane in (self.cases_pane, self.checks_pane, self.history_pane, self.documents_pane):
             pane.docked()
         self.cases_dock.raise_()
+        # The analysis of the run in the Results grid, beside it (controllers/analysis.py).
+        self.analysis_pane = AnalysisPane()
+        self.analysis_dock = self._dock("Analysis", self.analysis_pane,
+                                        Qt.DockWidgetArea.RightDockWidgetArea)
+        self.analysis_pane.docked()
+        self.resizeDocks([self.analysis_dock], [500], Qt.Orientation.Horizontal)
+        self.analysis_dock.hide()  # opened from the toolbar or View menu when wanted
         self.layout_memory = WindowLayout(self, settings, self.centre, self.variants_dock,
                                           self.cases_dock, self.checks_dock, self.history_dock,
                                           self.documents_dock)
 
         self.run_bar = RunBar(self.commands)
+        analysis = self.analysis_dock.toggleViewAction()
+        analysis.setToolTip("The analysis of the run beside the results: verdicts, charts and "
+                            "the prompt / retrieve / fine-tune decision")
+        self.run_bar.add_view_toggle(analysis)
         self.addToolBar(self.run_bar)
         self.addToolBarBreak()
         self.welcome_bar = WelcomeBar()
@@ -179,6 +192,7 @@ class MainWindow(QMainWindow):
         for dock in (self.variants_dock, self.cases_dock, self.checks_dock, self.history_dock,
                      self.documents_dock):
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addAction(self.analysis_dock.toggleViewAction())
         view_menu.addSeparator()
         view_menu.addAction(a.reset_layout_action)
         run_menu = menu.addMenu("&Run")
@@ -218,6 +232,10 @@ class MainWindow(QMainWindow):
                                          self.examples_pane, self.undo, self.network, self)
         self.readiness = ReadinessController(session, self.runs, self.editing, self.run_bar,
                                              self.welcome_bar, self.network, self)
+        self.analysis = AnalysisController(session, self.runs, self.analysis_pane,
+                                           self.results_pane, self.analysis_dock,
+                                           self.history_dock, self)
+        self.workspace.opened.connect(self.analysis.workspace_opened)
         self.editing.matrix_changed.connect(self.running.refresh_matrix)
         self.checks.changed.connect(self.running.refresh_matrix)
         self.steps.changed.connect(self.running.refresh_matrix)

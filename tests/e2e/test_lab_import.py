@@ -13,15 +13,10 @@ from lab.core.workspace.providers import save_provider
 from lab.core.workspace.store import open_workspace
 
 from tests.helpers.experiments import JUDGE_MODEL, KEY_ENV
-from tests.helpers.fake_provider import FakeProviderServer, reply
+from tests.helpers.fake_provider import reply
 from tests.helpers.lab_process import lab, rows
 
 DATA = Path(__file__).resolve().parents[1] / "core" / "importers" / "data"
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
 
 
 @pytest.fixture

@@ -13,13 +13,8 @@ import pytest
 from lab.core.model import PairwiseJudgement, Rating
 from lab.core.workspace.store import open_workspace
 from tests.helpers.experiments import JUDGE_MODEL, experiment_text
-from tests.helpers.fake_provider import FakeProviderServer, reply
+from tests.helpers.fake_provider import reply
 from tests.helpers.lab_process import lab, rows, write
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import pytest
 from tests.helpers.experiments import JUDGE_MODEL, KEY_ENV, experiment_text
 from tests.helpers.fake_provider import (
     API_KEY,
-    FakeProviderServer,
     reply,
 )
 from tests.helpers.lab_process import (
@@ -27,16 +26,6 @@ from tests.helpers.lab_process import (
     wait_for,
     write,
 )
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "workspace.db"
 
 
 def test_run_logs_every_call_and_prints_per_variant_figures(server, db, tmp_path):

@@ -20,16 +20,6 @@ from tests.helpers.lab_process import lab, rows, start_lab, wait_for, write
 MODELS = {"openai": "gpt-4o-mini", "anthropic": "claude-haiku-4-5"}
 
 
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "workspace.db"
-
-
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch):
     monkeypatch.setenv("LAB_BATCH_POLL_SECONDS", "0.02")

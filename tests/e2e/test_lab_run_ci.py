@@ -5,16 +5,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-import pytest
 
 from tests.helpers.experiments import JUDGE_MODEL, experiment_text
 from tests.helpers.fake_provider import FakeProviderServer, http_error, reply
 from tests.helpers.lab_process import lab, write
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
 
 
 def b_fails_its_check(server: FakeProviderServer, tmp_path):

@@ -16,7 +16,7 @@ from lab.core.workspace.trust import TRUST_FILENAME
 
 from tests.helpers.lab_process import LAB, lab, rows, start_lab, write
 from tests.helpers.experiments import KEY_ENV, experiment_text
-from tests.helpers.fake_provider import API_KEY, FakeProviderServer
+from tests.helpers.fake_provider import API_KEY
 from tests.helpers.processes import cpu_seconds, workers_with_env
 
 ENDLESS = "sum(range(10**13)) > 0"
@@ -27,16 +27,6 @@ ESCAPE = ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '
 def python_check(name: str, expression: str, timeout: float | None = None) -> str:
     limit = f"\ntimeout = {timeout}" if timeout is not None else ""
     return f'\n[[checks]]\ntype = "python"\nname = "{name}"\nexpression = "{expression}"{limit}\n'
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "workspace.db"
 
 
 def check_rows(db, name: str) -> list:

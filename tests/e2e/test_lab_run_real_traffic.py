@@ -4,26 +4,14 @@ when a provider is out of credit, when the model refuses, when nobody reported t
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
 
 from tests.helpers.experiments import experiment_text
-from tests.helpers.fake_provider import FakeProviderServer, http_error, refusal, reply
+from tests.helpers.fake_provider import http_error, refusal, reply
 from tests.helpers.lab_process import lab, rows, write
 
 CREDIT = ("Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to "
           "upgrade or purchase credits.")
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "workspace.db"
 
 
 def test_a_provider_out_of_credit_gets_one_message_saying_what_to_do(server, db, tmp_path):

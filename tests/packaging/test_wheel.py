@@ -49,6 +49,8 @@ def test_the_version_comes_from_lab_and_both_commands_are_declared(dists: Dists)
     info = f"prompt_lab-{lab.__version__}.dist-info"
     metadata = Parser().parsestr(archive.read(f"{info}/METADATA").decode())
     assert metadata["Version"] == lab.__version__
+    assert metadata["License-Expression"] == "MIT"
+    assert "MIT License" in archive.read(f"{info}/licenses/LICENSE").decode()
     assert dists.wheel.name == f"prompt_lab-{lab.__version__}-py3-none-any.whl"
     entry_points = archive.read(f"{info}/entry_points.txt").decode()
     assert "lab = lab.cli:main" in entry_points
@@ -60,7 +62,7 @@ def test_the_sdist_holds_the_sources_the_wheel_is_built_from(dists: Dists):
     # sdist is complete; here, that the data folder really is in it under its own name.
     names = tarfile.open(dists.sdist).getnames()
     top = f"prompt_lab-{lab.__version__}"
-    for needed in ("pyproject.toml", "README.md", "resources/sample/support-replies.toml",
+    for needed in ("pyproject.toml", "README.md", "LICENSE", "resources/sample/support-replies.toml",
                    "resources/styles/common.qss", "lab/gui/smoke.py"):
         assert f"{top}/{needed}" in names, needed
 

@@ -90,9 +90,9 @@ def case_proportion(
     for p, n in cases:
         if not 0 <= p <= n:
             raise ValueError(f"a case cannot pass {p} of {n} samples")
-    total = sum(n for _, n in cases)
-    passed = sum(p for p, _ in cases)
-    if all(n == 1 for _, n in cases):
+    total = sum([n for _, n in cases])
+    passed = sum([p for p, _ in cases])
+    if total == k:  # every case has exactly one sample (each has at least one)
         low, high = wilson_interval(passed, k, confidence)
         return CaseProportion(passed / k, low, high, k, total, passed, 1.0, float(k), WILSON)
     fractions = [p / n for p, n in cases]

@@ -78,14 +78,32 @@ def blind_tallies(judgements: Sequence[tuple[int, int, str]],
     return out
 
 
+def _per_case(table: CaseTable, name: str) -> tuple[dict, dict, dict]:
+    """A variant's per-case pass fraction, judge score and human score (cases that have one),
+    in the table's case order: what `paired_values` pairs, computed once per variant."""
+    cases = table.get(name, {})
+    return ({c: v.passed / v.graded for c, v in cases.items() if v.graded},
+            {c: v.judge for c, v in cases.items() if v.judge is not None},
+            {c: v.human for c, v in cases.items() if v.human is not None})
+
+
+def _paired(a: dict, b: dict) -> list[tuple[float, float]]:
+    """As `paired_values`, from two `_per_case` maps (the same cases in the same order, the
+    usual case, zip without a lookup per case)."""
+    if len(a) == len(b) and list(a) == list(b):
+        return list(zip(a.values(), b.values()))
+    return [(x, y) for case, x in a.items() if (y := b.get(case)) is not None]
+
+
 def compare_all(table: CaseTable, order: Sequence[str], tallies: dict[tuple[str, str], dict],
                 confidence: float = 0.95) -> list[Comparison]:
     comparisons = []
+    values = {name: _per_case(table, name) for name in order}
+    single_sample = {name: all(v.graded <= 1 for v in table.get(name, {}).values())
+                     for name in order}
     for a, b in combinations(order, 2):
-        single = all(v.graded <= 1 for name in (a, b) for v in table.get(name, {}).values())
-        passes = paired_values(table, a, b, pass_fraction)
-        judge = paired_values(table, a, b, lambda v: v.judge)
-        human = paired_values(table, a, b, lambda v: v.human)
+        single = single_sample[a] and single_sample[b]
+        passes, judge, human = (_paired(x, y) for x, y in zip(values[a], values[b]))
         blind = None
         key = tuple(sorted((a, b)))
         if key in tallies:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # annotations only: loaded where used, not at import
 
 
 LATENCY_PERCENTILES = (5, 25, 50, 75, 95)
+TOTALS = ("calls", "errors", "cost", "priced", "tokens", "input_tokens", "output_tokens",
+          "usage_calls")  # per variant, from read_cases
 
 
 @dataclass
@@ -68,20 +70,26 @@ def read_cases(store: Store, check_names: list[str]) -> tuple[CaseTable, dict[st
     """The per-case table and per-variant totals (calls, errors, cost, tokens)."""
     table: CaseTable = {}
     totals: dict[str, dict[str, Any]] = {}
-    for row in store.scope_case_figures():
-        variant = row["variant"]
-        counts = [row[k] or 0 for k in ("calls", "ok", "graded", "passed")]
-        table.setdefault(variant, {})[row["case"]] = CaseValues(
-            *counts, row["judge_mean"], row["human_mean"], row["rated"] or 0, row["good"] or 0)
-        t = totals.setdefault(variant, {"calls": 0, "errors": 0, "cost": 0.0, "priced": 0,
-                                        "tokens": 0, "input_tokens": 0, "output_tokens": 0,
-                                        "usage_calls": 0})
-        t["calls"] += row["calls"]
-        t["errors"] += row["errors"] or 0
-        t["cost"] += row["cost"] or 0.0
-        t["priced"] += row["priced"] or 0
-        for key in ("tokens", "input_tokens", "output_tokens", "usage_calls"):
-            t[key] += row[key] or 0
+    sums: dict[str, list] = {}  # per variant, the totals' running sums (in TOTALS order)
+    for (variant, case, calls, ok, errors, graded, passed, judge, human, rated, good, cost,
+         priced, tokens, input_tokens, output_tokens, usage_calls) in store.scope_case_figures():
+        cases = table.get(variant)
+        if cases is None:
+            cases = table[variant] = {}
+            sums[variant] = [0, 0, 0.0, 0, 0, 0, 0, 0]
+        cases[case] = CaseValues(calls or 0, ok or 0, graded or 0, passed or 0, judge, human,
+                                 rated or 0, good or 0, {})
+        t = sums[variant]
+        t[0] += calls
+        t[1] += errors or 0
+        t[2] += cost or 0.0
+        t[3] += priced or 0
+        t[4] += tokens or 0
+        t[5] += input_tokens or 0
+        t[6] += output_tokens or 0
+        t[7] += usage_calls or 0
+    for variant, t in sums.items():
+        totals[variant] = dict(zip(TOTALS, t))
     for variant, case, check, graded, passed in store.scope_check_figures(check_names):
         table[variant][case].checks[check] = (passed, graded)
     return table, totals

@@ -46,7 +46,7 @@ def sample_sd(values: Sequence[float], mean: float | None = None) -> float:
     standard library's `statistics.stdev` computes in exact fractions, 100× slower, for digits
     no interval needs. Needs two or more values."""
     m = fmean(values) if mean is None else mean
-    return math.sqrt(math.fsum((x - m) ** 2 for x in values) / (len(values) - 1))
+    return math.sqrt(math.fsum([(x - m) ** 2 for x in values]) / (len(values) - 1))
 
 
 @dataclass(frozen=True)
@@ -60,19 +60,21 @@ class MeanInterval:
 
 
 def mean_ci(
-    values: Sequence[float], confidence: float = 0.95, bounds: tuple[float, float] | None = None
+    values: Sequence[float], confidence: float = 0.95, bounds: tuple[float, float] | None = None,
+    *, mean: float | None = None, sd: float | None = None,
 ) -> MeanInterval:
     """Mean with a Student-t interval: mean ± t(1-α/2, n-1) · s/√n (Student 1908; any
     statistics textbook). ``bounds`` clips the interval to the possible range, e.g. (1, 5) for
-    ratings.
+    ratings. ``mean`` and ``sd``: the values' mean and sample SD, when the caller has them.
     Raises ValueError for no values: there is no mean to report."""
     n = len(values)
     if n == 0:
         raise ValueError("mean_ci needs at least one value")
-    mean = fmean(values)
+    mean = fmean(values) if mean is None else mean
     if n == 1:
         return MeanInterval(mean, None, None, 1)
-    half = t_quantile(1 - (1 - confidence) / 2, n - 1) * sample_sd(values, mean) / math.sqrt(n)
+    sd = sample_sd(values, mean) if sd is None else sd
+    half = t_quantile(1 - (1 - confidence) / 2, n - 1) * sd / math.sqrt(n)
     low, high = mean - half, mean + half
     if bounds:
         low, high = max(bounds[0], low), min(bounds[1], high)

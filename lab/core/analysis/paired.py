@@ -121,15 +121,15 @@ def compare_pass(
     one sample each (the test is then exactly McNemar's)."""
     k = len(pairs)
     test = MCNEMAR if single_sample else CLUSTERED_MCNEMAR
-    b_higher = sum(1 for fa, fb in pairs if fb > fa)
-    a_higher = sum(1 for fa, fb in pairs if fa > fb)
+    diffs = [fb - fa for fa, fb in pairs]  # of finite floats, fb > fa exactly when fb - fa > 0
+    b_higher = len([d for d in diffs if d > 0])
+    a_higher = len([d for d in diffs if d < 0])
     ties = k - b_higher - a_higher
     p = sign_test(b_higher, a_higher)
     if k == 0:
         return PairedDifference("pass rate", a, b, 0, None, None, None, None, None, 1.0, test,
                                 0, 0, 0, False, "No test cases graded for both variants.", None)
-    a_value, b_value = fmean(fa for fa, _ in pairs), fmean(fb for _, fb in pairs)
-    diffs = [fb - fa for fa, fb in pairs]
+    a_value, b_value = fmean([fa for fa, _ in pairs]), fmean([fb for _, fb in pairs])
     ci = mean_ci(diffs, confidence, bounds=(-1.0, 1.0))
     diff = ci.mean
     significant = p < alpha and diff != 0
@@ -148,13 +148,15 @@ def compare_pass(
                             test, b_higher, ties, a_higher, significant, verdict, more)
 
 
-def paired_t_p(diffs: Sequence[float]) -> float:
-    """Two-sided p of the paired t-test that the mean difference is 0 (df = n − 1)."""
+def paired_t_p(diffs: Sequence[float], mean: float | None = None,
+               sd: float | None = None) -> float:
+    """Two-sided p of the paired t-test that the mean difference is 0 (df = n − 1).
+    ``mean`` and ``sd``: the differences' mean and sample SD when the caller has them."""
     n = len(diffs)
     if n < 2:
         return 1.0
-    mean = fmean(diffs)
-    sd = sample_sd(diffs, mean)
+    mean = fmean(diffs) if mean is None else mean
+    sd = sample_sd(diffs, mean) if sd is None else sd
     if sd == 0:
         return 1.0 if mean == 0 else 0.0
     t = mean / (sd / math.sqrt(n))
@@ -162,12 +164,15 @@ def paired_t_p(diffs: Sequence[float]) -> float:
 
 
 def _score_cases_needed(diffs: Sequence[float], alpha: float = ALPHA,
-                        power: float = POWER) -> int | None:
+                        power: float = POWER, mean: float | None = None,
+                        sd: float | None = None) -> int | None:
     """Cases a paired t-test needs for the observed effect (standardised, clamped to 0.2–0.8 so a
     lucky or unlucky start does not decide), by the normal approximation, minus those done;
     None when the cases done already suffice."""
-    sd = sample_sd(diffs) if len(diffs) > 1 else 0.0
-    effect = abs(fmean(diffs)) / sd if sd > 0 else 0.2
+    mean = fmean(diffs) if mean is None else mean
+    if sd is None:
+        sd = sample_sd(diffs, mean) if len(diffs) > 1 else 0.0
+    effect = abs(mean) / sd if sd > 0 else 0.2
     effect = min(0.8, max(0.2, effect))
     za, zb = NormalDist().inv_cdf(1 - alpha / 2), NormalDist().inv_cdf(power)
     needed = ((za + zb) / effect) ** 2 + za * za / 2
@@ -185,16 +190,18 @@ def compare_scores(
                                 0, 0, 0, False, f"No test case has a {measure} for both variants.",
                                 None)
     diffs = [sb - sa for sa, sb in pairs]
-    ci = mean_ci(diffs, confidence)
-    p = paired_t_p(diffs)
+    mean = fmean(diffs)
+    sd = sample_sd(diffs, mean) if k > 1 else 0.0
+    ci = mean_ci(diffs, confidence, mean=mean, sd=sd)
+    p = paired_t_p(diffs, mean, sd)
     b_higher = sum(1 for d in diffs if d > 0)
     a_higher = sum(1 for d in diffs if d < 0)
-    a_value, b_value = fmean(sa for sa, _ in pairs), fmean(sb for _, sb in pairs)
+    a_value, b_value = fmean([sa for sa, _ in pairs]), fmean([sb for _, sb in pairs])
     significant = k >= 2 and p < alpha and ci.mean != 0
     if significant:
         verdict, more = _verdict(measure, a, b, ci.mean, ci.low, ci.high, p, False), None
     else:
-        more = _score_cases_needed(diffs)
+        more = _score_cases_needed(diffs, mean=mean, sd=sd)
         note = "" if k >= 2 else "only one case scored for both"
         if more is None:
             note = _small(k, ci.low, ci.high, False)

@@ -237,7 +237,8 @@ def new_check(kind: str, existing: list[Check]) -> Check:
         "json": {}, "json-schema": {"schema": {"type": "object"}}, "length": {"max": 200},
         "python": {"expression": "len(output) > 0"},
         "fuzzy": {"value": "{{expected}}"}, "cost": {"max_usd": 0.01},
-        "latency": {"max_ms": 5000},
+        "latency": {"max_ms": 5000}, "citations": {},
+        "retrieval-hit": {},
         "judge": {"rubric": "The reply answers the question politely and correctly."},
     }
     base = TYPE_LABELS.get(kind, kind).lower()

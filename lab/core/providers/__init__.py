@@ -34,17 +34,21 @@ from lab.core.providers.errors import (
     RateLimited,
     StreamCut,
 )
-from lab.core.providers.limiter import AdaptiveLimiter
 from lab.core.providers.retry import RetryPolicy
 
 
 def __getattr__(name: str) -> object:
-    # The client brings httpx and the keyring with it; loaded when first asked for, so what only
-    # needs the vocabulary above (the window before its first paint) does not pay for them.
+    # The client brings httpx and the keyring with it, the limiter asyncio; loaded when first
+    # asked for, so what only needs the vocabulary above (the window before its first paint)
+    # does not pay for them.
     if name == "ProviderClient":
         from lab.core.providers.client import ProviderClient
 
         return ProviderClient
+    if name == "AdaptiveLimiter":
+        from lab.core.providers.limiter import AdaptiveLimiter
+
+        return AdaptiveLimiter
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -8,7 +8,6 @@ found only if it answers with at least one model: an empty list is nothing to ru
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 from lab.core.providers.base import ProviderConfig, Timeouts
@@ -58,6 +57,7 @@ class FoundServer:
 async def find_local_servers(servers: tuple[LocalServer, ...] = USUAL_SERVERS,
                              timeout: float = 1.0) -> list[FoundServer]:
     """The servers that answer with at least one model, in the order given."""
+    import asyncio  # here, not at the top: the window's start does not need it
     from lab.core.providers.client import ProviderClient  # httpx, loaded when servers are asked
 
     async def ask(server: LocalServer) -> FoundServer | None:

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lab.core.checks.result import CheckResult
 from lab.core.model import Call
-from lab.core.run.plan import Cell
+
+if TYPE_CHECKING:  # annotations only
+    from lab.core.run.plan import Cell
 
 
 @dataclass(frozen=True)

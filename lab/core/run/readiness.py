@@ -13,15 +13,16 @@ the plan uses, with a short timeout (a loopback port nobody listens on refuses a
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from lab.core.providers import keys
 from lab.core.providers.base import ProviderConfig
-from lab.core.run.plan import RunPlan
+
+if TYPE_CHECKING:  # annotations only: the window's start does not load the planner
+    from lab.core.run.plan import RunPlan
 
 ProblemKind = Literal["no-key", "unreachable"]
 KeyFinder = Callable[[ProviderConfig], tuple]  # keys.find_key: (key, where it came from)
@@ -82,6 +83,8 @@ def local_servers(plan: RunPlan) -> list[ProviderConfig]:
 
 async def unreachable_servers(plan: RunPlan, timeout: float = 1.5) -> list[ProviderProblem]:
     """A problem for each local model server of the plan that does not accept a connection."""
+    import asyncio  # here, not at the top: the window's start does not need it
+
     users = provider_users(plan)
     configs = local_servers(plan)
     answers = await asyncio.gather(*(server_answers(c.base_url, timeout) for c in configs))
@@ -100,6 +103,8 @@ async def unreachable_servers(plan: RunPlan, timeout: float = 1.5) -> list[Provi
 
 async def server_answers(base_url: str, timeout: float = 1.5) -> bool:
     """Whether something accepts a TCP connection at the host and port of `base_url`."""
+    import asyncio  # here, not at the top: the window's start does not need it
+
     url = urlsplit(base_url)
     port = url.port or (443 if url.scheme == "https" else 80)
     try:

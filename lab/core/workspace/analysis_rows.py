@@ -1,8 +1,11 @@
 """The store's reading for analysis: what a run (or every run of an experiment or project) measured,
 aggregated in SQL per (variant, test case) so 100,000 calls summarise in milliseconds.
 
-Part of the store (mixed into `Store`). `load_analysis_scope` first gathers the calls that count
-into a temporary table of this connection: for each run, the newest call of every cell (variant,
+Part of the store (mixed into `Store`). A scope of one run reads the figures the workspace keeps
+per cell as calls are written (`cell_figures`: 10,000 small rows for a run of 100,000 calls);
+every method below then hands over to `cell_figures.CellRows`, which returns the same rows.
+Otherwise `load_analysis_scope` first gathers the calls that count into a temporary table of
+this connection: for each run, the newest call of every cell (variant,
 case, sample), never an LLM judge's own call, the same rule as `calls_for_run`. Every other
 method reads that table, so they all see the same calls. The case key is the test case's row
 (`case_index`) within one run; across several runs it is the test case's values
@@ -14,28 +17,42 @@ Rows come back as plain tuples and dicts; `lab.core.analysis` gives them meaning
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from lab.core.workspace.cell_figures import ALL_PASSED as _ALL_PASSED
+from lab.core.workspace.cell_figures import GOOD as _GOOD
+from lab.core.workspace.cell_figures import OK as _OK
+from lab.core.workspace.cell_figures import (
+    CellRows,
+    json_body,
+    looks_json,
+    normalised_text,
+)
+from lab.core.workspace.cell_figures import ids_of as _ids
+from lab.core.workspace.errors import WorkspaceError
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
 SCOPE = "temp.lab_analysis_scope"
-_OK = "s.status = 'ok'"
-# every check the output has passed (and every one of them is known by name)
-_ALL_PASSED = "(s.checks > 0 AND s.present = s.passed AND s.bit_count = s.checks)"
-# a human's good: rated 4 or more, or a thumbs up when not rated 1-5
-_GOOD = "(s.score >= 4 OR (s.score IS NULL AND s.thumbs = 1))"
-
-
-def _ids(text: str | None) -> list[int]:
-    return sorted(int(i) for i in text.split(",")) if text else []
+CASE_FIGURES = ("variant", "case", "calls", "ok", "errors", "graded", "passed", "judge_mean",
+                "human_mean", "rated", "good", "cost", "priced", "tokens", "input_tokens",
+                "output_tokens", "usage_calls")  # the columns of scope_case_figures
 
 
 class AnalysisRows:
     """Store methods for analysis. Mixed into `Store`; uses its `db`."""
 
     db: Database
+    # A scope of one run reads the figures kept per cell (cell_figures.CellRows); False: gather
+    # its calls into the scope table as for several runs (the general path, for comparison).
+    use_cell_figures = True
+    _cells: CellRows | None = None
+
+    if TYPE_CHECKING:
+        def refresh_cell_figures(self, run_ids: Sequence[int] | None = None) -> int: ...
 
     # ----------------------------------------------------------------- what to analyse
 
@@ -69,10 +86,26 @@ class AnalysisRows:
                             check_names: Sequence[str] = ()) -> tuple[int, list[str]]:
         """Gather the calls that count for these runs, with what every figure needs of them
         (usage, latency, the check outcomes as bit masks, the judge score, the rating), into the
-        scope table, in one pass over the calls. ``check_names``: the checks the experiments
-        define (others found in the log are added). Returns (calls, check names in bit order:
-        bit i of `present`/`passed` is check i)."""
+        scope table, in one pass over the calls; for one run, read its cell figures instead
+        (refreshing the stale ones first) and let every `scope_` method read them.
+        ``check_names``: the checks the experiments define (others found in the log are
+        added). Returns (calls, check names in bit order: bit i of `present`/`passed` is
+        check i)."""
         names = list(dict.fromkeys(check_names))[:62]
+        self._cells = None
+        if self.use_cell_figures and len(run_ids) == 1 and not by_case_values:
+            try:
+                self.refresh_cell_figures(run_ids)  # cells written behind the store's back
+            except (WorkspaceError, sqlite3.OperationalError):
+                # a read-only file, or a writer holding the lock: gather the calls instead
+                return self._gather(run_ids, by_case_values, names)
+            self._cells = cells = CellRows(self.db, run_ids[0])
+            names += [n for n in cells.check_names() if n not in names]
+            return cells.count(), names[:62]
+        return self._gather(run_ids, by_case_values, names)
+
+    def _gather(self, run_ids: Sequence[int], by_case_values: bool, names: list[str]
+                ) -> tuple[int, list[str]]:
         count = self._load_scope(run_ids, by_case_values, names)
         if count and len(names) < 62 and self.db.execute(
                 f"SELECT 1 FROM {SCOPE} WHERE checks > bit_count LIMIT 1").fetchone():
@@ -101,8 +134,10 @@ class AnalysisRows:
         marks = ",".join("?" * len(run_ids))
         # idx_calls_cells holds exactly the cells' calls (no judge calls, no chain steps): an
         # index-only scan
+        # (a call with no variant name or case index has no place in the matrix)
         newest = (f"SELECT max(id) FROM calls WHERE run_id IN ({marks}) AND judged_call_id IS NULL"
-                  " AND chain_call_id IS NULL GROUP BY run_id, variant_name, case_index,"
+                  " AND chain_call_id IS NULL AND variant_name IS NOT NULL"
+                  " AND case_index IS NOT NULL GROUP BY run_id, variant_name, case_index,"
                   " sample_index")
         conn.execute("DROP TABLE IF EXISTS temp.lab_analysis_newest")
         conn.execute("CREATE TEMP TABLE lab_analysis_newest (id INTEGER PRIMARY KEY)")
@@ -112,8 +147,7 @@ class AnalysisRows:
             f"INSERT INTO {SCOPE} SELECT c.id, coalesce(c.variant_name, ''), {case},"
             " c.sample_index, c.status, c.latency_ms, c.ttft_ms, c.cost_usd, c.input_tokens,"
             " c.output_tokens, coalesce(ck.n, 0), coalesce(ck.bits, 0), coalesce(ck.present, 0),"
-            " coalesce(ck.passed, 0), ck.judge, r.score, r.thumbs,"
-            " substr(ltrim(c.response_text), 1, 1) IN ('{', '`')"
+            f" coalesce(ck.passed, 0), ck.judge, r.score, r.thumbs, {looks_json('c.response_text')}"
             " FROM calls c LEFT JOIN (SELECT cr.call_id, count(*) AS n,"
             f" count(CASE WHEN ({bit}) > 0 THEN 1 END) AS bits, sum({bit}) AS present,"
             f" sum(CASE WHEN cr.passed THEN {bit} ELSE 0 END) AS passed,"
@@ -130,11 +164,14 @@ class AnalysisRows:
 
     # ----------------------------------------------------------------- figures per cell
 
-    def scope_case_figures(self) -> list[dict[str, Any]]:
-        """Per (variant, case): calls, ok, errors, graded and passed outputs (every check
-        passed), the mean judge score and mean human score of its outputs, human-rated and
-        human-good outputs (score >= 4, or thumbs up when unscored), cost and tokens of every
-        call, and input and output tokens of successful calls with usage."""
+    def scope_case_figures(self) -> list[tuple]:
+        """Per (variant, case), in that order, a tuple of `CASE_FIGURES`: calls, ok, errors,
+        graded and passed outputs (every check passed), the mean judge score and mean human
+        score of its outputs, human-rated and human-good outputs (score >= 4, or thumbs up when
+        unscored), cost (and calls with a cost) and tokens of every call, and input and output
+        tokens of successful calls with usage."""
+        if self._cells is not None:
+            return self._cells.case_figures()
         sql = f"""
             SELECT s.variant, s.case_key, count(*), sum({_OK}), sum(s.status = 'error'),
                    sum({_OK} AND s.checks > 0), sum({_OK} AND {_ALL_PASSED}),
@@ -148,14 +185,13 @@ class AnalysisRows:
                    sum(CASE WHEN {_OK} THEN s.output_tokens END),
                    sum({_OK} AND s.input_tokens IS NOT NULL)
             FROM {SCOPE} s GROUP BY s.variant, s.case_key"""
-        keys = ("variant", "case", "calls", "ok", "errors", "graded", "passed", "judge_mean",
-                "human_mean", "rated", "good", "cost", "priced", "tokens", "input_tokens",
-                "output_tokens", "usage_calls")
-        return [dict(zip(keys, row)) for row in self.db.execute(sql)]
+        return self.db.execute(sql).fetchall()
 
     def scope_check_figures(self, names: Sequence[str]) -> list[tuple[str, Any, str, int, int]]:
         """(variant, case, check, outputs graded, outputs passed) for successful outputs;
         ``names`` in the scope's bit order (`load_analysis_scope`)."""
+        if self._cells is not None:
+            return self._cells.check_figures(names)
         if not names:
             return []
         columns = ", ".join(f"sum((s.present >> {i}) & 1), sum((s.passed >> {i}) & 1)"
@@ -173,6 +209,8 @@ class AnalysisRows:
         """Percentiles of ``latency`` or ``ttft`` (ms) of successful outputs per variant, by
         linear interpolation between closest ranks (Hyndman & Fan definition 7, as
         `intervals.percentiles`), read from an index on the scope: two values per percentile."""
+        if self._cells is not None:
+            return self._cells.percentiles(column, ps)
         if column not in ("latency", "ttft"):
             raise ValueError(f"no percentiles of {column}")
         where = f"status = 'ok' AND {column} IS NOT NULL"
@@ -193,12 +231,16 @@ class AnalysisRows:
 
     def scope_models(self) -> dict[str, str]:
         """Each variant's "provider/model" as its newest call in scope logged it."""
+        if self._cells is not None:
+            return self._cells.models()
         return {v: f"{p}/{m}" for v, p, m in self.db.execute(
             f"SELECT s.variant, c.provider, c.model FROM {SCOPE} s JOIN calls c ON c.id = s.id"
             f" WHERE s.id IN (SELECT max(id) FROM {SCOPE} GROUP BY variant)")}
 
     def scope_prompts(self) -> dict[str, tuple[str, str]]:
         """Each variant's (system prompt, examples JSON) from its newest call's prompt version."""
+        if self._cells is not None:
+            return self._cells.prompts()
         return {v: (system, examples) for v, system, examples in self.db.execute(
             f"SELECT s.variant, p.system, p.examples_json FROM {SCOPE} s JOIN calls c"
             " ON c.id = s.id JOIN prompt_versions p ON p.id = c.prompt_version_id"
@@ -207,13 +249,17 @@ class AnalysisRows:
     # ----------------------------------------------------------------- samples of one case
 
     def scope_cell_calls(self) -> dict[tuple[str, Any], list[int]]:
-        """Successful outputs' call ids per (variant, case)."""
+        """Successful outputs' call ids per (variant, case), sorted (one per sample)."""
+        if self._cells is not None:
+            return self._cells.cell_calls()
         return {(v, c): _ids(ids) for v, c, ids in self.db.execute(
             f"SELECT s.variant, s.case_key, group_concat(s.id) FROM {SCOPE} s WHERE {_OK}"
             " GROUP BY s.variant, s.case_key")}
 
     def scope_case_values(self) -> dict[Any, str]:
         """Each case's test-case values as logged (JSON), for labels."""
+        if self._cells is not None:
+            return self._cells.case_values()
         return dict(self.db.execute(
             f"SELECT s.case_key, c.case_vars_json FROM {SCOPE} s JOIN calls c ON c.id = s.id"
             " WHERE s.id IN (SELECT min(id) FROM " + SCOPE + " GROUP BY case_key)").fetchall())
@@ -223,22 +269,21 @@ class AnalysisRows:
         groups of identical texts, distinct texts, the same two with whitespace normalised),
         in one pass over the texts. Normalised: runs of spaces, tabs and line breaks count as
         one space and the ends are trimmed."""
-        text = "c.response_text"
-        for ch in ("char(13)", "char(10)", "char(9)"):
-            text = f"replace({text}, {ch}, ' ')"
-        for _ in range(6):  # each pass halves every run of spaces: runs up to 64 collapse
-            text = f"replace({text}, '  ', ' ')"
+        if self._cells is not None:
+            return self._cells.text_agreement()
         return {(v, c): (ep, ed, np, nd) for v, c, ep, ed, np, nd in self.db.execute(
             "SELECT variant, case_key, sum(pairs), sum(texts), sum(k * (k - 1)), count(*)"
             " FROM (SELECT variant, case_key, sum(e * (e - 1)) AS pairs, count(*) AS texts,"
             " sum(e) AS k FROM (SELECT s.variant, s.case_key, count(*) AS e,"
-            f" trim({text}) AS norm FROM {SCOPE} s JOIN calls c ON c.id = s.id WHERE {_OK}"
+            f" {normalised_text('c.response_text')} AS norm FROM {SCOPE} s JOIN calls c ON c.id = s.id WHERE {_OK}"
             " GROUP BY s.variant, s.case_key, c.response_text)"
             " GROUP BY variant, case_key, norm) GROUP BY variant, case_key")}
 
     def scope_check_agreement(self) -> dict[tuple[str, Any], tuple[int, int]]:
         """Per (variant, case): (agreeing ordered pairs, distinct outcomes) where two outputs
         agree when the same checks passed and failed (outputs without checks left out)."""
+        if self._cells is not None:
+            return self._cells.check_agreement()
         return {(v, c): (pairs, distinct) for v, c, pairs, distinct in self.db.execute(
             "SELECT variant, case_key, sum(k * (k - 1)), count(*) FROM (SELECT s.variant,"
             f" s.case_key, count(*) AS k FROM {SCOPE} s WHERE {_OK} AND s.checks > 0"
@@ -250,12 +295,10 @@ class AnalysisRows:
         """For outputs that are one JSON object (bare, or in a single ```json fence):
         ({(variant, case): JSON outputs}, [(variant, case, field, agreeing ordered pairs of
         outputs with the field, outputs with the field)]). Parsed by SQLite's JSON functions."""
-        fence = ("trim(replace(substr(ltrim(c.response_text), instr(ltrim(c.response_text),"
-                 " char(10)) + 1), '```', ''))")
-        body = (f"CASE WHEN json_valid(c.response_text) THEN c.response_text"
-                f" WHEN ltrim(c.response_text) LIKE '```%' AND json_valid({fence}) THEN {fence}"
-                " END")
-        objects = (f"SELECT s.id, s.variant, s.case_key, {body} AS j FROM {SCOPE} s"
+        if self._cells is not None:
+            return self._cells.json_fields()
+        objects = (f"SELECT s.id, s.variant, s.case_key, {json_body('c.response_text')} AS j"
+                   f" FROM {SCOPE} s"
                    f" JOIN calls c ON c.id = s.id WHERE {_OK} AND s.looks_json")
         self.db.execute("CREATE TEMP TABLE IF NOT EXISTS lab_analysis_json (id INTEGER PRIMARY"
                         " KEY, variant TEXT, case_key, j TEXT)")
@@ -280,6 +323,8 @@ class AnalysisRows:
     def scope_failed_checks(self, names: Sequence[str]) -> list[tuple[str, str, list[int]]]:
         """(variant, check, ids of successful outputs that failed it); ``names`` in the scope's
         bit order."""
+        if self._cells is not None:
+            return self._cells.failed_checks(names)
         out = []
         for i, name in enumerate(names):
             out += [(v, name, _ids(ids)) for v, ids in self.db.execute(
@@ -290,6 +335,8 @@ class AnalysisRows:
     def scope_tags(self) -> list[tuple[str, str, list[int]]]:
         """(variant, tag, ids of the outputs that carry it): failure-mode tags on outputs not
         rated good (a tag on an output rated 4+ or thumbs up is a label, not a failure)."""
+        if self._cells is not None:
+            return self._cells.tags()
         return [(v, tag, _ids(ids)) for v, tag, ids in self.db.execute(
             f"SELECT s.variant, t.name, group_concat(s.id) FROM {SCOPE} s"
             " JOIN call_tags ct ON ct.call_id = s.id JOIN tags t ON t.id = ct.tag_id"
@@ -300,6 +347,8 @@ class AnalysisRows:
 
     def scope_judge_and_human(self) -> list[dict[str, Any]]:
         """Every LLM-judge verdict on an output a human also rated (score or thumbs)."""
+        if self._cells is not None:
+            return self._cells.judge_and_human()
         keys = ("call_id", "variant", "check", "passed", "judge_score", "human_score", "thumbs")
         return [dict(zip(keys, row)) for row in self.db.execute(
             f"SELECT s.id, s.variant, cr.check_name, cr.passed, cr.score, s.score, s.thumbs"
@@ -310,6 +359,8 @@ class AnalysisRows:
     def scope_pairwise(self) -> tuple[list[tuple[int, int, str]], dict[int, tuple[str, Any]]]:
         """Blind judgements between two outputs in scope, and each such output's (variant,
         case)."""
+        if self._cells is not None:
+            return self._cells.pairwise()
         judgements = self.db.execute(
             "SELECT left_call_id, right_call_id, winner FROM pairwise_judgements"
             f" WHERE left_call_id IN (SELECT id FROM {SCOPE})"
@@ -337,6 +388,8 @@ class AnalysisRows:
             good = _ALL_PASSED
         else:
             raise ValueError(f"good outputs by 'rating' or 'checks', not {by!r}")
+        if self._cells is not None:
+            return self._cells.good_outputs(good, None if variants is None else list(variants))
         params: list[Any] = []
         where = f"{_OK} AND {good}"
         if variants is not None:

@@ -6,6 +6,8 @@ of the workspace package it knows table names.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,7 @@ class CallFilters:
     thumbs_up: bool = False
     tag: str | None = None
     since: str | None = None  # ISO timestamp: calls made at or after it
+    call_ids: tuple[int, ...] | None = None  # only these calls (the outputs behind a figure)
 
     def sql(self) -> tuple[list[str], list[Any]]:
         where: list[str] = []
@@ -50,6 +53,9 @@ class CallFilters:
         if self.since:
             where.append("c.created_at >= ?")
             params.append(self.since)
+        if self.call_ids is not None:
+            where.append("c.id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(self.call_ids)))
         return where, params
 
 
@@ -118,3 +124,40 @@ class CallHistory:
             "experiments": distinct("SELECT DISTINCT name FROM experiments ORDER BY 1"),
             "tags": distinct("SELECT name FROM tags ORDER BY 1"),
         }
+
+    def call_places(self, call_ids: Iterable[int] | None = None, *,
+                    runs: Iterable[int] | None = None, variants: Iterable[str] | None = None
+                    ) -> list[tuple[int, int | None, str | None, int | None]]:
+        """Where calls sit in their runs: (call id, run id, variant name, case index), for
+        these calls, or for every cell call (no judge calls, no chain steps) of these runs (of
+        these variants), oldest first. What a view selects for the outputs behind a figure."""
+        if call_ids is not None:
+            return self.db.execute(
+                "SELECT id, run_id, variant_name, case_index FROM calls WHERE id IN"
+                " (SELECT value FROM json_each(?)) ORDER BY id",
+                [json.dumps(sorted(set(call_ids)))]).fetchall()
+        where = ["run_id IN (SELECT value FROM json_each(?))", "judged_call_id IS NULL",
+                 "chain_call_id IS NULL"]
+        params: list[Any] = [json.dumps(sorted(set(runs or ())))]
+        if variants is not None:
+            where.append("variant_name IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(variants)))
+        return self.db.execute(
+            "SELECT id, run_id, variant_name, case_index FROM calls WHERE "
+            + " AND ".join(where) + " ORDER BY id", params).fetchall()
+
+    def outputs_by_id(self, call_ids: Iterable[int]) -> list[dict[str, Any]]:
+        """Calls with their output and check outcomes ({name: passed}), in id order."""
+        ids = json.dumps(sorted(set(call_ids)))
+        rows = [dict(zip(("id", "sample_index", "status", "response_text", "error_message"), r))
+                for r in self.db.execute(
+                    "SELECT id, sample_index, status, response_text, error_message FROM calls"
+                    " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id", [ids])]
+        checks: dict[int, dict[str, bool]] = {}
+        for call_id, name, passed in self.db.execute(
+                "SELECT call_id, check_name, passed FROM check_results WHERE call_id IN"
+                " (SELECT value FROM json_each(?)) ORDER BY id", [ids]):
+            checks.setdefault(call_id, {})[name] = bool(passed)
+        for row in rows:
+            row["checks"] = checks.get(row["id"], {})
+        return rows

@@ -39,6 +39,7 @@ class Judgements:
                     "INSERT OR IGNORE INTO call_tags(call_id, tag_id) VALUES (?, ?)",
                     [rating.call_id, tag_id],
                 )
+            self._refresh_stale()  # the rated output's cell (CellFigures)
 
     def get_rating(self, call_id: int) -> Rating | None:
         row = self.db.execute(

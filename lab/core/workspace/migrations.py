@@ -417,6 +417,128 @@ def m009_batches(db: Database) -> None:
     db.executescript(BATCHES_SCHEMA)
 
 
+@migrations()
+def m010_analysis_cell_figures(db: Database) -> None:
+    """Figures per cell of a run (variant × test case, its samples together), kept current as
+    calls, check results and ratings are written, so the analysis of a run reads one small row
+    per cell instead of every call (lab/core/workspace/cell_figures.py says what each holds).
+    Triggers mark a cell stale whenever one of its calls, check results or ratings changes,
+    whoever writes it; the store recomputes stale cells. Every cell already logged starts stale
+    and is computed the first time its run is analysed."""
+    db.executescript(
+        """
+        CREATE TABLE cell_figures_stale (
+            run_id INTEGER NOT NULL,
+            variant TEXT,
+            case_index INTEGER
+        );
+        CREATE INDEX idx_cell_figures_stale ON cell_figures_stale(run_id, variant, case_index);
+
+        CREATE TABLE cell_calls (
+            id INTEGER PRIMARY KEY,  -- the call
+            run_id INTEGER NOT NULL,
+            variant TEXT NOT NULL,
+            case_index INTEGER NOT NULL,
+            sample INTEGER,
+            status TEXT,
+            latency REAL,
+            ttft REAL,
+            cost REAL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            checks INTEGER NOT NULL,  -- check results
+            bit_count INTEGER NOT NULL,  -- of them, named in the bit masks
+            present INTEGER NOT NULL,  -- bit mask: the checks it has
+            passed INTEGER NOT NULL,  -- bit mask: the checks it passed
+            judge REAL,  -- mean LLM-judge score
+            score INTEGER,  -- human 1-5
+            thumbs INTEGER,
+            looks_json INTEGER NOT NULL
+        );
+        CREATE INDEX idx_cell_calls_cell ON cell_calls(run_id, variant, case_index);
+        CREATE INDEX idx_cell_calls_latency ON cell_calls(run_id, variant, latency)
+            WHERE status = 'ok' AND latency IS NOT NULL;
+        CREATE INDEX idx_cell_calls_ttft ON cell_calls(run_id, variant, ttft)
+            WHERE status = 'ok' AND ttft IS NOT NULL;
+
+        -- Sums and counts are NULL where SQL's are (a sum of nothing).
+        CREATE TABLE cell_figures (
+            run_id INTEGER NOT NULL,
+            variant TEXT NOT NULL,
+            case_index INTEGER NOT NULL,
+            calls INTEGER,
+            ok INTEGER,
+            errors INTEGER,
+            graded INTEGER,  -- successful outputs with checks
+            passed INTEGER,  -- of them, every check passed
+            judge_mean REAL,
+            human_mean REAL,
+            rated INTEGER,
+            good INTEGER,
+            cost REAL,
+            priced INTEGER,
+            tokens INTEGER,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            usage_calls INTEGER,
+            exact_pairs INTEGER,  -- agreeing ordered pairs of successful outputs (NULL: none)
+            exact_distinct INTEGER,
+            normalised_pairs INTEGER,
+            normalised_distinct INTEGER,
+            check_pairs INTEGER,  -- NULL: no successful output with checks
+            check_distinct INTEGER,
+            json_outputs INTEGER,
+            ok_ids TEXT,  -- successful outputs, comma-separated
+            first_id INTEGER,
+            last_id INTEGER,
+            latency_calls INTEGER,  -- successful outputs with a latency (percentiles count them)
+            ttft_calls INTEGER,  -- and with a time to first token
+            PRIMARY KEY (run_id, variant, case_index)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE cell_check_figures (
+            run_id INTEGER NOT NULL,
+            variant TEXT NOT NULL,
+            case_index INTEGER NOT NULL,
+            check_name TEXT NOT NULL,
+            graded INTEGER NOT NULL,
+            passed INTEGER NOT NULL,
+            failed_ids TEXT,
+            PRIMARY KEY (run_id, variant, case_index, check_name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE cell_json_fields (
+            run_id INTEGER NOT NULL,
+            variant TEXT NOT NULL,
+            case_index INTEGER NOT NULL,
+            field TEXT NOT NULL,
+            pairs INTEGER NOT NULL,
+            present INTEGER NOT NULL,
+            PRIMARY KEY (run_id, variant, case_index, field)
+        ) WITHOUT ROWID;
+        """
+    )
+    # (NOT EXISTS, not INSERT OR IGNORE: the statement that fires a trigger imposes its own
+    # conflict policy on it, and an upsert's is to fail)
+    cell = "{t}.run_id IS NOT NULL AND {t}.judged_call_id IS NULL AND {t}.chain_call_id IS NULL"
+    new = (" AND NOT EXISTS (SELECT 1 FROM cell_figures_stale x WHERE x.run_id = {t}.run_id"
+           " AND x.variant IS {t}.variant_name AND x.case_index IS {t}.case_index)")
+    mark_call = ("INSERT INTO cell_figures_stale SELECT {t}.run_id, {t}.variant_name,"
+                 " {t}.case_index WHERE " + cell + new + ";")
+    mark_of = ("INSERT INTO cell_figures_stale SELECT c.run_id, c.variant_name, c.case_index"
+               " FROM calls c WHERE c.id = {t}.call_id AND " + (cell + new).format(t="c") + ";")
+    for event, rows in (("INSERT", ("NEW",)), ("DELETE", ("OLD",)), ("UPDATE", ("OLD", "NEW"))):
+        body = " ".join(mark_call.format(t=t) for t in rows)
+        db.execute(f"CREATE TRIGGER cell_stale_calls_{event.lower()} AFTER {event} ON calls"
+                   f" BEGIN {body} END")
+        for table in ("check_results", "ratings"):
+            body = " ".join(mark_of.format(t=t) for t in rows)
+            db.execute(f"CREATE TRIGGER cell_stale_{table}_{event.lower()} AFTER {event} ON"
+                       f" {table} BEGIN {body} END")
+    db.execute("INSERT INTO cell_figures_stale SELECT DISTINCT run_id, variant_name,"
+               " case_index FROM calls c WHERE " + cell.format(t="c"))
+
+
 def migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

@@ -7,7 +7,6 @@ saves under the same name replaces the built-in one. Definitions live in the wor
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -91,6 +90,8 @@ async def list_all_models(configs: Iterable[ProviderConfig]) -> dict[str, list[s
 
     Providers with no key (and not local) are skipped without a call: asking would only fail.
     """
+    import asyncio  # here, not at the top: the window's start does not need it
+
     usable = [c for c in configs if c.is_local or keys.find_key(c)[1] is not None]
 
     async def one(config: ProviderConfig) -> list[str] | str:

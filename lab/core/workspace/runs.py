@@ -70,6 +70,7 @@ class RunLog:
 
     if TYPE_CHECKING:
         def transaction(self) -> AbstractContextManager[None]: ...  # provided by Store
+        def _refresh_stale(self) -> int: ...  # provided by Store (CellFigures)
 
     def save_run_records(self, records: Sequence[CallRecord | CheckRecord]) -> None:
         """Write a batch in one transaction, in order, assigning `call.id` to each new call.
@@ -118,6 +119,7 @@ class RunLog:
                         for c in record.checks
                     ],
                 )
+            self._refresh_stale()  # the cells these calls belong to, in the same transaction
 
     def cached_calls(self, cache_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
         """For each key, the newest successful call made with exactly that request."""
@@ -298,6 +300,7 @@ class RunLog:
             for call in calls:
                 call.id = table.insert(call_row(call)).last_pk
                 ids.append(call.id)
+            self._refresh_stale()
         return ids
 
     def count_calls(self) -> int:

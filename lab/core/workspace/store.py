@@ -1,7 +1,8 @@
 """The workspace store: one SQLite file per workspace, read and written through sqlite-utils.
 
 `Store` is composed of query mixins, one per part of the workspace (projects.py, runs.py,
-run_history.py, history.py, judgements.py, documents.py, analysis_rows.py, batches.py); together with migrations.py and rows.py they are the only places that
+run_history.py, history.py, judgements.py, documents.py, analysis_rows.py, batches.py,
+cell_figures.py); together with migrations.py and rows.py they are the only places that
 know table names; the rest of the lab speaks in model dataclasses. The file is an ordinary SQLite
 database in WAL mode, so a user can open it with `sqlite-utils` or Datasette while the lab runs,
 and the GUI can read through its own connection while a run writes through another.
@@ -22,6 +23,7 @@ from sqlite_utils import Database
 from lab.core.workspace import migrations
 from lab.core.workspace.analysis_rows import AnalysisRows
 from lab.core.workspace.batches import Batches
+from lab.core.workspace.cell_figures import CellFigures
 from lab.core.workspace.documents import Documents
 from lab.core.workspace.errors import WorkspaceError, WorkspaceTooNew
 from lab.core.workspace.history import CallHistory
@@ -32,7 +34,7 @@ from lab.core.workspace.runs import RunLog
 
 
 class Store(Projects, RunLog, RunHistory, CallHistory, Judgements, Documents, AnalysisRows,
-            Batches):
+            Batches, CellFigures):
     """An open workspace. Create with `open_workspace`; one instance per thread that uses it."""
 
     def __init__(self, db: Database, path: Path | None):

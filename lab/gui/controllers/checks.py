@@ -10,12 +10,13 @@ run; an LLM judge is asked on the network loop (one call, logged).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow
 
 from lab.core.checks.config import runs_code
 from lab.core.checks.form import new_check
-from lab.core.checks.workers import ExpressionPool
 from lab.core.model import Check, TestCase
 from lab.core.providers.base import ProviderConfig
 from lab.core.runtime.async_thread import AsyncLoopThread
@@ -25,6 +26,9 @@ from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.panes.checks import ChecksPane
 from lab.gui.panes.results import ResultsPane
 from lab.gui.tasks import when_done
+
+if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
+    from lab.core.checks.workers import ExpressionPool
 
 
 class ChecksController(QObject):
@@ -189,6 +193,8 @@ class ChecksController(QObject):
                                            else f"Could not grade: {exc}")
 
         if runs_code(check) and may_run and self._pool is None:
+            from lab.core.checks.workers import ExpressionPool  # on the first try
+
             self._pool = ExpressionPool(size=1)  # its worker starts on the first try
         pool, case = self._pool, self._try_case
         when_done(self._network.run_blocking(lambda: try_check(

@@ -126,8 +126,8 @@ class JudgingController:
         model = self._results_pane.model
         title = (f"{model.headerData(column, Qt.Orientation.Horizontal).splitlines()[0]}"
                  f" · {model.headerData(row, Qt.Orientation.Vertical)}")
-        self.samples_dialog = SamplesDialog(title, cell.samples_marker(), cell.ordered_samples(),
-                                            self._window)
+        self.samples_dialog = SamplesDialog(title, f"{title} — {cell.samples_marker()}",
+                                            cell.ordered_samples(), self._window)
         self.samples_dialog.show()
         return self.samples_dialog
 

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import QMainWindow, QMessageBox
 
 from lab.core.providers import discovery
 from lab.core.providers.discovery import FoundServer
-from lab.core.providers.pricing import ModelPrice, save_user_price
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.location import user_prices_path
 from lab.core.workspace.providers import add_found_server
@@ -88,6 +87,8 @@ class ReadinessController(QObject):
         return self.price_dialog
 
     def save_price(self, entry: PriceEntry) -> None:
+        from lab.core.providers.pricing import ModelPrice, save_user_price
+
         price = ModelPrice(input=entry.input, output=entry.output)
 
         def saved(_path) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from lab.core.analysis.diff import word_diff
 from lab.core.analysis.run_compare import ComparedCase, RunComparison, compare_runs
 from lab.gui.dialogs.compare import spans_html
+from lab.gui.table_model import RowsTableModel
 
 VERDICT_COLOURS = {"fixed": "#2e8b57", "broke": "#c9302c", "changed": "#b8860b"}
 
@@ -37,33 +38,20 @@ def one_line(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-class ComparisonModel(QAbstractTableModel):
+class ComparisonModel(RowsTableModel):
     HEADERS = ("Case", "Before", "After", "")
 
     def __init__(self) -> None:
         super().__init__()
-        self.cases: list[ComparedCase] = []
+        self.rows: list[ComparedCase] = []
 
     def set_comparison(self, comparison: RunComparison) -> None:
-        self.beginResetModel()
-        self.cases = comparison.cases
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
-        return 0 if parent.isValid() else len(self.cases)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+        self.replace_rows(comparison.cases)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        case = self.cases[index.row()]
+        case = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             return (case.label, one_line(case.before_text, 90), one_line(case.after_text, 90),
@@ -144,11 +132,11 @@ class RunCompareDialog(QDialog):
 
     def show_pair(self) -> None:
         row = self.view.currentIndex().row()
-        if not 0 <= row < len(self.model.cases):
+        if not 0 <= row < len(self.model.rows):
             self.left_view.clear()
             self.right_view.clear()
             return
-        case = self.model.cases[row]
+        case = self.model.rows[row]
         result = word_diff(case.before_text, case.after_text)
         self.left_view.setHtml(spans_html(result.left))
         self.right_view.setHtml(spans_html(result.right))

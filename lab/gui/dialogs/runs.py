@@ -11,7 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from lab.gui.table_model import RowsTableModel
 from lab.gui.tasks import when_done
 
 PAGE = 50
@@ -39,7 +40,7 @@ def pass_rates_text(rates: dict[str, tuple[int, int]], order: list[str]) -> str:
     return " · ".join(parts)
 
 
-class RunsModel(QAbstractTableModel):
+class RunsModel(RowsTableModel):
     HEADERS = ("Run", "Started", "Status", "Variants", "Cases", "Calls", "Cost", "Passed checks")
 
     def __init__(self, fetch: Fetch):
@@ -49,17 +50,6 @@ class RunsModel(QAbstractTableModel):
         self._pending = False
         self._done = False
         self.loaded_once = False
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from lab.core.analysis.diff import prompt_text, word_diff
 from lab.core.model import PromptVersion
 from lab.gui.dialogs.compare import spans_html
+from lab.gui.table_model import RowsTableModel
 
 CURRENT = "Current (in the editor)"
 
@@ -39,7 +40,7 @@ def when(stamp: str | None) -> str:
     return (stamp or "").replace("T", " ")[:16]
 
 
-class VersionsModel(QAbstractTableModel):
+class VersionsModel(RowsTableModel):
     """Row 0 is the prompt in the editor; then the versions, newest first."""
 
     HEADERS = ("Version", "First used", "Last used", "Runs", "Calls")
@@ -60,17 +61,6 @@ class VersionsModel(QAbstractTableModel):
             return CURRENT
         number = len(self.rows) - row  # the oldest is version 1
         return f"v{number} “{item['name']}”" if item["name"] else f"v{number}"
-
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: N802 - Qt naming
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:  # noqa: N802
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,

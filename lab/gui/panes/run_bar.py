@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -85,6 +86,11 @@ class RunBar(QToolBar):
         self.add_price_button.clicked.connect(self.add_price_requested.emit)
         self._price_action = self.addWidget(self.add_price_button)
         self._price_action.setVisible(False)
+
+    def add_view_toggle(self, action: QAction) -> None:
+        """A dock's show/hide action (the Analysis view) after Run, Cancel and Resume."""
+        self.insertAction(self._problem_action, action)
+        self.insertSeparator(self._problem_action)
 
     # ---- projects
 

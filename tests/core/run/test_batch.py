@@ -28,19 +28,9 @@ from tests.helpers.experiments import (
     prepare,
     run_experiment,
 )
-from tests.helpers.fake_provider import API_KEY, FakeProviderServer, http_error, reply
+from tests.helpers.fake_provider import API_KEY, http_error, reply
 
 FAST = BatchOptions(poll_initial=0.005, poll_max=0.02)
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path) -> Path:
-    return tmp_path / "workspace.db"
 
 
 def batch_client(config) -> BatchClient:

@@ -13,11 +13,6 @@ from tests.helpers.experiments import experiment_text, run_experiment
 from tests.helpers.fake_provider import FakeProviderServer, http_error, reply
 
 
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
 def chain_experiment(server: FakeProviderServer, **kw) -> str:
     text = experiment_text(server, cases=2, concurrency=1, **kw)
     at = text.index('name = "B"')

@@ -21,7 +21,6 @@ from lab.core.run.setup import RunOptions
 from lab.core.workspace.location import user_prices_path
 from tests.core.run.test_plan import EXPERIMENT, plan_of
 from tests.helpers.experiments import experiment_text, prepare
-from tests.helpers.fake_provider import FakeProviderServer
 
 TODAY = dt.date(2026, 12, 1)
 
@@ -96,11 +95,6 @@ def test_each_call_is_priced_on_its_own_so_a_sum_never_crosses_a_long_context_th
 
 
 # ----- the budget -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
 
 
 def test_a_budget_with_an_unpriced_call_is_refused_before_anything_is_sent(server, tmp_path):

@@ -14,7 +14,7 @@ from lab.core.run.runner import Runner
 from lab.core.workspace.store import open_workspace
 
 from tests.helpers.experiments import experiment_text, make_client, prepare, run_experiment
-from tests.helpers.fake_provider import FakeProviderServer, http_error
+from tests.helpers.fake_provider import http_error
 from tests.helpers.processes import child_workers, cpu_seconds
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
@@ -29,16 +29,6 @@ ESCAPE = ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '
 def python_check(name: str, expression: str, timeout: float | None = None) -> str:
     limit = f"\ntimeout = {timeout}" if timeout is not None else ""
     return f'\n[[checks]]\ntype = "python"\nname = "{name}"\nexpression = "{expression}"{limit}\n'
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "workspace.db"
 
 
 def checks_by_cell(db) -> dict[tuple, dict[str, dict]]:

@@ -14,17 +14,7 @@ from lab.core.workspace.rows import call_from_row
 from lab.core.workspace.store import open_workspace
 
 from tests.helpers.experiments import experiment_text, make_client, prepare, run_experiment
-from tests.helpers.fake_provider import FakeProviderServer, http_error, refusal, reply
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "workspace.db"
+from tests.helpers.fake_provider import http_error, refusal, reply
 
 
 def test_a_refusal_is_logged_as_refused_with_its_text_and_graded(server, db):

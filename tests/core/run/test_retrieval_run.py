@@ -33,11 +33,6 @@ def write_docs(tmp_path):
     return docs
 
 
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
 def retrieval_experiment(server: FakeProviderServer, folder) -> str:
     text = experiment_text(server, cases=2)
     text = text.replace('user = "{{question}}"', 'user = "Context:\\n{{context}}\\n\\nQuestion: {{question}}"')

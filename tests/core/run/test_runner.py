@@ -7,7 +7,6 @@ import asyncio
 import time
 from collections import Counter
 
-import pytest
 from lab.core.run.events import (
     CallDelta,
     CallFinished,
@@ -30,7 +29,6 @@ from tests.helpers.experiments import (
     run_experiment,
 )
 from tests.helpers.fake_provider import (
-    FakeProviderServer,
     bad_json,
     cut_stream,
     http_error,
@@ -38,16 +36,6 @@ from tests.helpers.fake_provider import (
     rate_limited,
     reply,
 )
-
-
-@pytest.fixture
-def server(fake_server_checked: FakeProviderServer) -> FakeProviderServer:
-    return fake_server_checked
-
-
-@pytest.fixture
-def db(tmp_path):
-    return tmp_path / "workspace.db"
 
 
 def cells(store: Store, run_id: int) -> dict[tuple, dict]:

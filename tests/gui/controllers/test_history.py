@@ -115,7 +115,7 @@ def test_runs_are_listed_opened_as_they_were_and_compared(make_window, qtbot, fa
     compare = window.history.compare_dialog
     qtbot.addWidget(compare)
     assert compare.before_variant.currentText() == "A · concise"
-    verdicts = [c.verdict for c in compare.model.cases]
+    verdicts = [c.verdict for c in compare.model.rows]
     assert len(verdicts) == 3 and verdicts[-1] == "only before"
     assert compare.left_view.toPlainText() and compare.right_view.toPlainText()
 
