@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QSplitter
 SETTINGS_GEOMETRY = "window/geometry"
 SETTINGS_STATE = "window/state"
 SETTINGS_SPLITTER = "window/centre-splitter"
-LAYOUT_VERSION = 2  # bump when docks change, so an old saved layout is not applied
+LAYOUT_VERSION = 3  # bump when docks change, so an old saved layout is not applied
 
 
 class WindowLayout:

@@ -2,7 +2,7 @@
 status bar, and the controllers that do the work, wired together.
 
 Layout: variants on the left; in the middle the prompt editor above the few-shot examples, and the
-results grid beside them; test cases, checks and history tabbed along the bottom. Dock positions
+results grid beside them; test cases, checks, history and documents tabbed along the bottom. Dock positions
 and the window geometry are remembered between sessions. What the window has open lives in its
 `session`; editing, running, judging, opening workspaces and getting ready to run are done by
 controllers (lab/gui/controllers) that get their panes and threads from here. The actions (every
@@ -35,6 +35,7 @@ from lab.core.workspace.thread import StoreThread
 from lab.gui.actions import WindowActions, widget_only
 from lab.gui.controllers.batches import BatchesController
 from lab.gui.controllers.checks import ChecksController
+from lab.gui.controllers.documents import DocumentsController
 from lab.gui.controllers.editing import EditingController
 from lab.gui.controllers.history import HistoryController
 from lab.gui.controllers.judging import JudgingController
@@ -43,11 +44,13 @@ from lab.gui.controllers.readiness import ReadinessController
 from lab.gui.controllers.run_controller import RunController
 from lab.gui.controllers.running import RunningController
 from lab.gui.controllers.session import Session
+from lab.gui.controllers.steps import StepsController
 from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.controllers.workspace import WorkspaceController
 from lab.gui.layout import WindowLayout
 from lab.gui.panes.cases import CasesPane
 from lab.gui.panes.checks import ChecksPane
+from lab.gui.panes.documents import DocumentsPane
 from lab.gui.panes.examples import ExamplesPane
 from lab.gui.panes.history import HistoryPane
 from lab.gui.panes.prompt import PromptPane
@@ -85,6 +88,7 @@ class MainWindow(QMainWindow):
         self.results_pane = ResultsPane()
         self.history_pane = HistoryPane()
         self.checks_pane = ChecksPane()
+        self.documents_pane = DocumentsPane()
 
         editor_column = QSplitter(Qt.Orientation.Vertical)
         editor_column.addWidget(self.prompt_pane)
@@ -105,9 +109,12 @@ class MainWindow(QMainWindow):
         self.cases_dock = self._dock("Test cases", self.cases_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.checks_dock = self._dock("Checks", self.checks_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.history_dock = self._dock("History", self.history_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.documents_dock = self._dock("Documents", self.documents_pane,
+                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.cases_dock, self.checks_dock)
         self.tabifyDockWidget(self.checks_dock, self.history_dock)
-        for pane in (self.cases_pane, self.checks_pane, self.history_pane):
+        self.tabifyDockWidget(self.history_dock, self.documents_dock)
+        for pane in (self.cases_pane, self.checks_pane, self.history_pane, self.documents_pane):
             pane.docked()
         self.cases_dock.raise_()
         # The analysis of the run in the Results grid, beside it (controllers/analysis.py). Its
@@ -121,7 +128,8 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.analysis_dock], [500], Qt.Orientation.Horizontal)
         self.analysis_dock.hide()  # opened from the toolbar or View menu when wanted
         self.layout_memory = WindowLayout(self, settings, self.centre, self.variants_dock,
-                                          self.cases_dock, self.checks_dock, self.history_dock)
+                                          self.cases_dock, self.checks_dock, self.history_dock,
+                                          self.documents_dock)
 
         self.run_bar = RunBar(self.commands)
         analysis = self.analysis_dock.toggleViewAction()
@@ -187,7 +195,8 @@ class MainWindow(QMainWindow):
         variant_menu.addSeparator()
         variant_menu.addActions([a.compare_variants_action, a.prompt_history_action])
         view_menu = menu.addMenu("&View")
-        for dock in (self.variants_dock, self.cases_dock, self.checks_dock, self.history_dock):
+        for dock in (self.variants_dock, self.cases_dock, self.checks_dock, self.history_dock,
+                     self.documents_dock):
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addAction(self.analysis_dock.toggleViewAction())
         view_menu.addSeparator()
@@ -216,6 +225,9 @@ class MainWindow(QMainWindow):
                                          self.cases_pane, self.undo, self.network, self)
         self.checks = ChecksController(session, self.checks_pane, self.results_pane, self.undo,
                                        self.network, self)
+        self.steps = StepsController(session, prompt, self.variants_pane, self.examples_pane,
+                                     self.undo, self.editing.model_names, self)
+        self.documents = DocumentsController(session, self.documents_pane, self)
         self.projects = ProjectsController(session, self.workspace, self.runs, self.run_bar,
                                            prompt, self.checks_pane, self.network, self)
         self.projects_menu.aboutToShow.connect(lambda: self.projects.fill_menu(self.projects_menu))
@@ -232,6 +244,8 @@ class MainWindow(QMainWindow):
                                              self.welcome_bar, self.network, self)
         self.editing.matrix_changed.connect(self.running.refresh_matrix)
         self.checks.changed.connect(self.running.refresh_matrix)
+        self.steps.changed.connect(self.running.refresh_matrix)
+        self.documents.changed.connect(self.running.refresh_matrix)
         self.undo.restored.connect(self._restored)
         self.edit_menu.aboutToShow.connect(self._update_undo_actions)
         self.running.logged.connect(self.workspace.refresh_totals)
@@ -310,6 +324,7 @@ class MainWindow(QMainWindow):
         self.running.stop_estimates()
         self.prompt_pane.flush()
         self.checks_pane.flush()
+        self.documents.close()
         self.session.finish_saves()
         self.running.finish_run()
         self.checks.close()
@@ -350,6 +365,7 @@ class MainWindow(QMainWindow):
         self.run_bar.samples.setValue(snap.get("samples", 1))
         self.editing.show_project(project)
         self.checks.show_project()
+        self.documents.show_project()
         self._update_undo_actions()
         self.history_pane.set_choices(snap.get("filter_choices", {}))
         self.history_pane.set_model(self.session.history)

@@ -11,6 +11,8 @@ from lab.core.workspace.providers import save_provider
 from tests.helpers.fake_provider import FakeProviderServer
 
 KEY_ENV = "LAB_GUI_TEST_KEY"
+# The support sample's id, for queries over a workspace that also holds the policy sample.
+SUPPORT = "(SELECT id FROM projects WHERE name = 'Support replies')"
 
 
 def point_sample_at(server: FakeProviderServer, lab_home) -> None:
@@ -23,6 +25,25 @@ def point_sample_at(server: FakeProviderServer, lab_home) -> None:
         project.variants[0].model = "fake/gpt-4o-mini"
         project.variants[1].model = "fake/gpt-4o"
         store.save_project(project)
+
+
+def point_project_at(server: FakeProviderServer, lab_home, name: str, cases: int | None = None,
+                     open_it: bool = True) -> None:
+    """A sample project (by name) on the fake's models, with its first `cases` test cases only
+    (None: all), made the one the window opens."""
+    from lab.core.workspace.location import LAST_PROJECT_KEY
+
+    point_sample_at(server, lab_home)
+    with open_default_workspace(lab_home / "workspace.db") as store:
+        project_id = next(p["id"] for p in store.list_projects() if p["name"] == name)
+        project = store.load_project(project_id)
+        for variant in project.variants:
+            variant.model = "fake/gpt-4o-mini"
+        if cases is not None:
+            del project.cases[cases:]
+        store.save_project(project)
+        if open_it:
+            store.set_meta(LAST_PROJECT_KEY, str(project_id))
 
 
 def calls_in_db(lab_home) -> int:

@@ -86,7 +86,7 @@ def test_installed_lab_workspace_finds_the_sample(wheel_venv: Venv, lab_home):
     info = json.loads(must(run([wheel_venv.exe("lab"), "workspace", "--json"])).stdout)
     assert info["path"] == str(lab_home / "workspace.db")
     assert [(p["name"], p["variants"], p["cases"]) for p in info["projects"]] == [
-        ("Support replies", 2, 20)]
+        ("Support replies", 2, 20), ("Policy answers", 2, 12)]
 
 
 def test_installed_smoke_test_passes_without_touching_the_workspace(wheel_venv: Venv, lab_home):

@@ -38,11 +38,11 @@ TYPE_LABELS: dict[str, str] = {
     "json-schema": "Matches a JSON schema",
     "length": "Length",
     "python": "Python expression",
-    "fuzzy": "Close to a reference text",
+    "fuzzy": "Says about the same as",
     "cost": "Costs at most",
     "latency": "Answers within",
     "citations": "Cites only passages it was given",
-    "retrieval-hit": "Retrieved the expected passage",
+    "retrieval-hit": "Retrieval found the passage",
     "judge": "LLM judge",
 }
 
@@ -70,14 +70,15 @@ FIELDS: dict[str, tuple[Field, ...]] = {
                      "for an expression that returns a score (default 0.5)"),
                Field("timeout", "Time limit (seconds)", "number", "default 5")),
     "fuzzy": (Field("value", "Reference", "values",
-                    "One reference per line; the closest one counts. e.g. {{expected}}"),
-              Field("min_similarity", "Pass at similarity", "number",
-                    "0 to 1; empty: one normalised text contains the other")),
-    "cost": (Field("max_usd", "At most (USD per call)", "number", "e.g. 0.002"),),
-    "latency": (Field("max_ms", "At most (ms per call)", "number", "e.g. 3000"),),
-    "citations": (Field("require_one", "Must cite at least one passage", "bool"),),
-    "retrieval-hit": (Field("column", "Test-case column naming the passage", "line",
-                            "default: expected_source"),),
+                    "One text per line; passes when the output says about the same as one"),
+              Field("min_similarity", "Similarity at least", "number",
+                    "0 to 1, e.g. 0.8; empty: one text must contain the other")),
+    "cost": (Field("max_usd", "At most (USD)", "number", "per call, e.g. 0.002"),),
+    "latency": (Field("max_ms", "At most (ms)", "number", "per call, e.g. 3000"),),
+    "citations": (Field("require_one", "At least one citation is required", "bool"),),
+    "retrieval-hit": (Field("column", "Test-case column", "line",
+                            "names the passage retrieval should find, e.g. policy.md or "
+                            "policy.md#3 (default: expected_source)"),),
     "judge": (Field("rubric", "Rubric", "text",
                     "What a good output does; {{variables}} are filled from the test case"),
               Field("scale", "Scale", "choice", "", ("1-5", "0-1")),
@@ -210,17 +211,18 @@ def describe(check: Check) -> str:
     if check.type == "fuzzy":
         raw = cfg.get("value", "")
         values = raw if isinstance(raw, list) else [raw]
-        similarity = cfg.get("min_similarity")
-        how = f"similarity ≥ {similarity:g} to" if similarity is not None else "close to"
-        return f"{how} {', '.join(quote(str(v), 30) for v in values)}"
-    if check.type == "cost":
-        return f"costs at most ${cfg.get('max_usd', 0):g} per call"
-    if check.type == "latency":
-        return f"answers within {cfg.get('max_ms', 0):g} ms"
+        least = cfg.get("min_similarity")
+        return (f"about the same as {', '.join(quote(str(v), 30) for v in values)}"
+                + (f" (similarity ≥ {least:g})" if isinstance(least, (int, float)) else ""))
+    if check.type == "cost" and isinstance(cfg.get("max_usd"), (int, float)):
+        return f"costs at most ${cfg['max_usd']:g} a call"
+    if check.type == "latency" and isinstance(cfg.get("max_ms"), (int, float)):
+        return f"answers within {cfg['max_ms']:g} ms"
     if check.type == "citations":
-        return "cites only given passages" + (", at least one" if cfg.get("require_one") else "")
+        return "cites only passages it was given" + (", at least one" if cfg.get("require_one")
+                                                     else "")
     if check.type == "retrieval-hit":
-        return f"retrieved the passage named in '{cfg.get('column', 'expected_source')}'"
+        return f"retrieval found the passage named in {{{{{cfg.get('column', 'expected_source')}}}}}"
     if check.type == "judge":
         model = cfg.get("model") or "the variant's model"
         return f"judge ({cfg.get('scale', '1-5')}, {model}): {quote(str(cfg.get('rubric', '')), 40)}"

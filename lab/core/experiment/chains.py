@@ -21,6 +21,7 @@ field is `{{steps.NAME.field}}`. The last step's output is the variant's.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from lab.core.experiment.params import PARAM_KEYS, read_params, write_params
@@ -69,3 +70,22 @@ def steps_data(steps: list[Step]) -> list[dict[str, Any]]:
         write_params(table, step.params)
         tables.append(table)
     return tables
+
+
+def step_name_problem(name: str, others: Iterable[str]) -> str | None:
+    """Why `name` cannot name a step beside `others` (the chain's other steps), or None."""
+    if not _NAME.fullmatch(name):
+        return (f"'{name}' cannot be used in {{{{steps.{name}}}}}; use letters, digits, _ and -, "
+                "starting with a letter")
+    if name in set(others):
+        return f"'{name}' is already a step of this chain"
+    return None
+
+
+def new_step_name(others: Iterable[str]) -> str:
+    """A name for a new step that no other step has: step2, step3, ..."""
+    taken = set(others)
+    number = len(taken) + 1
+    while f"step{number}" in taken:
+        number += 1
+    return f"step{number}"

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 ChangeKind = Literal["add", "delete", "move", "replace"]
 NOUNS = {"examples": ("example", "examples"), "cases": ("test case", "test cases"),
-         "variants": ("variant", "variants"), "checks": ("check", "checks")}
+         "variants": ("variant", "variants"), "checks": ("check", "checks"),
+         "steps": ("step", "steps")}
 
 
 def list_change(attr: str, before: list[Any], after: list[Any]) -> tuple[ChangeKind, str] | None:

@@ -28,7 +28,6 @@ if TYPE_CHECKING:  # annotations only: loaded where used, not at import
     from lab.core.workspace.store import Store
 
 
-
 def chunking_key(size: int = DEFAULT_SIZE, overlap: int = DEFAULT_OVERLAP) -> str:
     """How chunks of one size and overlap are told apart in the workspace: "400/50"."""
     return f"{size}/{overlap}"
@@ -44,6 +43,7 @@ class IndexReport:
     chunks_kept: int = 0
     chunks_added: int = 0
     chunks_removed: int = 0
+    cancelled: bool = False  # stopped before every file was read (what was read is stored)
 
     def summary(self) -> str:
         parts = [f"{len(self.added)} added", f"{len(self.updated)} updated",
@@ -53,6 +53,8 @@ class IndexReport:
             text += f" ({self.chunks_added} new chunks, {self.chunks_removed} removed)"
         if self.problems:
             text += f"; {len(self.problems)} could not be read"
+        if self.cancelled:
+            text += "; cancelled before the rest"
         return text + "."
 
 
@@ -125,6 +127,7 @@ def add_documents(
     report = IndexReport(problems=problems, left_out=left_out)
     for done, (file, name) in enumerate(files, start=1):
         if cancelled is not None and cancelled():
+            report.cancelled = True
             break
         _index_one(store, project_id, file, name, sizes, report)
         if progress is not None:

@@ -199,8 +199,13 @@ def _html_blocks(text: str, _path: Path) -> list[Block]:
 # ----- PDF ---------------------------------------------------------------------------------------
 
 def _pdf_blocks(path: Path) -> list[Block]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    try:
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+    except ImportError:
+        raise DocumentError(f"{path}: reading PDF files needs the pypdf library, which this "
+                            "installation lacks; install it (pip install pypdf) or reinstall "
+                            "prompt-lab, or add a text version of the file.") from None
 
     try:
         reader = PdfReader(path)

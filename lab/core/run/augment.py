@@ -56,8 +56,9 @@ def augment(store: Store, plan: RunPlan, project_id: int | None, base_dir: Path 
         return []
     if project_id is None:
         project_id = store.project_for_file(project, str(plan.spec.source or plan.spec.origin))
-    if base_dir is None and plan.spec.source is not None:
-        base_dir = Path(plan.spec.source).parent
+    if base_dir is None:  # paths are relative to the experiment file, if there is one
+        source = plan.spec.source or project.source_path
+        base_dir = Path(source).parent if source else None
     overrides = [c for r in settings.values() if (c := own_chunking(r)) is not None]
     warnings: list[str] = []
     problems: list[str] = []

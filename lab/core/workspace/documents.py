@@ -109,9 +109,13 @@ class Documents:
                  **values}).last_pk
 
     def list_documents(self, project_id: int) -> list[dict[str, Any]]:
+        """The project's documents: name, kind, source path, content hash, when last indexed
+        (`updated_at`), size in characters, and how many chunks it has at its own chunking."""
         return list(self.db.query(
-            "SELECT d.id, d.name, d.kind, d.source_path, d.updated_at, length(d.text) AS chars,"
-            " (SELECT count(*) FROM chunks c WHERE c.document_id = d.id) AS chunks"
+            "SELECT d.id, d.name, d.kind, d.source_path, d.content_hash, d.chunking,"
+            " d.updated_at, length(d.text) AS chars,"
+            " (SELECT count(*) FROM chunks c WHERE c.document_id = d.id"
+            "  AND c.chunking = d.chunking) AS chunks"
             " FROM documents d WHERE d.project_id = ? ORDER BY d.name, d.id", [project_id]))
 
     def delete_documents(self, document_ids: Iterable[int]) -> None:
@@ -165,6 +169,14 @@ class Documents:
             "SELECT count(*) FROM chunks c JOIN documents d ON d.id = c.document_id"
             " WHERE d.project_id = ? AND c.chunking = coalesce(?, d.chunking)",
             [project_id, chunking]).fetchone()[0]
+
+    def document_chunks(self, document_id: int) -> list[StoredChunk]:
+        """A document's chunks at its own chunking, in order."""
+        return [StoredChunk(*row) for row in self.db.execute(
+            "SELECT c.id, c.document_id, d.name, c.position, c.heading, c.text, c.tokens"
+            " FROM chunks c JOIN documents d ON d.id = c.document_id"
+            " WHERE c.document_id = ? AND c.chunking = d.chunking ORDER BY c.position",
+            [document_id])]
 
     def chunks_by_id(self, chunk_ids: Iterable[int]) -> dict[int, StoredChunk]:
         ids = list(chunk_ids)

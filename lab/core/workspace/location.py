@@ -1,4 +1,4 @@
-"""Where the workspace lives, and opening it with the sample project on first start.
+"""Where the workspace lives, and opening it with the sample projects on first start.
 
 Order of precedence: an explicit `--db PATH`, then the `LAB_HOME` environment variable (a folder
 holding `workspace.db`), then the platform's data directory (on Linux
@@ -8,6 +8,7 @@ holding `workspace.db`), then the platform's data directory (on Linux
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 WORKSPACE_FILENAME = "workspace.db"
 PRICES_FILENAME = "prices.toml"
 SAMPLE_FILE = "sample/support-replies.toml"
+POLICY_SAMPLE_FILE = "sample/policy-answers.toml"
+SAMPLE_DOCUMENTS = "sample-documents"  # in the lab's home: the samples' documents, editable
 LAST_PROJECT_KEY = "last_project_id"
 
 
@@ -93,14 +96,36 @@ def open_default_workspace(
 
 
 def install_sample(store: Store) -> int:
-    """Add the sample support-reply project to the workspace and make it the open one."""
-    from lab.core.experiment import file as experiment_file
-
-    path = resource_path(SAMPLE_FILE)
-    spec = experiment_file.load(path)
-    project_id = store.save_project(spec.project)
+    """Add the sample projects to the workspace: support replies (the one opened) and policy
+    answers, whose variant B retrieves from a few policy documents."""
+    _install(store, POLICY_SAMPLE_FILE)
+    project_id = _install(store, SAMPLE_FILE)  # saved last: it heads the list of projects
     store.set_meta(LAST_PROJECT_KEY, str(project_id))
     return project_id
+
+
+def _install(store: Store, name: str) -> int:
+    from lab.core.experiment import file as experiment_file
+
+    path = resource_path(name)
+    spec = experiment_file.load(path)
+    for source in spec.project.documents:
+        source.path = str(sample_documents(path.parent, source.path))
+    return store.save_project(spec.project)
+
+
+def sample_documents(shipped_dir: Path, relative: str) -> Path:
+    """A sample's documents folder, copied to the lab's home on first start so it can be
+    edited and indexed again (the shipped copy may be read-only, and moves with the install);
+    a copy made earlier is kept as the user left it. If it cannot be copied, the shipped one."""
+    shipped = shipped_dir / relative
+    target = lab_home() / SAMPLE_DOCUMENTS / shipped.name
+    if not target.exists():
+        try:
+            shutil.copytree(shipped, target)
+        except OSError:
+            return shipped
+    return target
 
 
 def current_project_id(store: Store) -> int | None:

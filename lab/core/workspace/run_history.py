@@ -1,6 +1,7 @@
 """The store's history of a project: the prompt versions each variant was run with (when, in
-which runs, under what name), and the project's runs with what they cost and how well each
-variant passed its checks.
+which runs, under what name), the project's runs with what they cost and how well each
+variant passed its checks, and one logged call in full for a detail view (its checks, the
+passages it was given, a chain's steps).
 
 Part of the store (mixed into `Store`, so callers write `store.project_runs(1)`); like the rest
 of the workspace package it knows table names. Runs started by `lab run FILE` count as the
@@ -31,6 +32,7 @@ class RunHistory:
 
     if TYPE_CHECKING:
         def transaction(self) -> AbstractContextManager[None]: ...  # provided by Store
+        def chunks_for_call(self, call_id: int) -> list[dict[str, Any]]: ...  # Documents
 
     # ----------------------------------------------------------------- prompt versions
 
@@ -136,3 +138,16 @@ class RunHistory:
         call["check_results"] = results
         call["checks"] = {r["check_name"]: bool(r["passed"]) for r in results}
         return call
+
+    def chain_steps(self, call_id: int) -> list[dict[str, Any]]:
+        """The step calls of a chain's call, in the order they were sent: each step's name,
+        model, status, request, output, error, tokens, latency and cost."""
+        return list(self.db.query(
+            "SELECT id, step, provider, model, status, request_json, response_text,"
+            " error_type, error_message, input_tokens, output_tokens, latency_ms, cost_usd,"
+            " cached_from_call_id FROM calls WHERE chain_call_id = ? ORDER BY id", [call_id]))
+
+    def call_parts(self, call_id: int) -> dict[str, list[dict[str, Any]]]:
+        """What a call's detail shows beside the call itself: the passages it was given
+        (`chunks`, as `chunks_for_call`) and, for a chain, its steps (`steps`)."""
+        return {"chunks": self.chunks_for_call(call_id), "steps": self.chain_steps(call_id)}

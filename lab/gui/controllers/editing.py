@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication, QFileDialog, QMainWindow, QMessageBox
 
 from lab.core.experiment import cases as cases_file
-from lab.core.model import Project, Variant
+from lab.core.model import Project, Retrieval, Step, Variant
 from lab.core.run.output_format import output_format, output_schema, with_output_format
 from lab.core.runtime.async_thread import AsyncLoopThread
 from lab.core.workspace.providers import configured_providers, list_all_models
@@ -58,10 +58,11 @@ class EditingController(QObject):
         variants_pane.variant_selected.connect(self._select_variant)
         prompt_pane.system_edited.connect(self._save_system)
         prompt_pane.template_edited.connect(self._save_template)
-        prompt_pane.model_picker.model_chosen.connect(self._save_model)
-        prompt_pane.parameters.params_edited.connect(self._save_params)
-        prompt_pane.parameters.output_format_chosen.connect(self._output_format_chosen)
-        prompt_pane.parameters.schema_requested.connect(self.edit_output_schema)
+        prompt_pane.model_chosen.connect(self._save_model)
+        prompt_pane.params_edited.connect(self._save_params)
+        prompt_pane.output_format_chosen.connect(self._output_format_chosen)
+        prompt_pane.schema_requested.connect(self.edit_output_schema)
+        prompt_pane.retrieval_edited.connect(self._save_retrieval)
         examples_pane.model.edited.connect(self._save_examples)
         cases_pane.model.edited.connect(self._cases_edited)
         variants_pane.add_requested.connect(self.new_variant)
@@ -91,7 +92,8 @@ class EditingController(QObject):
         self._prompt_pane.show_variant(variant, project.user_template if project else "",
                                        self.model_names())
         self._examples_pane.set_examples(variant.examples if variant else [],
-                                         variant.name if variant else "")
+                                         variant.name if variant else "",
+                                         bool(variant and variant.steps))
 
     def _save_system(self, text: str) -> None:
         variant, project = self._session.current_variant, self._session.project
@@ -118,6 +120,20 @@ class EditingController(QObject):
             else:
                 variant.params[name] = value
         self._variants_pane.model.refresh()
+        self._session.save()
+
+    def _save_retrieval(self, retrieval: Retrieval | None) -> None:
+        """The variant's retrieval setting (off, lexical, embeddings, hybrid; k, query,
+        embedding model): one step to undo."""
+        variant = self._session.current_variant
+        if variant is None or variant.retrieval == retrieval:
+            return
+        before = variant.retrieval
+        variant.retrieval = retrieval
+        self._undo.fields_changed(variant, {"retrieval": before}, {"retrieval": retrieval},
+                                  f"Change the retrieval of {variant.name}")
+        self._variants_pane.model.refresh()
+        self.matrix_changed.emit()
         self._session.save()
 
     def _output_format_chosen(self, fmt: str) -> None:
@@ -269,7 +285,17 @@ class EditingController(QObject):
                 self._variants_pane.select(row)
             self._select_variant(row if variants else -1)
             self.matrix_changed.emit()
-        elif what in ("examples", "fields") and any(v is owner for v in variants):
+        elif isinstance(owner, Step) and any(s is owner for v in variants for s in v.steps):
+            row, index = next((r, i) for r, v in enumerate(variants)
+                              for i, s in enumerate(v.steps) if s is owner)
+            self._variants_pane.select(row)
+            self._prompt_pane.flush()
+            self._session.current_variant = variants[row]
+            self._prompt_pane.show_variant(variants[row], project.user_template,
+                                           self.model_names(), index)
+            self._variants_pane.model.refresh()
+            self.matrix_changed.emit()
+        elif what in ("examples", "fields", "steps") and any(v is owner for v in variants):
             row = next(i for i, v in enumerate(variants) if v is owner)
             self._variants_pane.select(row)
             self._select_variant(row)  # its prompt and examples, as they are now
@@ -324,9 +350,7 @@ class EditingController(QObject):
 
     def _models_listed(self, provider: str, models: list[str]) -> None:
         self._models[provider] = models
-        current = self._session.current_variant
-        if current is not None:
-            self._prompt_pane.model_picker.set_models(self.model_names(), current.model)
+        self._prompt_pane.set_model_names(self.model_names())
 
     def show_providers(self, select: str | None = None) -> ProvidersDialog:
         # imported when opened, not before the window's first paint

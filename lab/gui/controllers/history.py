@@ -22,7 +22,6 @@ from lab.gui.controllers.undo import ProjectUndo
 from lab.gui.controllers.workspace import WorkspaceController
 from lab.gui.panes.history import HistoryPane
 from lab.gui.panes.result_cells import cell_from_row
-from lab.gui.panes.results_grid import detail_html
 from lab.gui.tasks import when_done
 
 if TYPE_CHECKING:  # annotations only: loaded where used, not before the first paint
@@ -173,7 +172,7 @@ class HistoryController(QObject):
             case = ", ".join(f"{k} = {v}" for k, v in json.loads(
                 row.get("case_vars_json") or "{}").items())
             case = case if len(case) <= 90 else case[:89] + "…"
-            self._pane.show_call(detail_html(cell, row.get("variant_name") or "", case),
+            self._pane.show_call(cell, row.get("variant_name") or "", case, row.get("parts"),
                                  judged=row["status"] == "ok" and not row.get("judged_call_id"),
                                  has_run=row.get("run_id") is not None)
 
@@ -181,6 +180,7 @@ class HistoryController(QObject):
             row = store.call_detail(call_id)
             if row is not None:
                 row["rating"] = store.ratings_for_calls([call_id]).get(call_id)
+                row["parts"] = store.call_parts(call_id)
             return row
 
         when_done(self._session.store.submit(load), shown, self._warn("Cannot show the call"))

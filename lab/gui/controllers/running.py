@@ -65,6 +65,7 @@ class RunningController(QObject):
         runs.event.connect(self._run_event)
         runs.finished.connect(self._run_finished)
         runs.refused.connect(self._run_refused)
+        results_pane.parts_needed.connect(self._load_parts)
 
     def request(self, no_cache: bool = False) -> RunRequest:
         """What a run of the open project is planned from, as the window has it set."""
@@ -322,6 +323,13 @@ class RunningController(QObject):
             if shown:
                 self._show_judgement(event)
 
+    def _load_parts(self, call_id: int) -> None:
+        """The passages and chain steps of the call the detail panel shows."""
+        when_done(self._session.store.submit(lambda store: store.call_parts(call_id)),
+                  lambda parts: self._results_pane.detail.set_parts(call_id, parts),
+                  lambda exc: self._status.showMessage(
+                      f"Cannot read the call's passages and steps: {exc}", 8000))
+
     def _call_landed(self, call) -> None:
         """Every call the run logs (judge calls too) adds to the workspace totals at once."""
         self._status_widgets.add_to_totals(call.cost_usd, call.status == "error")
@@ -374,6 +382,7 @@ class RunningController(QObject):
         filter and order, and the workspace totals take them in."""
         self._session.history.refresh()
         self._results_pane.apply_view_options()  # filter and order take in the finished results
+        self._results_pane.show_detail()  # every call is logged now: its passages and steps
         when_done(self._session.store.submit(lambda store: store.call_filter_choices()),
                   self._history_pane.set_choices, lambda _exc: None)
         self.logged.emit()

@@ -1,6 +1,6 @@
 """Undo and redo for the project's edits, in one QUndoStack: deleting, adding and reordering
-examples, test cases, variants and checks; editing a check; renaming a variant; restoring a
-prompt version. Text typed in a prompt box is not here: text boxes keep their own undo while
+examples, test cases, variants, checks and a chain's steps; editing a check; renaming a variant
+or a step; a variant's retrieval setting; making a variant a chain; restoring a prompt version. Text typed in a prompt box is not here: text boxes keep their own undo while
 they have the focus (Edit ▸ Undo asks them first).
 
 Edits happen as before (the panes change the project's lists in place); the controllers then
@@ -96,6 +96,7 @@ class ProjectUndo(QObject):
                 self._remember(project, attr)
             for variant in project.variants:
                 self._remember(variant, "examples")
+                self._remember(variant, "steps")
 
     def _remember(self, owner: Any, attr: str) -> None:
         self._seen[(id(owner), attr)] = (owner, list(getattr(owner, attr)))
@@ -106,9 +107,10 @@ class ProjectUndo(QObject):
         seen = self._seen.get((id(owner), attr))
         current = list(getattr(owner, attr))
         if attr == "variants":
-            for variant in current:  # a new variant's examples start as they are
-                if (id(variant), "examples") not in self._seen:
-                    self._remember(variant, "examples")
+            for variant in current:  # a new variant's examples and steps start as they are
+                for items in ("examples", "steps"):
+                    if (id(variant), items) not in self._seen:
+                        self._remember(variant, items)
         if seen is None:
             self._remember(owner, attr)
             return
@@ -136,6 +138,6 @@ class ProjectUndo(QObject):
     def set_fields(self, obj: Any, values: dict[str, Any]) -> None:
         for name, value in values.items():
             setattr(obj, name, list(value) if isinstance(value, list) else value)
-            if name == "examples":
-                self._remember(obj, "examples")
+            if name in ("examples", "steps"):
+                self._remember(obj, name)
         self.restored.emit(obj, "fields")

@@ -120,6 +120,8 @@ class CheckForm(QWidget):
         try:
             self.setEnabled(check is not None)
             check = check or Check(type="contains", config={"value": ""})
+            # The chain step it grades has no field of its own: kept as the file has it.
+            self._step = check.config.get("step")
             self.name.setText(check.name)
             self.kind.setCurrentIndex(max(self.kind.findData(check.type), 0))
             self.pages.setCurrentIndex(max(self.kind.findData(check.type), 0))
@@ -165,7 +167,11 @@ class CheckForm(QWidget):
 
     def current(self) -> tuple[Check, list[str]]:
         """The check as the form has it, and what is wrong with it."""
-        return check_from_form(self.kind.currentData(), self.name.text(), self.values())
+        check, problems = check_from_form(self.kind.currentData(), self.name.text(),
+                                          self.values())
+        if getattr(self, "_step", None) is not None and check.type != "judge":
+            check.config["step"] = self._step
+        return check, problems
 
     def set_field(self, key: str, value: Any) -> None:
         """Set one field of the current type as if typed (tests, and the schema dialog)."""

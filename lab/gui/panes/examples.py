@@ -215,17 +215,24 @@ class ExamplesPane(StackedPane):
         self.model.rowsInserted.connect(lambda *_: self.show_empty(False))
         self.setEnabled(False)
 
-    def set_examples(self, examples, variant_name: str = "") -> None:
+    def set_examples(self, examples, variant_name: str = "", chain: bool = False) -> None:
         self.model.set_examples(examples)
         self.setEnabled(bool(variant_name))
         self.header.title.setText(f"Few-shot examples · {variant_name}" if variant_name else
                                   "Few-shot examples")
+        self.show_chain(chain)
+
+    def show_chain(self, chain: bool) -> None:
+        """A chain's steps are calls of their own: its examples are kept but not sent."""
+        self._chain = chain
         self._update_caption()
 
     def _update_caption(self) -> None:
         examples = self.model._examples
         enabled = sum(1 for e in examples if e.enabled)
-        self.header.caption.setText(f"{enabled} of {len(examples)} sent")
+        self.header.caption.setText("not sent: a chain's steps are calls of their own"
+                                    if getattr(self, "_chain", False)
+                                    else f"{enabled} of {len(examples)} sent")
         self.show_empty(not examples)
 
     def selected_rows(self) -> list[int]:

@@ -22,14 +22,15 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
 from lab.core.workspace.history import CallFilters
 from lab.core.workspace.thread import StoreThread
+from lab.gui.panes.call_detail import CallDetail
 from lab.gui.panes.pane import Index, StackedPane
+from lab.gui.panes.result_cells import CellResult
 from lab.gui.tasks import when_done
 from lab.gui.widgets import EmptyState, PaneHeader
 
@@ -197,8 +198,7 @@ class HistoryPane(StackedPane):
         for label, hours in self.SINCE:
             self.since.addItem(label, hours)
         self.view = QTableView()
-        self.detail = QTextBrowser()
-        self.detail.setOpenLinks(False)
+        self.detail = CallDetail()
         self.detail.setPlaceholderText("Select a call to see its request, output, checks and "
                                        "usage.")
         self.up_button = QPushButton("Thumbs up")
@@ -307,15 +307,18 @@ class HistoryPane(StackedPane):
         self.selected_call = call_id
         self.call_selected.emit(call_id)
 
-    def show_call(self, html: str | None, *, judged: bool = False, has_run: bool = False) -> None:
-        """The selected call in full (None: nothing selected)."""
-        if html is None:
+    def show_call(self, cell: CellResult | None, variant: str = "", case: str = "",
+                  parts: dict[str, list[dict[str, Any]]] | None = None, *, judged: bool = False,
+                  has_run: bool = False) -> None:
+        """The selected call in full, with its passages and chain steps (None: nothing
+        selected)."""
+        if cell is None:
             self.detail.clear()
         else:
-            self.detail.setHtml(html)
+            self.detail.show_call(cell, variant, case, parts)
         for button in (self.up_button, self.down_button, self.promote_button):
-            button.setEnabled(html is not None and judged)
-        self.open_run_button.setEnabled(html is not None and has_run)
+            button.setEnabled(cell is not None and judged)
+        self.open_run_button.setEnabled(cell is not None and has_run)
 
     def select_call_row(self, row: int) -> None:
         self.view.setCurrentIndex(self.model.index(row, 0))

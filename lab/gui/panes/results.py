@@ -1,5 +1,5 @@
 """The results pane: the grid of test cases × variants (results_grid.py), filtered and ordered on
-demand, over the detail panel of the selected cell.
+demand, over the detail panel of the selected cell (call_detail.py).
 """
 
 from __future__ import annotations
@@ -15,17 +15,16 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSplitter,
-    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
 
+from lab.gui.panes.call_detail import CallDetail
 from lab.gui.panes.pane import StackedPane, table_view
 from lab.gui.panes.results_grid import (
     ResultCellDelegate,
     ResultsFilterProxy,
     ResultsGridModel,
-    detail_html,
 )
 from lab.gui.widgets import EmptyState, PaneHeader
 
@@ -35,6 +34,7 @@ class ResultsPane(StackedPane):
 
     back_requested = Signal()  # leave an earlier run shown as it was
     samples_requested = Signal(int, int)  # row, column: show the cell's samples side by side
+    parts_needed = Signal(int)  # a logged call shown: its passages and chain steps, please
 
     SHOW_LABELS = ("All rows", "A check failed", "An error", "Variants disagree")
     SORT_LABELS = ("Test case order", "Checks passed", "Latency", "Cost", "Output length")
@@ -51,8 +51,7 @@ class ResultsPane(StackedPane):
         # Outputs need room to be read; past a few variants the grid scrolls sideways instead.
         self.view.horizontalHeader().setMinimumSectionSize(160)
         self.view.horizontalHeader().setMinimumHeight(44)
-        self.detail = QTextBrowser()
-        self.detail.setOpenLinks(False)
+        self.detail = CallDetail()
         self.detail.setPlaceholderText("Select a cell to see its full output, checks, usage "
                                        "and the exact request.")
         split = QSplitter(Qt.Orientation.Vertical)
@@ -90,7 +89,7 @@ class ResultsPane(StackedPane):
         )
         self.back_button.clicked.connect(self.back_requested.emit)
         self.delegate.samples_clicked.connect(self._samples_clicked)
-        self.detail.anchorClicked.connect(self._detail_link)
+        self.detail.link_clicked.connect(self._detail_link)
         self.show_rows = QComboBox()
         self.show_rows.addItems(self.SHOW_LABELS)
         self.show_rows.setToolTip("Show only the rows that need a look")
@@ -161,9 +160,9 @@ class ResultsPane(StackedPane):
         source = self.proxy.mapToSource(index)
         self.samples_requested.emit(source.row(), source.column())
 
-    def _detail_link(self, url) -> None:
+    def _detail_link(self, link: str) -> None:
         current = self.current_source()
-        if url.toString() == "samples" and current is not None:
+        if link == "samples" and current is not None:
             self.samples_requested.emit(*current)
 
     def show_viewing(self, text: str | None) -> None:
@@ -202,5 +201,9 @@ class ResultsPane(StackedPane):
         row, column = current
         variant = self.model.headerData(column, Qt.Orientation.Horizontal) or ""
         case = self.model.headerData(row, Qt.Orientation.Vertical) or ""
-        self.detail.setHtml(detail_html(self.model.cell(row, column),
-                                        variant.split("\n")[0], case))
+        cell = self.model.cell(row, column)
+        self.detail.show_call(cell, variant.split("\n")[0], case)
+        call_id = cell.logged_id if cell is not None else None
+        if (call_id is not None and self.detail.parts is None
+                and cell.status not in ("running", "pending")):
+            self.parts_needed.emit(call_id)

@@ -2,13 +2,12 @@
 
 A cell shows the output's first lines and, underneath, the checks passed, latency and cost, so a
 row compares A and B at a glance. Selecting a cell shows everything about the call in the detail
-panel: the full output, checks with reasons, usage, the exact request, the error.
+panel (call_detail.py): the full output, checks with reasons, usage, the passages it was given,
+a chain's steps, the exact request, the error.
 """
 
 from __future__ import annotations
 
-import html
-import json
 from typing import Any
 
 from PySide6.QtCore import (
@@ -25,6 +24,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
 from lab.core.model import TestCase, Variant
+from lab.gui.panes.call_detail import detail_html
 from lab.gui.panes.pane import Index
 from lab.gui.panes.result_cells import CellResult, cell_from_row
 
@@ -193,45 +193,6 @@ class ResultCellDelegate(QStyledItemDelegate):
         painter.drawText(footer_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                          footer)
         painter.restore()
-
-
-def detail_html(cell: CellResult | None, variant: str, case: str) -> str:
-    """Everything about one call, for the detail panel."""
-    if cell is None:
-        return f"<p style='color:gray'>{html.escape(case)} × {html.escape(variant)}: not run yet.</p>"
-    rows = [f"<b>{html.escape(variant)}</b> · {html.escape(case)} · {html.escape(cell.model)}"
-            f" · <i>{cell.status}</i>"]
-    facts = []
-    if cell.latency_ms is not None:
-        facts.append(f"latency {cell.latency_ms / 1000:.2f} s")
-    if cell.ttft_ms is not None:
-        facts.append(f"first token {cell.ttft_ms / 1000:.2f} s")
-    if cell.input_tokens is not None:
-        facts.append(f"tokens {cell.input_tokens} in → {cell.output_tokens or 0} out")
-    if cell.cost_usd is not None:
-        facts.append(f"cost ${cell.cost_usd:.5f}")
-    if cell.cached:
-        facts.append("answered from the cache")
-    if facts:
-        rows.append("<span style='color:gray'>" + " · ".join(facts) + "</span>")
-    marker = cell.samples_marker()
-    if marker:
-        rows.append(f"<a href='samples'>{html.escape(marker)} — see them side by side</a>")
-    for name, passed in cell.checks.items():
-        reason = cell.reasons.get(name, "")
-        mark = "<span style='color:#2e8b57'>✓</span>" if passed else "<span style='color:#c9302c'>✗</span>"
-        rows.append(f"{mark} {html.escape(name)}" + (f" — {html.escape(reason)}" if reason else ""))
-    if cell.judgement() or cell.note:
-        rows.append(f"Your judgement: {html.escape(cell.judgement())}"
-                    + (f" — {html.escape(cell.note)}" if cell.note else ""))
-    if cell.error:
-        rows.append(f"<p style='color:#c9302c'>{html.escape(cell.error)}</p>")
-    rows.append("<pre style='white-space: pre-wrap'>" + html.escape(cell.text) + "</pre>")
-    if cell.request:
-        rows.append("<details><summary>Request sent</summary></details><pre style='color:gray;"
-                    "white-space: pre-wrap'>" + html.escape(json.dumps(cell.request, indent=2,
-                                                                       ensure_ascii=False)) + "</pre>")
-    return "<br>".join(rows)
 
 
 class ResultsFilterProxy(QSortFilterProxyModel):

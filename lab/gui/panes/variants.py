@@ -50,11 +50,21 @@ class VariantListModel(QAbstractListModel):
         if role == DISPLAY:
             temp = v.params.get("temperature")
             extra = f" · T={temp}" if temp is not None else ""
-            return f"{v.name}\n{v.model}{extra} · {len(v.enabled_examples())} examples"
+            shape = (f"chain of {len(v.steps)} step{'' if len(v.steps) == 1 else 's'}"
+                     if v.steps else f"{len(v.enabled_examples())} examples")
+            retrieval = (f" · {v.retrieval.mode} k={v.retrieval.k}"
+                         if v.retrieval is not None and v.retrieval.on else "")
+            return f"{v.name}\n{v.model}{extra} · {shape}{retrieval}"
         if role == Qt.ItemDataRole.EditRole:
             return v.name
         if role == TOOLTIP:
-            return f"{v.name}\nModel: {v.model}\nParameters: {v.params or 'defaults'}"
+            tip = f"{v.name}\nModel: {v.model}\nParameters: {v.params or 'defaults'}"
+            if v.steps:
+                tip += "\nSteps: " + " → ".join(s.name for s in v.steps)
+            if v.retrieval is not None and v.retrieval.on:
+                tip += (f"\nRetrieval: {v.retrieval.mode}, {v.retrieval.k} passages for "
+                        f"{v.retrieval.query or 'the user message'}")
+            return tip
         return None
 
     def setData(self, index: Index, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:

@@ -53,7 +53,7 @@ def test_step_two_gets_step_ones_output_and_the_cell_is_the_chain(server, tmp_pa
     with open_workspace(db) as store:
         cells = {(c["variant_name"], c["case_index"]): c for c in store.calls_for_run(finished.run_id)}
         b = cells[("B", 0)]
-        steps = list(store.db.query("SELECT * FROM calls WHERE chain_call_id = ? ORDER BY id", [b["id"]]))
+        steps = store.chain_steps(b["id"])  # as the detail panel shows them
         totals = store.run_totals(finished.run_id)
     assert len(cells) == 4  # steps are not cells
     assert [s["step"] for s in steps] == ["extract", "answer"]
@@ -61,6 +61,8 @@ def test_step_two_gets_step_ones_output_and_the_cell_is_the_chain(server, tmp_pa
     assert b["status"] == "ok" and b["response_text"] == steps[1]["response_text"]
     assert b["step"] == "answer"
     assert b["input_tokens"] == steps[0]["input_tokens"] + steps[1]["input_tokens"]
+    assert b["cost_usd"] == pytest.approx(steps[0]["cost_usd"] + steps[1]["cost_usd"])
+    assert json.loads(steps[1]["request_json"])["messages"][-1]["content"].startswith("Facts:")
     assert b["checks"] == {"mentions order": True}
     assert totals["calls"] == 2 + 2 * 2  # A's two calls and B's four steps
 

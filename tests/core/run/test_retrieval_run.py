@@ -187,3 +187,53 @@ def test_the_summary_counts_retrieval_hits_apart_from_the_answer(server, tmp_pat
     b = next(v for v in report.variants if v.variant == "B")
     assert b.checks["found the source"].rate == 0.0  # retrieval missed every time
     assert b.overall.rate == 1.0  # but every answer passed its answer checks
+
+
+def test_the_policy_sample_retrieves_the_document_each_case_names(server, tmp_path):
+    """The sample project a new user finds beside the support one: B's passages hold the
+    answer to every case, found by the lexical search alone (no key needed to index)."""
+    from lab.core.runtime.resources import resource_path
+
+    sample = resource_path("sample/policy-answers.toml")
+    text = sample.read_text(encoding="utf-8").replace(
+        'path = "policies/"', f'path = "{sample.parent / "policies"}"').replace(
+        '"openai/gpt-4o-mini"', '"fake/gpt-4o-mini"')
+    text += (f'\n[providers.fake]\nkind = "openai"\nbase_url = "{server.base_url("openai")}"\n'
+             'api_key_env = "LAB_TEST_KEY"\nlocal = false\n')
+    finished = run_experiment(text, tmp_path / "w.db")
+    assert (finished.status, finished.errors) == ("done", 0)
+    with open_workspace(tmp_path / "w.db") as store:
+        calls = store.calls_for_run(finished.run_id)
+        calls.sort(key=lambda c: c["case_index"])
+        b = [c for c in calls if c["variant_name"] == "B · A + policies"]
+        a = [c for c in calls if c["variant_name"] == "A · from memory"]
+        given = store.chunks_for_call(b[0]["id"])
+    assert len(b) == len(a) == 12
+    assert all(c["checks"]["found the right document"] for c in b)
+    assert all("found the right document" not in c["checks"] for c in a)  # A does not retrieve
+    assert all(c["checks"]["citations are real"] for c in calls)
+    assert [g["citation"] for g in given][0] == "refunds.md#2"
+    assert "60 days" in given[0]["text"]
+    systems = [r.body["messages"][0]["content"] for r in server.chat_requests()]
+    assert sum("[refunds.md#2]" in s for s in systems) >= 1
+
+
+def test_a_project_opened_from_a_file_finds_its_documents_beside_the_file(server, tmp_path):
+    """The window plans a run from the project, not the file: relative document paths are
+    still read from the experiment file's folder, wherever the app was started."""
+    from lab.core.providers.pricing import PriceTable
+    from lab.core.run.plan import build_plan, provider_configs
+    from lab.core.run.setup import RunOptions, prepare_run
+    from lab.core.workspace.providers import configured_providers
+
+    write_docs(tmp_path)
+    spec = loads(retrieval_experiment(server, "docs"))  # as the window has it: no source
+    spec.project.source_path = str(tmp_path / "exp.toml")
+    with open_workspace(tmp_path / "w.db") as store:
+        project_id = store.save_project(spec.project)
+        plan = build_plan(spec, provider_configs(spec, configured_providers(store)))
+        prepared = prepare_run(store, plan, RunOptions(), PriceTable.load(), source="gui",
+                               project_id=project_id)
+    given = [c.retrieved for c in prepared.plan.calls if c.variant.name == "B"]
+    assert [[g.citation for g in chunks] for chunks in given] == [["policy.md#2"],
+                                                                  ["shipping.md#1"]]

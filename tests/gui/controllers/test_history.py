@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 from lab.core.workspace.location import current_project_id, open_default_workspace
-from tests.gui.sample_runs import point_sample_at
+from tests.gui.sample_runs import SUPPORT, point_sample_at
 from tests.helpers.experiments import experiment_text
 from tests.helpers.lab_process import lab
 
@@ -73,7 +73,8 @@ def test_prompt_versions_are_listed_diffed_named_and_restored(make_window, qtbot
     assert window.prompt_pane.system.toPlainText() == original
     window.session.finish_saves()
     conn = sqlite3.connect(lab_home / "workspace.db")
-    assert conn.execute("SELECT system FROM variants ORDER BY position").fetchone()[0] == original
+    assert conn.execute(f"SELECT system FROM variants WHERE project_id = {SUPPORT}"
+                        " ORDER BY position").fetchone()[0] == original
     window.results_pane.view.setFocus()
     window.commands.undo_action.trigger()
     assert variant.system == "Draft, not run yet."

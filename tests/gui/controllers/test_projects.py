@@ -53,7 +53,7 @@ def test_open_edit_save_and_diff_the_file(make_window, qtbot, experiment, monkey
     assert window.run_bar.samples.value() == 3  # the file's samples
     assert "local" in window.session.file_providers  # its own [providers]
     assert window.run_bar.projects.currentText() == "support-tone"
-    assert window.run_bar.projects.count() == 2  # the sample and this one
+    assert window.run_bar.projects.count() == 3  # the two samples and this one
 
     # Edit in the window: the first variant's system prompt, and a new check.
     window.variants_pane.select(0)
@@ -148,14 +148,14 @@ def test_trusting_the_file_lets_its_checks_run(make_window, qtbot, experiment, l
 
 def test_the_switcher_shows_a_project_lab_run_added(make_window, qtbot, experiment, lab_home):
     window = make_window()
-    assert window.run_bar.projects.count() == 1
+    assert window.run_bar.projects.count() == 2  # the two samples
     # What `lab run FILE` does to the workspace (lab/cli/run.py), done meanwhile.
     spec = experiment_file.load(experiment)
     with open_default_workspace(lab_home / "workspace.db") as store:
         project_id = store.project_for_file(spec.project, str(experiment.resolve()))
     # Coming back to the window shows it in the switcher.
     QApplication.sendEvent(window, QEvent(QEvent.Type.WindowActivate))
-    qtbot.waitUntil(lambda: window.run_bar.projects.count() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.run_bar.projects.count() == 3, timeout=5000)
     combo = window.run_bar.projects
     combo.setCurrentIndex(combo.findData(project_id))
     combo.activated.emit(combo.currentIndex())

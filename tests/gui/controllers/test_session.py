@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import sqlite3
 
+from tests.gui.sample_runs import SUPPORT
+
+SYSTEMS = f"SELECT system FROM variants WHERE project_id = {SUPPORT} ORDER BY position"
+
 
 def test_edits_to_the_prompt_are_saved_automatically(make_window, qtbot, lab_home):
     window = make_window()
@@ -14,8 +18,9 @@ def test_edits_to_the_prompt_are_saved_automatically(make_window, qtbot, lab_hom
     def saved() -> bool:
         conn = sqlite3.connect(lab_home / "workspace.db")
         try:
-            systems = [r[0] for r in conn.execute("SELECT system FROM variants ORDER BY position")]
-            template = conn.execute("SELECT user_template FROM projects").fetchone()[0]
+            systems = [r[0] for r in conn.execute(SYSTEMS)]
+            template = conn.execute(
+                f"SELECT user_template FROM projects WHERE id = {SUPPORT}").fetchone()[0]
         finally:
             conn.close()
         return systems[0] == "You are a pirate. Reply to {{customer}}." and template == "{{message}}"
@@ -34,7 +39,7 @@ def test_unsaved_typing_is_flushed_on_close(make_window, lab_home):
     window.close()
     window.session.store.close()
     conn = sqlite3.connect(lab_home / "workspace.db")
-    system = conn.execute("SELECT system FROM variants ORDER BY position").fetchone()[0]
+    system = conn.execute(SYSTEMS).fetchone()[0]
     conn.close()
     assert system == "Typed just before closing."
 
@@ -47,7 +52,7 @@ def test_edit_made_while_a_save_is_in_flight_is_saved_on_close(make_window, lab_
     window.close()
     window.session.store.close()
     conn = sqlite3.connect(lab_home / "workspace.db")
-    rows = conn.execute("SELECT system FROM variants ORDER BY position").fetchall()
+    rows = conn.execute(SYSTEMS).fetchall()
     conn.close()
     assert rows[0][0] == "Second edit, just before quitting."
     assert len(rows) == 2

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from lab.core.model import TestCase
+from tests.gui.sample_runs import SUPPORT
 
 
 def stored(lab_home, sql: str) -> list[tuple]:
@@ -72,8 +73,8 @@ def test_test_cases_added_and_deleted(make_window, qtbot, lab_home):
     assert window.results_pane.model.rowCount() == 21
     undo(window)
     assert len(cases) == 20
-    qtbot.waitUntil(lambda: stored(lab_home, "SELECT count(*) FROM test_cases")[0][0] == 20,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: stored(lab_home, "SELECT count(*) FROM test_cases WHERE"
+                                   f" project_id = {SUPPORT}")[0][0] == 20, timeout=5000)
     redo(window)
     assert cases[-1].vars["customer"] == "Zed"
 
@@ -101,12 +102,13 @@ def test_variants_added_deleted_and_renamed(make_window, qtbot, lab_home, monkey
     undo(window)
     assert [v.name for v in project.variants][-1] == "B · empathetic steps"
     assert window.results_pane.model.columnCount() == 3
-    qtbot.waitUntil(lambda: stored(lab_home, "SELECT count(*) FROM variants")[0][0] == 3,
-                    timeout=5000)
+    qtbot.waitUntil(lambda: stored(lab_home, "SELECT count(*) FROM variants WHERE"
+                                   f" project_id = {SUPPORT}")[0][0] == 3, timeout=5000)
     undo(window)
     assert [v.name for v in project.variants] == ["A · concise", "B · empathetic steps"]
     qtbot.waitUntil(lambda: [r[0] for r in stored(
-        lab_home, "SELECT name FROM variants ORDER BY position")] == [
+        lab_home, f"SELECT name FROM variants WHERE project_id = {SUPPORT}"
+        " ORDER BY position")] == [
         "A · concise", "B · empathetic steps"], timeout=5000)
     # The variant that came back kept its examples and its row.
     redo(window)
@@ -137,8 +139,9 @@ def test_checks_added_edited_removed_and_reordered(make_window, qtbot, lab_home)
     assert pane.model.rowCount() == 4
     undo(window)  # the add
     assert [c.name for c in checks] == names
-    qtbot.waitUntil(lambda: [r[0] for r in stored(lab_home, "SELECT name FROM checks ORDER BY"
-                                                  " position")] == names, timeout=5000)
+    qtbot.waitUntil(lambda: [r[0] for r in stored(
+        lab_home, f"SELECT name FROM checks WHERE project_id = {SUPPORT} ORDER BY position")]
+        == names, timeout=5000)
 
 
 def test_a_focused_text_box_undoes_its_own_typing(make_window, qtbot):

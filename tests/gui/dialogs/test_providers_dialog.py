@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from PySide6.QtCore import Qt
 
+from tests.gui.sample_runs import SUPPORT
 from tests.helpers.fake_provider import API_KEY, FakeProviderServer
 from tests.helpers.keyring_session import secret_service_keyring  # noqa: F401  (fixture)
 
@@ -76,7 +77,8 @@ def test_add_test_save_and_pick_a_model(make_window, qtbot, fake_server, lab_hom
     def saved_model() -> str:
         conn = sqlite3.connect(lab_home / "workspace.db")
         try:
-            return conn.execute("SELECT model FROM variants ORDER BY position").fetchone()[0]
+            return conn.execute(f"SELECT model FROM variants WHERE project_id = {SUPPORT}"
+                                " ORDER BY position").fetchone()[0]
         finally:
             conn.close()
 

@@ -9,13 +9,15 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from lab.gui.dialogs import messages as dialogs
+from tests.gui.sample_runs import SUPPORT
 
 
 def stored_cases(lab_home) -> list[tuple[str, dict]]:
     conn = sqlite3.connect(lab_home / "workspace.db")
     try:
         return [(label, json.loads(v)) for label, v in conn.execute(
-            "SELECT label, vars_json FROM test_cases ORDER BY position")]
+            f"SELECT label, vars_json FROM test_cases WHERE project_id = {SUPPORT}"
+            " ORDER BY position")]
     finally:
         conn.close()
 

@@ -10,7 +10,7 @@ import sqlite3
 
 from lab.core.checks.form import TYPE_LABELS
 from lab.gui.panes.result_cells import CellResult
-from tests.gui.sample_runs import point_sample_at
+from tests.gui.sample_runs import SUPPORT, point_sample_at
 from tests.helpers.fake_provider.behaviours import reply
 
 
@@ -18,7 +18,8 @@ def stored_checks(lab_home) -> list[tuple[str, str, dict]]:
     conn = sqlite3.connect(lab_home / "workspace.db")
     try:
         return [(name, kind, json.loads(config)) for name, kind, config in conn.execute(
-            "SELECT name, type, config_json FROM checks ORDER BY position")]
+            f"SELECT name, type, config_json FROM checks WHERE project_id = {SUPPORT}"
+            " ORDER BY position")]
     finally:
         conn.close()
 
@@ -178,3 +179,38 @@ def test_untrusted_code_checks_are_flagged_and_never_tried(make_window, qtbot):
     verdict = try_text(window, qtbot, "anything")
     assert verdict.startswith("⚠") and "not trusted" in verdict
 
+
+
+def test_retrieval_checks_are_edited_and_the_step_a_check_grades_is_kept(make_window, qtbot,
+                                                                        lab_home):
+    from lab.core.workspace.location import current_project_id, open_default_workspace
+
+    with open_default_workspace(lab_home / "workspace.db") as store:
+        project = store.load_project(current_project_id(store))
+        project.checks[0].config["step"] = "extract"  # grades a chain's step, as a file may say
+        store.save_project(project)
+    window = make_window()
+    window.checks_dock.raise_()
+    pane = window.checks_pane
+    pane.select(0)
+    pane.form.set_field("value", "refund")
+    pane.flush()
+    assert window.session.project.checks[0].config == {"value": "refund", "step": "extract"}
+
+    combo = window.run_bar.projects
+    combo.setCurrentIndex(combo.findText("Policy answers"))
+    combo.activated.emit(combo.currentIndex())
+    qtbot.waitUntil(lambda: window.session.project.name == "Policy answers", timeout=10000)
+    assert [pane.model.data(pane.model.index(r, 0)).split("\n")[1] for r in (1, 2)] == [
+        "cites only passages it was given",
+        "retrieval found the passage named in {{expected_source}}"]
+    pane.select(2)
+    assert pane.form.kind.currentData() == "retrieval-hit"
+    assert pane.form.inputs["retrieval-hit"]["column"].text() == "expected_source"
+    pane.form.set_field("column", "source_doc")
+    pane.flush()
+    qtbot.waitUntil(lambda: window.session.project.checks[2].config == {"column": "source_doc"},
+                    timeout=5000)
+    pane.select(1)
+    assert pane.form.kind.currentData() == "citations"
+    assert try_text(window, qtbot, "As our policy says [refunds.md#2].").startswith("✗ Fails")

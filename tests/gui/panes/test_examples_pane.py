@@ -6,12 +6,14 @@ import sqlite3
 
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QPlainTextEdit
+from tests.gui.sample_runs import SUPPORT
 
 
 def stored_examples(lab_home) -> list[tuple[str, str, int]]:
     conn = sqlite3.connect(lab_home / "workspace.db")
     try:
-        variant_id = conn.execute("SELECT id FROM variants ORDER BY position").fetchone()[0]
+        variant_id = conn.execute(f"SELECT id FROM variants WHERE project_id = {SUPPORT}"
+                                  " ORDER BY position").fetchone()[0]
         return conn.execute(
             "SELECT input, output, enabled FROM examples WHERE variant_id = ? ORDER BY position",
             [variant_id]).fetchall()

@@ -8,6 +8,7 @@ import sqlite3
 from PySide6.QtCore import Qt
 
 from lab.gui.dialogs import messages as dialogs
+from tests.gui.sample_runs import SUPPORT
 
 
 def stored_variants(lab_home) -> list[tuple[str, str, dict, int]]:
@@ -15,7 +16,8 @@ def stored_variants(lab_home) -> list[tuple[str, str, dict, int]]:
     try:
         return [(name, system, json.loads(params), examples) for name, system, params, examples in
                 conn.execute("SELECT name, system, params_json, (SELECT count(*) FROM examples e"
-                             " WHERE e.variant_id = v.id) FROM variants v ORDER BY position")]
+                             " WHERE e.variant_id = v.id) FROM variants v"
+                             f" WHERE v.project_id = {SUPPORT} ORDER BY position")]
     finally:
         conn.close()
 
