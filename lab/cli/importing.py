@@ -12,25 +12,8 @@ import argparse
 from pathlib import Path
 
 from lab.cli.errors import EXIT_PARTIAL_IMPORT, UserError
-from lab.core.experiment import file as experiment_file
 from lab.core.importers import ImportFileError, ImportResult, import_openai_evals, import_promptfoo
-
-REPORT_SUFFIX = ".import-report.md"
-
-
-def default_out(source: Path) -> Path:
-    """Beside the source: `promptfooconfig.yaml` -> `promptfooconfig.toml`, a folder `support/`
-    (or its `eval.json`) -> `support.toml`."""
-    if source.is_dir():
-        return source.parent / f"{source.name}.toml"
-    if source.suffix.lower() == ".json":
-        return source.parent.parent / f"{source.parent.name}.toml"
-    return source.with_suffix(".toml")
-
-
-def report_path(out: Path) -> Path:
-    return out.with_name(out.stem + REPORT_SUFFIX)
-
+from lab.core.importers.written import default_out, write_import
 
 def cmd_import(args: argparse.Namespace) -> int:
     source = Path(args.path)
@@ -49,12 +32,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             result = import_openai_evals(source, model=args.model)
     except ImportFileError as exc:
         raise UserError(str(exc)) from None
-    text = result.toml()
-    experiment_file.loads(text, str(out), base_dir=out.parent)  # what is written reads back
-    report = report_path(out)
     try:
-        out.write_text(text, encoding="utf-8")
-        report.write_text(result.report.to_markdown(str(out)), encoding="utf-8")
+        report = write_import(result, out)
     except OSError as exc:
         raise UserError(f"cannot write {out}: {exc.strerror}") from None
     print("\n".join(result.report.lines()))

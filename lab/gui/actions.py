@@ -27,6 +27,10 @@ class WindowActions(QObject):
         self.open_experiment_action = make(
             "Open &Experiment…", "Ctrl+Shift+O",
             "Open an experiment file (TOML) as a project of this workspace")
+        self.import_action = make(
+            "&Import from promptfoo or OpenAI Evals…", None,
+            "Convert a promptfoo config or an OpenAI Evals eval into an experiment file beside "
+            "it, with an import report, and open it")
         self.save_experiment_action = make(
             "&Save Experiment", Keys.Save, "Write the project back to its experiment file")
         self.save_experiment_as_action = make(

@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
         file_menu = menu.addMenu("&File")
         file_menu.addActions([a.new_action, a.open_action])
         file_menu.addSeparator()
-        file_menu.addActions([a.open_experiment_action, a.save_experiment_action,
+        file_menu.addActions([a.open_experiment_action, a.import_action, a.save_experiment_action,
                               a.save_experiment_as_action])
         self.projects_menu = file_menu.addMenu("&Projects")
         file_menu.addSeparator()
@@ -280,6 +280,7 @@ class MainWindow(QMainWindow):
             (a.new_action, workspace.new_workspace),
             (a.open_action, workspace.open_workspace),
             (a.open_experiment_action, self.projects.open_experiment),
+            (a.import_action, self.projects.import_experiment),
             (a.save_experiment_action, self.projects.save_experiment),
             (a.save_experiment_as_action, self.projects.save_experiment_as),
             (a.export_action, judging.show_export),

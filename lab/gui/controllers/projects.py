@@ -64,6 +64,9 @@ class ProjectsController(QObject):
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._file_changed)
         self.trust_dialog: TrustDialog | None = None
+        # the last import: (experiment file, report, report lines, everything converted)
+        self.last_import: tuple[Path, Path, list[str], bool] | None = None
+        self.import_message: QMessageBox | None = None
         run_bar.project_chosen.connect(self.switch_to)
 
     # ---- the open project
@@ -140,6 +143,57 @@ class ProjectsController(QObject):
         when_done(self._network.run_blocking(read_experiment, path), self._read,
                   lambda exc: QMessageBox.warning(self._window, "Cannot open the experiment",
                                                   str(exc)))
+
+    # ---- importing another tool's experiment
+
+    PROMPTFOO_FILTER = "promptfoo configs (*.yaml *.yml)"
+    EVALS_FILTER = "OpenAI Evals: a registry eval (*.yaml *.yml) or a platform export (*.json)"
+
+    def import_experiment(self, path: str | None = None, source: str | None = None) -> None:
+        """File ▸ Import: convert a promptfoo config or an OpenAI Evals eval into an experiment
+        file beside it (with its import report), say what the report says, and open it.
+        `source` is "promptfoo" or "openai-evals" (asked with the file when not given)."""
+        if path is None:
+            path, chosen = QFileDialog.getOpenFileName(
+                self._window, "Import an experiment", str(Path.home()),
+                f"{self.PROMPTFOO_FILTER};;{self.EVALS_FILTER};;All files (*)")
+            source = "openai-evals" if chosen == self.EVALS_FILTER else "promptfoo"
+        if not path:
+            return
+        from lab.core.importers.written import default_out  # when used, not at start-up
+
+        out = default_out(Path(path))
+        if out.exists() and not messages.confirm(
+                self._window, "Replace the experiment file?",
+                f"{out} already exists. Replace it with the imported experiment?"):
+            return
+        kind = source or "promptfoo"
+
+        def convert() -> tuple[Path, Path, list[str], bool]:
+            from lab.core.importers import import_openai_evals, import_promptfoo
+            from lab.core.importers.written import write_import
+
+            source_path = Path(path)
+            result = (import_promptfoo(source_path) if kind == "promptfoo"
+                      else import_openai_evals(source_path))
+            report = write_import(result, out)
+            return out, report, result.report.lines(), result.report.complete
+
+        when_done(self._network.run_blocking(convert), self._imported,
+                  lambda exc: QMessageBox.warning(self._window, "Cannot import", str(exc)))
+
+    def _imported(self, done: tuple[Path, Path, list[str], bool]) -> None:
+        out, report, lines, complete = done
+        self.last_import = done
+        headline = (f"Imported into {out.name}; everything converted." if complete else
+                    f"Imported into {out.name}; some parts were left out. Each is in "
+                    f"{report.name} with the reason and the original text.")
+        box = QMessageBox(QMessageBox.Icon.Information if complete else
+                          QMessageBox.Icon.Warning, "Import", headline, parent=self._window)
+        box.setDetailedText("\n".join(lines))
+        box.open()  # not modal to the event loop: the experiment opens behind it
+        self.import_message = box
+        self.open_experiment(str(out))
 
     def _read(self, result: tuple[ExperimentSpec, list[str]]) -> None:
         # imported when opened, not before the window's first paint

@@ -168,3 +168,54 @@ def test_the_switcher_shows_a_project_lab_run_added(make_window, qtbot, experime
     assert actions["support-tone"].isChecked() and not actions["Support replies"].isChecked()
     actions["Support replies"].trigger()
     qtbot.waitUntil(lambda: window.session.project.name == "Support replies", timeout=10000)
+
+
+PROMPTFOO = """description: Refund answers
+prompts:
+  - "You answer refund questions for {{ company }}. Question: {{ question }}"
+providers:
+  - id: openai:gpt-4o-mini
+    label: mini
+tests:
+  - vars: {company: Acme, question: "Can I return boots?"}
+    assert:
+      - type: icontains
+        value: refund
+      - type: javascript
+        value: output.length < 300
+"""
+
+
+def test_file_import_converts_reports_and_opens_the_experiment(make_window, qtbot, tmp_path):
+    config = tmp_path / "promptfooconfig.yaml"
+    config.write_text(PROMPTFOO, encoding="utf-8")
+    window = make_window()
+    assert window.commands.import_action in window.file_menu.actions()
+    window.projects.import_experiment(str(config), "promptfoo")
+    qtbot.waitUntil(lambda: window.session.project is not None
+                    and window.session.project.name == "Refund answers", timeout=10000)
+    out, report, lines, complete = window.projects.last_import
+    assert out == tmp_path / "promptfooconfig.toml" and out.is_file()
+    assert report.is_file() and "javascript" in report.read_text()
+    assert not complete  # the javascript assertion was left out, and the user is told
+    box = window.projects.import_message
+    assert "some parts were left out" in box.text() and report.name in box.text()
+    box.close()
+    project = window.session.project
+    assert [c.type for c in project.checks] == ["contains"]
+    assert project.source_path == str(out.resolve())
+    prompt = project.variants[0].system + project.user_template
+    assert "{{question}}" in prompt and "{{company}}" in prompt  # Nunjucks {{ var }} mapped
+
+
+def test_an_unreadable_import_says_where(make_window, qtbot, tmp_path, monkeypatch):
+    shown = []
+    monkeypatch.setattr("lab.gui.controllers.projects.QMessageBox.warning",
+                        lambda _parent, title, text: shown.append((title, text)))
+    config = tmp_path / "broken.yaml"
+    config.write_text("prompts: [unclosed\n", encoding="utf-8")
+    window = make_window()
+    window.projects.import_experiment(str(config), "promptfoo")
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    assert shown[0][0] == "Cannot import" and "broken.yaml" in shown[0][1]
+    assert not (tmp_path / "broken.toml").exists()
