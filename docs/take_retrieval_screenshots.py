@@ -88,11 +88,12 @@ def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="lab-screens-"))
     os.environ["LAB_HOME"] = str(home)
     os.environ["LAB_SCREENSHOT_KEY"] = "sk-screenshot"
-    from PySide6.QtCore import Qt, QTimer, QUrl
+    from PySide6.QtCore import Qt, QUrl
 
     from lab.core.providers.base import ProviderConfig
     from lab.core.workspace.location import LAST_PROJECT_KEY, open_default_workspace
     from lab.core.workspace.providers import save_provider
+    from docs.screenshot_player import play
     from lab.gui.app import create_window, make_application
     from tests.helpers.fake_provider import FakeProviderServer, reply
 
@@ -164,24 +165,7 @@ def main() -> int:
         ("chain", chain, 1200),
     ]
 
-    def step(index: int = 0) -> None:
-        if index == len(steps):
-            window.close()
-            app.quit()
-            return
-        name, action, delay = steps[index]
-        action()
-
-        def shoot() -> None:
-            if name:
-                window.grab().save(str(OUT / f"{name}.png"))
-                print(f"saved {OUT / (name + '.png')}")
-            step(index + 1)
-
-        QTimer.singleShot(delay, shoot)
-
-    QTimer.singleShot(300, step)
-    app.exec()
+    play(app, window, steps, OUT)
     window.session.store.close()
     server.stop()
     return 0

@@ -33,6 +33,7 @@ def main() -> int:
     from lab.core.providers.base import ProviderConfig
     from lab.core.workspace.location import current_project_id, open_default_workspace
     from lab.core.workspace.providers import save_provider
+    from docs.screenshot_player import play
     from lab.gui.app import create_window, make_application
     from lab.gui.panes.analysis import tab_index
     from tests.helpers.fake_provider import FakeProviderServer, reply
@@ -180,31 +181,7 @@ def main() -> int:
         ("analysis-consistency", analysis("Consistency"), 1200),
     ]
 
-    def target():
-        live = [w for w in QApplication.topLevelWidgets() if w.isVisible() and w is not window]
-        return live[-1] if live else window
-
-    def step(index: int = 0) -> None:
-        if index == len(steps):
-            for widget in QApplication.topLevelWidgets():
-                if widget is not window:
-                    widget.close()
-            window.close()
-            app.quit()
-            return
-        name, action, delay = steps[index]
-        action()
-
-        def shoot() -> None:
-            if name:
-                target().grab().save(str(OUT / f"{name}.png"))
-                print(f"saved {OUT / (name + '.png')}")
-            step(index + 1)
-
-        QTimer.singleShot(delay, shoot)
-
-    QTimer.singleShot(300, step)
-    app.exec()
+    play(app, window, steps, OUT)
     window.session.store.close()
     server.stop()
     return 0
