@@ -67,6 +67,9 @@ stamp=.venv/.prompt-lab-installed-$MODE
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  # The editable install maps lab.resources to resources/, so setuptools installs it with an
+  # import finder and says so in a boxed page of "information only" text; nothing to act on.
+  export PYTHONWARNINGS="ignore:Editable installation"
   if [ "$MODE" = app ]; then
     echo "setup: installing Prompt Lab into .venv"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -e .
