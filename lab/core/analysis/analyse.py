@@ -49,7 +49,11 @@ from lab.core.analysis.intervals import MeanInterval
 from lab.core.analysis.judge_agreement import JudgeAgreement, judge_agreement
 from lab.core.analysis.links import Link
 from lab.core.analysis.paired import PairedDifference, compare_pass, compare_scores
-from lab.core.analysis.sample_agreement import ConsistencyReport, consistency_report
+from lab.core.analysis.sample_agreement import (
+    AgreementCell,
+    ConsistencyReport,
+    consistency_report,
+)
 from lab.core.analysis.scope import ResolvedScope, Scope, resolve
 from lab.core.analysis.techniques import techniques
 from lab.core.analysis.training_data import GoodBy, TrainingData, training_data
@@ -114,7 +118,7 @@ class Analysis:
 
 def plain(value: Any) -> Any:
     """Dataclasses, links, tuples and dicts as JSON-ready values (NaN as None)."""
-    if isinstance(value, Link):
+    if isinstance(value, (Link, AgreementCell)):
         return value.to_dict()
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
@@ -217,7 +221,7 @@ def analyse(store: Store, scope: Scope | None = None,
 def _analyse(store: Store, scope: Scope | None, options: AnalysisOptions) -> Analysis:
     conf = options.confidence
     resolved = resolve(store, scope)
-    table, totals = read_cases(store, resolved.check_names)
+    table, totals = read_cases(store)
     order = variant_order(resolved, table)
     figures = variant_figures(store, resolved, table, totals, conf)
     judgements, placed = store.scope_pairwise()

@@ -38,14 +38,14 @@ Standard library only.
 
 from __future__ import annotations
 
+import math
+import operator
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from statistics import fmean
 
 from lab.core.analysis.intervals import (
     MeanInterval,
     mean_ci,
-    sample_sd,
     wilson_interval,
 )
 
@@ -90,17 +90,45 @@ def case_proportion(
     for p, n in cases:
         if not 0 <= p <= n:
             raise ValueError(f"a case cannot pass {p} of {n} samples")
-    total = sum([n for _, n in cases])
-    passed = sum([p for p, _ in cases])
+    fractions = [p / n for p, n in cases]
+    return case_proportion_of_sums(
+        CaseSums(k, sum([n for _, n in cases]), sum([p for p, _ in cases]), math.fsum(fractions),
+                 math.fsum(map(operator.mul, fractions, fractions))), confidence)
+
+
+@dataclass(frozen=True)
+class CaseSums:
+    """What a case-as-unit pass rate needs of its cases, summed (SQL can sum them for a whole
+    variant without handing over a row per case): cases with samples, samples, passed
+    samples, and the sum and the sum of squares of the case fractions (passed / samples)."""
+
+    cases: int
+    samples: int
+    passed: int
+    fraction_sum: float
+    fraction_squares: float
+
+
+def case_proportion_of_sums(sums: CaseSums, confidence: float = 0.95) -> CaseProportion | None:
+    """`case_proportion` from the sums of its cases. None when there is no case."""
+    k, total, passed = sums.cases, sums.samples, sums.passed
+    if k == 0:
+        return None
     if total == k:  # every case has exactly one sample (each has at least one)
         low, high = wilson_interval(passed, k, confidence)
         return CaseProportion(passed / k, low, high, k, total, passed, 1.0, float(k), WILSON)
-    fractions = [p / n for p, n in cases]
-    value = fmean(fractions)
+    value = sums.fraction_sum / k
+    if passed == 0:
+        value = 0.0
+    elif passed == total:
+        value = 1.0
     if k == 1 or value <= 0 or value >= 1:
         deff = total / k  # no between-case information: count cases, not outputs
     else:
-        between = sample_sd(fractions, value) ** 2 / k
+        # sample variance of the fractions from their sums (fractions lie in [0, 1]: no
+        # cancellation worth a second pass), never below 0 by rounding
+        variance = max(0.0, (sums.fraction_squares - k * value * value) / (k - 1))
+        between = variance / k
         independent = value * (1 - value) / total
         deff = max(1.0, between / independent)
     effective = total / deff

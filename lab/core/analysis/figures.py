@@ -9,10 +9,16 @@ percentiles of successful calls. `CaseTable` keeps the per-case values the A/B c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lab.core.analysis.clustered import CaseProportion, case_mean, case_proportion
+from lab.core.analysis.clustered import (
+    CaseProportion,
+    CaseSums,
+    case_mean,
+    case_proportion,
+    case_proportion_of_sums,
+)
 from lab.core.analysis.intervals import MeanInterval
 from lab.core.analysis.links import Link
 from lab.core.analysis.scope import ResolvedScope
@@ -38,7 +44,6 @@ class CaseValues:
     human: float | None = None  # mean human 1-5 score
     rated: int = 0
     good: int = 0
-    checks: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (passed, graded)
 
 
 CaseTable = dict[str, dict[Any, CaseValues]]  # variant -> case key -> values
@@ -66,32 +71,18 @@ class VariantFigures:
     mean_output_tokens: float | None = None
 
 
-def read_cases(store: Store, check_names: list[str]) -> tuple[CaseTable, dict[str, dict[str, Any]]]:
+def read_cases(store: Store) -> tuple[CaseTable, dict[str, dict[str, Any]]]:
     """The per-case table and per-variant totals (calls, errors, cost, tokens)."""
     table: CaseTable = {}
-    totals: dict[str, dict[str, Any]] = {}
-    sums: dict[str, list] = {}  # per variant, the totals' running sums (in TOTALS order)
-    for (variant, case, calls, ok, errors, graded, passed, judge, human, rated, good, cost,
-         priced, tokens, input_tokens, output_tokens, usage_calls) in store.scope_case_figures():
+    for (variant, case, calls, ok, graded, passed, judge, human, rated,
+         good) in store.scope_case_figures():
         cases = table.get(variant)
         if cases is None:
             cases = table[variant] = {}
-            sums[variant] = [0, 0, 0.0, 0, 0, 0, 0, 0]
         cases[case] = CaseValues(calls or 0, ok or 0, graded or 0, passed or 0, judge, human,
-                                 rated or 0, good or 0, {})
-        t = sums[variant]
-        t[0] += calls
-        t[1] += errors or 0
-        t[2] += cost or 0.0
-        t[3] += priced or 0
-        t[4] += tokens or 0
-        t[5] += input_tokens or 0
-        t[6] += output_tokens or 0
-        t[7] += usage_calls or 0
-    for variant, t in sums.items():
-        totals[variant] = dict(zip(TOTALS, t))
-    for variant, case, check, graded, passed in store.scope_check_figures(check_names):
-        table[variant][case].checks[check] = (passed, graded)
+                                 rated or 0, good or 0)
+    totals = {variant: dict(zip(TOTALS, (value or 0 for value in row)))
+              for variant, *row in store.scope_variant_totals()}
     return table, totals
 
 
@@ -107,17 +98,16 @@ def variant_figures(store: Store, resolved: ResolvedScope, table: CaseTable,
     latency = store.scope_percentiles("latency", LATENCY_PERCENTILES)
     ttft = store.scope_percentiles("ttft", (50,))
     models = {**store.scope_models(), **{v.name: v.model for v in resolved.variants}}
+    per_check: dict[str, dict[str, CaseProportion]] = {}
+    for variant, check, *sums in sorted(store.scope_check_sums(resolved.check_names)):
+        found = case_proportion_of_sums(CaseSums(*sums), confidence)
+        if found is not None:
+            per_check.setdefault(variant, {})[check] = found
     out = []
     for name in variant_order(resolved, table):
         cases = table[name]
         graded = [(c.passed, c.graded) for c in cases.values()]
-        check_names = sorted({check for c in cases.values() for check in c.checks})
-        checks = {}
-        for check in check_names:
-            found = case_proportion([c.checks[check] for c in cases.values() if check in c.checks],
-                                    confidence)
-            if found is not None:
-                checks[check] = found
+        checks = per_check.get(name, {})
         t = totals[name]
         out.append(VariantFigures(
             name=name, model=models.get(name, ""), calls=t["calls"], errors=t["errors"],

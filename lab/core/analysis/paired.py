@@ -23,6 +23,7 @@ have shown a modest effect, "with 1,000 cases any real difference is small (95% 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist, fmean
@@ -113,6 +114,21 @@ def _pass_cases_needed(b_higher: int, a_higher: int, k: int) -> int | None:
     return _about(needed - k) if needed > k else None
 
 
+def _columns(pairs: Sequence[tuple[float, float]]) -> tuple[Sequence[float], Sequence[float]]:
+    """The A values and the B values of (A, B) pairs (transposed in C: 45 comparisons of a
+    large run pair 1,000 cases each, three measures over)."""
+    a_values, b_values = zip(*pairs)
+    return a_values, b_values
+
+
+def _signs(diffs: Sequence[float]) -> tuple[int, int]:
+    """How many differences are positive (B higher) and how many negative (A higher)."""
+    return sum(map(_ZERO.__lt__, diffs)), sum(map(_ZERO.__gt__, diffs))
+
+
+_ZERO = 0.0
+
+
 def compare_pass(
     pairs: Sequence[tuple[float, float]], *, a: str = "A", b: str = "B", single_sample: bool = True,
     alpha: float = ALPHA, confidence: float = 0.95,
@@ -121,15 +137,16 @@ def compare_pass(
     one sample each (the test is then exactly McNemar's)."""
     k = len(pairs)
     test = MCNEMAR if single_sample else CLUSTERED_MCNEMAR
-    diffs = [fb - fa for fa, fb in pairs]  # of finite floats, fb > fa exactly when fb - fa > 0
-    b_higher = len([d for d in diffs if d > 0])
-    a_higher = len([d for d in diffs if d < 0])
+    a_values, b_values = _columns(pairs)
+    # of finite floats, fb > fa exactly when fb - fa > 0
+    diffs = list(map(operator.sub, b_values, a_values))
+    b_higher, a_higher = _signs(diffs)
     ties = k - b_higher - a_higher
     p = sign_test(b_higher, a_higher)
     if k == 0:
         return PairedDifference("pass rate", a, b, 0, None, None, None, None, None, 1.0, test,
                                 0, 0, 0, False, "No test cases graded for both variants.", None)
-    a_value, b_value = fmean([fa for fa, _ in pairs]), fmean([fb for _, fb in pairs])
+    a_value, b_value = fmean(a_values), fmean(b_values)
     ci = mean_ci(diffs, confidence, bounds=(-1.0, 1.0))
     diff = ci.mean
     significant = p < alpha and diff != 0
@@ -189,14 +206,14 @@ def compare_scores(
         return PairedDifference(measure, a, b, 0, None, None, None, None, None, 1.0, PAIRED_T,
                                 0, 0, 0, False, f"No test case has a {measure} for both variants.",
                                 None)
-    diffs = [sb - sa for sa, sb in pairs]
+    a_values, b_values = _columns(pairs)
+    diffs = list(map(operator.sub, b_values, a_values))
     mean = fmean(diffs)
     sd = sample_sd(diffs, mean) if k > 1 else 0.0
     ci = mean_ci(diffs, confidence, mean=mean, sd=sd)
     p = paired_t_p(diffs, mean, sd)
-    b_higher = sum(1 for d in diffs if d > 0)
-    a_higher = sum(1 for d in diffs if d < 0)
-    a_value, b_value = fmean([sa for sa, _ in pairs]), fmean([sb for _, sb in pairs])
+    b_higher, a_higher = _signs(diffs)
+    a_value, b_value = fmean(a_values), fmean(b_values)
     significant = k >= 2 and p < alpha and ci.mean != 0
     if significant:
         verdict, more = _verdict(measure, a, b, ci.mean, ci.low, ci.high, p, False), None

@@ -20,7 +20,7 @@ Counting happens in SQL (`AnalysisRows.scope_text_agreement` and friends).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
@@ -66,7 +66,18 @@ class AgreementCell:
     exact: float | None
     normalised: float | None
     checks: float | None
-    link: Link  # the samples, to open side by side
+    call_ids: Sequence[int]  # its samples' calls, sorted
+
+    @property
+    def link(self) -> Link:
+        """The samples, to open side by side (made when asked for: a large run has 10,000
+        cells and a view opens one)."""
+        return Link(tuple(self.call_ids), None, f"samples of {self.variant} on {self.case_label}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case": self.case, "case_label": self.case_label, "variant": self.variant,
+                "samples": self.samples, "exact": self.exact, "normalised": self.normalised,
+                "checks": self.checks, "link": self.link.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -135,12 +146,9 @@ def consistency_report(store: Store, table: CaseTable, order: list[str],
             per_checks.append((ck, c_distinct == 1))
             if n >= 1:
                 label = case_labels.get(case)
-                # the store gives each cell's ids sorted, one per sample: Link.calls' own
-                # sorting and de-duplication would only repeat it, 10,000 times a large run
-                cells.append(AgreementCell(
-                    case, str(case) if label is None else label, variant, n, e, nm, ck,
-                    Link(tuple(calls.get(key, ())), None, f"samples of {variant} on "
-                                                          f"{case if label is None else label}")))
+                # the store gives each cell's ids sorted, one per sample
+                cells.append(AgreementCell(case, str(case) if label is None else label, variant,
+                                           n, e, nm, ck, calls.get(key, ())))
         ok = sum(c.ok for c in cases.values())
         json_n = json_outputs.get(variant, 0)
         json_share = json_n / ok if ok else 0.0

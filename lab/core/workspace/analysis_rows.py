@@ -17,6 +17,7 @@ Rows come back as plain tuples and dicts; `lab.core.analysis` gives them meaning
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -37,9 +38,10 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
 SCOPE = "temp.lab_analysis_scope"
-CASE_FIGURES = ("variant", "case", "calls", "ok", "errors", "graded", "passed", "judge_mean",
-                "human_mean", "rated", "good", "cost", "priced", "tokens", "input_tokens",
-                "output_tokens", "usage_calls")  # the columns of scope_case_figures
+CASE_FIGURES = ("variant", "case", "calls", "ok", "graded", "passed", "judge_mean",
+                "human_mean", "rated", "good")  # the columns of scope_case_figures
+VARIANT_TOTALS = ("variant", "calls", "errors", "cost", "priced", "tokens", "input_tokens",
+                  "output_tokens", "usage_calls")  # the columns of scope_variant_totals
 
 
 class AnalysisRows:
@@ -165,33 +167,58 @@ class AnalysisRows:
     # ----------------------------------------------------------------- figures per cell
 
     def scope_case_figures(self) -> list[tuple]:
-        """Per (variant, case), in that order, a tuple of `CASE_FIGURES`: calls, ok, errors,
+        """Per (variant, case), in that order, a tuple of `CASE_FIGURES`: calls, ok,
         graded and passed outputs (every check passed), the mean judge score and mean human
         score of its outputs, human-rated and human-good outputs (score >= 4, or thumbs up when
-        unscored), cost (and calls with a cost) and tokens of every call, and input and output
-        tokens of successful calls with usage."""
+        unscored)."""
         if self._cells is not None:
             return self._cells.case_figures()
         sql = f"""
-            SELECT s.variant, s.case_key, count(*), sum({_OK}), sum(s.status = 'error'),
+            SELECT s.variant, s.case_key, count(*), sum({_OK}),
                    sum({_OK} AND s.checks > 0), sum({_OK} AND {_ALL_PASSED}),
                    avg(CASE WHEN {_OK} THEN s.judge END),
                    avg(CASE WHEN {_OK} THEN s.score END),
                    sum({_OK} AND (s.score IS NOT NULL OR s.thumbs IS NOT NULL)),
-                   sum({_OK} AND {_GOOD}),
-                   sum(s.cost), count(s.cost),
-                   sum(coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)),
-                   sum(CASE WHEN {_OK} THEN s.input_tokens END),
-                   sum(CASE WHEN {_OK} THEN s.output_tokens END),
-                   sum({_OK} AND s.input_tokens IS NOT NULL)
+                   sum({_OK} AND {_GOOD})
             FROM {SCOPE} s GROUP BY s.variant, s.case_key"""
         return self.db.execute(sql).fetchall()
 
-    def scope_check_figures(self, names: Sequence[str]) -> list[tuple[str, Any, str, int, int]]:
-        """(variant, case, check, outputs graded, outputs passed) for successful outputs;
+    def scope_variant_totals(self) -> list[tuple]:
+        """Per variant, a tuple of `VARIANT_TOTALS`: calls, errors, cost (and calls with a
+        cost) and tokens of every call, and input and output tokens of successful calls with
+        usage."""
+        if self._cells is not None:
+            return self._cells.variant_totals()
+        return self.db.execute(f"""
+            SELECT s.variant, count(*), sum(s.status = 'error'), sum(s.cost), count(s.cost),
+                   sum(coalesce(s.input_tokens, 0) + coalesce(s.output_tokens, 0)),
+                   coalesce(sum(CASE WHEN {_OK} THEN s.input_tokens END), 0),
+                   coalesce(sum(CASE WHEN {_OK} THEN s.output_tokens END), 0),
+                   sum({_OK} AND s.input_tokens IS NOT NULL)
+            FROM {SCOPE} s GROUP BY s.variant""").fetchall()
+
+    def scope_check_sums(self, names: Sequence[str]
+                         ) -> list[tuple[str, str, int, int, int, float, float]]:
+        """Per variant and check, over the cases with successful outputs graded by it: (variant,
+        check, cases, outputs graded, outputs passed, the sum of the cases' pass fractions and
+        of their squares) — what a case-as-unit pass rate needs (`clustered.CaseSums`).
         ``names`` in the scope's bit order (`load_analysis_scope`)."""
         if self._cells is not None:
-            return self._cells.check_figures(names)
+            return self._cells.check_sums(names)
+        sums: dict[tuple[str, str], list] = {}
+        for variant, _case, name, graded, passed in self._check_figures(names):
+            entry = sums.setdefault((variant, name), [0, 0, 0, [], []])
+            fraction = passed / graded
+            entry[0] += 1
+            entry[1] += graded
+            entry[2] += passed
+            entry[3].append(fraction)
+            entry[4].append(fraction * fraction)
+        return [(variant, name, k, graded, passed, math.fsum(fs), math.fsum(squares))
+                for (variant, name), (k, graded, passed, fs, squares) in sums.items()]
+
+    def _check_figures(self, names: Sequence[str]) -> list[tuple[str, Any, str, int, int]]:
+        """(variant, case, check, outputs graded, outputs passed) for successful outputs."""
         if not names:
             return []
         columns = ", ".join(f"sum((s.present >> {i}) & 1), sum((s.passed >> {i}) & 1)"

@@ -264,47 +264,61 @@ class CellRows:
         self.db = db
         self.run = run_id
         self._cells: list[tuple] | None = None
-        self._checks: list[tuple] | None = None
+        self._variants: dict[str, tuple] | None = None
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return self.db.execute(sql, [self.run, *params]).fetchall()
 
     def _cell_rows(self) -> list[tuple]:
-        """(variant, case, the 15 figures of CASE_FIGURES, exact pairs, exact distinct,
+        """(variant, case, the 8 figures of CASE_FIGURES, exact pairs, exact distinct,
         normalised pairs, normalised distinct, check pairs, check distinct, JSON outputs,
-        first id, last id, outputs with a latency, with a time to first token) of every cell,
-        in (variant, case) order (the ids of its outputs
-        come apart, in `cell_calls`: 10,000 strings are a cost of their own)."""
+        first id) of every cell, in (variant, case) order. Only what is needed cell by cell
+        comes over (a value costs about as much to hand over as SQLite takes to read its row):
+        what is summed per variant is summed by SQLite, and the ids of the outputs come apart,
+        in `cell_calls`."""
         if self._cells is None:
             self._cells = self._rows(
-                "SELECT variant, case_index, calls, ok, errors, graded, passed,"
-                " judge_mean, human_mean, rated, good, cost, priced, tokens, input_tokens,"
-                " output_tokens, usage_calls, exact_pairs, exact_distinct, normalised_pairs,"
-                " normalised_distinct, check_pairs, check_distinct, json_outputs,"
-                " first_id, last_id, latency_calls, ttft_calls FROM cell_figures WHERE run_id = ?"
-                " ORDER BY variant, case_index")
+                "SELECT variant, case_index, calls, ok, graded, passed, judge_mean, human_mean,"
+                " rated, good, exact_pairs, exact_distinct, normalised_pairs,"
+                " normalised_distinct, check_pairs, check_distinct, json_outputs, first_id"
+                " FROM cell_figures WHERE run_id = ? ORDER BY variant, case_index")
         return self._cells
 
-    def _check_rows(self) -> list[tuple]:
-        """(variant, case, check, graded, passed) in (variant, case) order."""
-        if self._checks is None:
-            self._checks = self._rows(
-                "SELECT variant, case_index, check_name, graded, passed"
-                " FROM cell_check_figures WHERE run_id = ? ORDER BY variant, case_index")
-        return self._checks
+    def _per_variant(self) -> dict[str, tuple]:
+        """Per variant: (calls, errors, cost, priced, tokens, input tokens, output tokens,
+        usage calls, newest id, outputs with a latency, with a time to first token)."""
+        if self._variants is None:
+            self._variants = {row[0]: row[1:] for row in self._rows(
+                "SELECT variant, sum(calls), sum(errors), sum(cost), sum(priced), sum(tokens),"
+                " coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),"
+                " sum(usage_calls), max(last_id), sum(latency_calls), sum(ttft_calls)"
+                " FROM cell_figures WHERE run_id = ? GROUP BY variant")}
+        return self._variants
 
     def count(self) -> int:
-        return sum(row[2] for row in self._cell_rows())
+        return sum(row[0] for row in self._per_variant().values())
 
     def check_names(self) -> list[str]:
-        return sorted({row[2] for row in self._check_rows()})
+        return [name for name, in self._rows(
+            "SELECT DISTINCT check_name FROM cell_check_figures WHERE run_id = ?"
+            " ORDER BY check_name")]
 
     def case_figures(self) -> list[tuple]:
-        return [row[:17] for row in self._cell_rows()]
+        return [row[:10] for row in self._cell_rows()]
 
-    def check_figures(self, names: Sequence[str]) -> list[tuple[str, Any, str, int, int]]:
+    def variant_totals(self) -> list[tuple]:
+        return [(variant, *row[:8]) for variant, row in self._per_variant().items()]
+
+    def check_sums(self, names: Sequence[str]) -> list[tuple[str, str, int, int, int, float,
+                                                           float]]:
+        # summed by SQLite: 10,000 cells × checks need not come over as rows
         wanted = set(names)
-        return [row[:5] for row in self._check_rows() if row[3] > 0 and row[2] in wanted]
+        return [row for row in self._rows(
+            "SELECT variant, check_name, count(*), sum(graded), sum(passed),"
+            " sum(CAST(passed AS REAL) / graded),"
+            " sum(CAST(passed AS REAL) * passed / (CAST(graded AS REAL) * graded))"
+            " FROM cell_check_figures WHERE run_id = ? AND graded > 0"
+            " GROUP BY variant, check_name") if row[1] in wanted]
 
     def percentiles(self, column: str, ps: Sequence[float]) -> dict[str, dict[float, float]]:
         if column not in ("latency", "ttft"):
@@ -314,10 +328,8 @@ class CellRows:
         ranked = (f"SELECT {column} FROM cell_calls INDEXED BY {index} WHERE {where}"
                   " AND variant = ? ORDER BY {column} {order} LIMIT {limit} OFFSET {offset}")
         out: dict[str, dict[float, float]] = {}
-        count_at = 26 if column == "latency" else 27  # the cells count the values: no index walk
-        counts: dict[str, int] = {}
-        for row in self._cell_rows():
-            counts[row[0]] = counts.get(row[0], 0) + (row[count_at] or 0)
+        count_at = 9 if column == "latency" else 10  # the cells count the values: no index walk
+        counts = {variant: row[count_at] or 0 for variant, row in self._per_variant().items()}
         for variant, n in sorted((v, n) for v, n in counts.items() if n):
             # values i and i + 1 in order for each percentile, walked to from the nearer end of
             # the index; one query for them all
@@ -345,10 +357,7 @@ class CellRows:
         return out
 
     def _newest_per_variant(self, columns: str, joins: str) -> list[tuple]:
-        newest: dict[str, int] = {}
-        for row in self._cell_rows():
-            newest[row[0]] = max(newest.get(row[0], 0), row[25])
-        ids = list(newest.values())
+        ids = [row[8] for row in self._per_variant().values() if row[8] is not None]
         if not ids:
             return []
         return self.db.execute(
@@ -372,8 +381,8 @@ class CellRows:
     def case_values(self) -> dict[Any, str]:
         first: dict[Any, int] = {}
         for row in self._cell_rows():
-            if row[1] not in first or row[24] < first[row[1]]:
-                first[row[1]] = row[24]
+            if row[1] not in first or row[17] < first[row[1]]:
+                first[row[1]] = row[17]
         ids = sorted(first.values())
         found: dict[Any, str] = {}
         for start in range(0, len(ids), 500):
@@ -383,12 +392,12 @@ class CellRows:
                 f" ({','.join('?' * len(chunk))})", chunk).fetchall())
         return found
     def text_agreement(self) -> dict[tuple[str, Any], tuple[int, int, int, int]]:
-        return {(row[0], row[1]): row[17:21] for row in self._cell_rows() if row[18] is not None}
+        return {(row[0], row[1]): row[10:14] for row in self._cell_rows() if row[11] is not None}
     def check_agreement(self) -> dict[tuple[str, Any], tuple[int, int]]:
-        return {(row[0], row[1]): row[21:23] for row in self._cell_rows() if row[22] is not None}
+        return {(row[0], row[1]): row[14:16] for row in self._cell_rows() if row[15] is not None}
     def json_fields(self) -> tuple[dict[tuple[str, Any], int],
                                    list[tuple[str, Any, str, int, int]]]:
-        counts = {(row[0], row[1]): row[23] for row in self._cell_rows() if row[23]}
+        counts = {(row[0], row[1]): row[16] for row in self._cell_rows() if row[16]}
         if not counts:
             return counts, []
         return counts, self._rows(
