@@ -14,7 +14,11 @@ from typing import Any
 
 from lab.core.analysis.figures import CaseTable
 from lab.core.analysis.links import Link
-from lab.core.analysis.paired import PairedDifference, compare_pass, compare_scores
+from lab.core.analysis.paired import (
+    PairedDifference,
+    compare_pass_columns,
+    compare_scores_columns,
+)
 from lab.core.analysis.significance import PairwiseSummary, pairwise_summary
 
 
@@ -87,12 +91,18 @@ def _per_case(table: CaseTable, name: str) -> tuple[dict, dict, dict]:
             {c: v.human for c, v in cases.items() if v.human is not None})
 
 
-def _paired(a: dict, b: dict) -> list[tuple[float, float]]:
-    """As `paired_values`, from two `_per_case` maps (the same cases in the same order, the
-    usual case, zip without a lookup per case)."""
-    if len(a) == len(b) and list(a) == list(b):
-        return list(zip(a.values(), b.values()))
-    return [(x, y) for case, x in a.items() if (y := b.get(case)) is not None]
+def _paired(a: dict, b: dict) -> tuple[Sequence[float], Sequence[float]]:
+    """As `paired_values`, from two `_per_case` maps, as the A column and the B column (the
+    same cases in the same order, the usual case: the values as they are)."""
+    if len(a) == len(b) and a.keys() == b.keys() and list(a) == list(b):
+        return list(a.values()), list(b.values())
+    a_values, b_values = [], []
+    for case, x in a.items():
+        y = b.get(case)
+        if y is not None:
+            a_values.append(x)
+            b_values.append(y)
+    return a_values, b_values
 
 
 def compare_all(table: CaseTable, order: Sequence[str], tallies: dict[tuple[str, str], dict],
@@ -103,7 +113,8 @@ def compare_all(table: CaseTable, order: Sequence[str], tallies: dict[tuple[str,
                      for name in order}
     for a, b in combinations(order, 2):
         single = single_sample[a] and single_sample[b]
-        passes, judge, human = (_paired(x, y) for x, y in zip(values[a], values[b]))
+        (pass_a, pass_b), (judge_a, judge_b), (human_a, human_b) = (
+            _paired(x, y) for x, y in zip(values[a], values[b]))
         blind = None
         key = tuple(sorted((a, b)))
         if key in tallies:
@@ -114,12 +125,12 @@ def compare_all(table: CaseTable, order: Sequence[str], tallies: dict[tuple[str,
                           Link.calls(t["ids"], f"outputs of {a} and {b} judged blind"))
         comparisons.append(Comparison(
             a, b,
-            compare_pass(passes, a=a, b=b, single_sample=single, confidence=confidence)
-            if passes else None,
-            compare_scores(judge, "judge score", a=a, b=b, confidence=confidence)
-            if judge else None,
-            compare_scores(human, "human score", a=a, b=b, confidence=confidence)
-            if human else None,
+            compare_pass_columns(pass_a, pass_b, a=a, b=b, single_sample=single,
+                                 confidence=confidence) if pass_a else None,
+            compare_scores_columns(judge_a, judge_b, "judge score", a=a, b=b,
+                                   confidence=confidence) if judge_a else None,
+            compare_scores_columns(human_a, human_b, "human score", a=a, b=b,
+                                   confidence=confidence) if human_a else None,
             blind,
         ))
     return comparisons

@@ -117,6 +117,8 @@ def _pass_cases_needed(b_higher: int, a_higher: int, k: int) -> int | None:
 def _columns(pairs: Sequence[tuple[float, float]]) -> tuple[Sequence[float], Sequence[float]]:
     """The A values and the B values of (A, B) pairs (transposed in C: 45 comparisons of a
     large run pair 1,000 cases each, three measures over)."""
+    if not pairs:
+        return (), ()
     a_values, b_values = zip(*pairs)
     return a_values, b_values
 
@@ -135,9 +137,18 @@ def compare_pass(
 ) -> PairedDifference:
     """Pass fractions (A, B) per test case both variants have. ``single_sample``: every case had
     one sample each (the test is then exactly McNemar's)."""
-    k = len(pairs)
-    test = MCNEMAR if single_sample else CLUSTERED_MCNEMAR
     a_values, b_values = _columns(pairs)
+    return compare_pass_columns(a_values, b_values, a=a, b=b, single_sample=single_sample,
+                                alpha=alpha, confidence=confidence)
+
+
+def compare_pass_columns(
+    a_values: Sequence[float], b_values: Sequence[float], *, a: str = "A", b: str = "B",
+    single_sample: bool = True, alpha: float = ALPHA, confidence: float = 0.95,
+) -> PairedDifference:
+    """`compare_pass` of the A values and the B values, case i of each paired."""
+    k = len(a_values)
+    test = MCNEMAR if single_sample else CLUSTERED_MCNEMAR
     # of finite floats, fb > fa exactly when fb - fa > 0
     diffs = list(map(operator.sub, b_values, a_values))
     b_higher, a_higher = _signs(diffs)
@@ -201,12 +212,21 @@ def compare_scores(
     alpha: float = ALPHA, confidence: float = 0.95,
 ) -> PairedDifference:
     """Mean scores (A, B) per test case both variants have: the paired t-test."""
-    k = len(pairs)
+    a_values, b_values = _columns(pairs)
+    return compare_scores_columns(a_values, b_values, measure, a=a, b=b, alpha=alpha,
+                                  confidence=confidence)
+
+
+def compare_scores_columns(
+    a_values: Sequence[float], b_values: Sequence[float], measure: str, *, a: str = "A",
+    b: str = "B", alpha: float = ALPHA, confidence: float = 0.95,
+) -> PairedDifference:
+    """`compare_scores` of the A values and the B values, case i of each paired."""
+    k = len(a_values)
     if k == 0:
         return PairedDifference(measure, a, b, 0, None, None, None, None, None, 1.0, PAIRED_T,
                                 0, 0, 0, False, f"No test case has a {measure} for both variants.",
                                 None)
-    a_values, b_values = _columns(pairs)
     diffs = list(map(operator.sub, b_values, a_values))
     mean = fmean(diffs)
     sd = sample_sd(diffs, mean) if k > 1 else 0.0

@@ -35,6 +35,8 @@ from lab.core.workspace.cell_figures import ids_of as _ids
 from lab.core.workspace.errors import WorkspaceError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from sqlite_utils import Database
 
 SCOPE = "temp.lab_analysis_scope"
@@ -45,9 +47,10 @@ VARIANT_TOTALS = ("variant", "calls", "errors", "cost", "priced", "tokens", "inp
 
 
 class AnalysisRows:
-    """Store methods for analysis. Mixed into `Store`; uses its `db`."""
+    """Store methods for analysis. Mixed into `Store`; uses its `db` and `path`."""
 
     db: Database
+    path: Path | None  # the workspace file (None: in memory)
     # A scope of one run reads the figures kept per cell (cell_figures.CellRows); False: gather
     # its calls into the scope table as for several runs (the general path, for comparison).
     use_cell_figures = True
@@ -103,6 +106,7 @@ class AnalysisRows:
                 return self._gather(run_ids, by_case_values, names)
             self._cells = cells = CellRows(self.db, run_ids[0])
             names += [n for n in cells.check_names() if n not in names]
+            cells.read_ahead(self.path, names[:62])
             return cells.count(), names[:62]
         return self._gather(run_ids, by_case_values, names)
 

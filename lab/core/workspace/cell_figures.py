@@ -32,11 +32,14 @@ reads its scope table; `AnalysisRows` hands over to it when the scope is a singl
 from __future__ import annotations
 
 import json
+import sqlite3
+import threading
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
+    from pathlib import Path
 
     from sqlite_utils import Database
 
@@ -255,6 +258,63 @@ class CellFigures:
 
 # ------------------------------------------------------------------------------ reading one run
 
+# Queries of one run (parameter 1: the run) that `CellRows` may run ahead of need (`_Early`)
+_CELL_IDS = ("SELECT group_concat(coalesce(ok_ids, ''), '],[') FROM (SELECT ok_ids FROM"
+             " cell_figures WHERE run_id = ? ORDER BY variant, case_index)")
+_FAILED_IDS = ("SELECT variant, group_concat(failed_ids) FROM cell_check_figures"
+               " WHERE run_id = ? AND check_name = ? AND failed_ids IS NOT NULL GROUP BY variant")
+_TAGS = ("SELECT s.variant, t.name, group_concat(s.id) FROM call_tags ct"
+         " CROSS JOIN cell_calls s ON s.id = ct.call_id JOIN tags t ON t.id = ct.tag_id"
+         f" WHERE s.run_id = ? AND t.kind = 'failure-mode' AND NOT coalesce({GOOD}, 0)"
+         " GROUP BY s.variant, t.name ORDER BY 1, 2")
+_JUDGE_AND_HUMAN = (
+    "SELECT s.id, s.variant, cr.check_name, cr.passed, cr.score, s.score,"
+    " s.thumbs FROM ratings r CROSS JOIN cell_calls s ON s.id = r.call_id"
+    " CROSS JOIN check_results cr ON cr.call_id = s.id AND cr.judge_call_id IS NOT NULL"
+    f" WHERE s.run_id = ? AND {OK} AND (s.score IS NOT NULL OR s.thumbs IS NOT NULL)"
+    " ORDER BY s.id, cr.id")
+
+
+class _Early:
+    """Queries run ahead of need on a second, read-only connection, in a thread of their own:
+    SQLite works without Python's lock, so while the analysis computes on what it has read, the
+    rows it will want next are being read on the other core. `take` waits for a query's rows;
+    None when it could not run here (the caller then runs it on the store's connection)."""
+
+    def __init__(self, path: Path, queries: dict[Any, tuple[str, Sequence[Any]]]):
+        self._results: dict[Any, list[tuple] | None] = {}
+        self._done = threading.Condition()
+        self._finished = False
+        threading.Thread(target=self._run, args=(path, queries), daemon=True,
+                         name="lab-analysis-early").start()
+
+    def _run(self, path: Path, queries: dict[Any, tuple[str, Sequence[Any]]]) -> None:
+        try:
+            conn = self._connect(path)
+            try:
+                for key, (sql, params) in queries.items():
+                    rows = conn.execute(sql, params).fetchall()
+                    with self._done:
+                        self._results[key] = rows
+                        self._done.notify_all()
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            pass  # what did not come early is read on the store's connection
+        finally:
+            with self._done:
+                self._finished = True
+                self._done.notify_all()
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+
+    def take(self, key: Any) -> list[tuple] | None:
+        with self._done:
+            self._done.wait_for(lambda: key in self._results or self._finished)
+            return self._results.pop(key, None)
+
 class CellRows:
     """The analysis's reads of one run from its cell figures: each method returns what the
     `AnalysisRows` method of the same name returns for a scope of that run. The cells' rows
@@ -265,9 +325,32 @@ class CellRows:
         self.run = run_id
         self._cells: list[tuple] | None = None
         self._variants: dict[str, tuple] | None = None
+        self._checks: list[tuple] | None = None
+        self._early: _Early | None = None
+
+    def read_ahead(self, path: Path | None, check_names: Sequence[str]) -> None:
+        """Start reading what the analysis reads after the cells (the ids behind the heat map,
+        failed checks, failure-mode tags, judge-and-human pairs) on a second connection to the
+        workspace file at ``path`` (none for a workspace in memory)."""
+        if path is None or self._early is not None or self.db.conn.in_transaction:
+            return  # in memory, or changes not committed yet that a second connection misses
+        queries: dict[Any, tuple[str, Sequence[Any]]] = {_CELL_IDS: (_CELL_IDS, [self.run])}
+        for name in dict.fromkeys(check_names):
+            queries[_FAILED_IDS, name] = (_FAILED_IDS, [self.run, name])
+        queries[_TAGS] = (_TAGS, [self.run])
+        queries[_JUDGE_AND_HUMAN] = (_JUDGE_AND_HUMAN, [self.run])
+        self._early = _Early(path, queries)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
         return self.db.execute(sql, [self.run, *params]).fetchall()
+
+    def _rows_of(self, key: Any, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        """The rows of a query that may have been read ahead under ``key``."""
+        if self._early is not None:
+            rows = self._early.take(key)
+            if rows is not None:
+                return rows
+        return self._rows(sql, params)
 
     def _cell_rows(self) -> list[tuple]:
         """(variant, case, the 8 figures of CASE_FIGURES, exact pairs, exact distinct,
@@ -298,10 +381,22 @@ class CellRows:
     def count(self) -> int:
         return sum(row[0] for row in self._per_variant().values())
 
+    def _check_totals(self) -> list[tuple]:
+        """(variant, check, cases graded, outputs graded, passed, Σ fractions, Σ squares) of
+        every check the run's cells have, graded or not: summed by SQLite, as 10,000 cells ×
+        checks need not come over as rows."""
+        if self._checks is None:
+            self._checks = self._rows(
+                "SELECT variant, check_name, count(CASE WHEN graded > 0 THEN 1 END),"
+                " sum(graded), sum(passed),"
+                " sum(CASE WHEN graded > 0 THEN CAST(passed AS REAL) / graded END),"
+                " sum(CASE WHEN graded > 0 THEN CAST(passed AS REAL) * passed"
+                " / (CAST(graded AS REAL) * graded) END)"
+                " FROM cell_check_figures WHERE run_id = ? GROUP BY variant, check_name")
+        return self._checks
+
     def check_names(self) -> list[str]:
-        return [name for name, in self._rows(
-            "SELECT DISTINCT check_name FROM cell_check_figures WHERE run_id = ?"
-            " ORDER BY check_name")]
+        return sorted({row[1] for row in self._check_totals()})
 
     def case_figures(self) -> list[tuple]:
         return [row[:10] for row in self._cell_rows()]
@@ -311,14 +406,8 @@ class CellRows:
 
     def check_sums(self, names: Sequence[str]) -> list[tuple[str, str, int, int, int, float,
                                                            float]]:
-        # summed by SQLite: 10,000 cells × checks need not come over as rows
         wanted = set(names)
-        return [row for row in self._rows(
-            "SELECT variant, check_name, count(*), sum(graded), sum(passed),"
-            " sum(CAST(passed AS REAL) / graded),"
-            " sum(CAST(passed AS REAL) * passed / (CAST(graded AS REAL) * graded))"
-            " FROM cell_check_figures WHERE run_id = ? AND graded > 0"
-            " GROUP BY variant, check_name") if row[1] in wanted]
+        return [row for row in self._check_totals() if row[2] and row[1] in wanted]
 
     def percentiles(self, column: str, ps: Sequence[float]) -> dict[str, dict[float, float]]:
         if column not in ("latency", "ttft"):
@@ -372,9 +461,7 @@ class CellRows:
 
     def cell_calls(self) -> dict[tuple[str, Any], list[int]]:
         # every cell's ids in one string, in the order of `_cell_rows`, parsed at once
-        (joined,), = self._rows(
-            "SELECT group_concat(coalesce(ok_ids, ''), '],[') FROM (SELECT ok_ids FROM"
-            " cell_figures WHERE run_id = ? ORDER BY variant, case_index)")
+        (joined,), = self._rows_of(_CELL_IDS, _CELL_IDS)
         found = json.loads("[[" + joined + "]]") if joined is not None else []
         return {(row[0], row[1]): sorted(ids) for row, ids in zip(self._cell_rows(), found)
                 if ids}
@@ -404,28 +491,19 @@ class CellRows:
             "SELECT variant, case_index, field, pairs, present FROM"
             " cell_json_fields WHERE run_id = ? ORDER BY variant, case_index, field")
     def failed_checks(self, names: Sequence[str]) -> list[tuple[str, str, list[int]]]:
-        failed = {(variant, check): ids for variant, check, ids in self._rows(
-            "SELECT variant, check_name, group_concat(failed_ids) FROM cell_check_figures"
-            " WHERE run_id = ? AND failed_ids IS NOT NULL GROUP BY variant, check_name")}
+        # check by check: grouped by variant alone, the rows come in key order, no sorting
+        failed = {(variant, check): ids for check in dict.fromkeys(names)
+                  for variant, ids in self._rows_of((_FAILED_IDS, check), _FAILED_IDS, [check])}
         keys = [(name, variant) for name in names
                 for variant in sorted(v for v, c in failed if c == name)]
         found = many_ids_of([failed[variant, name] for name, variant in keys])
         return [(variant, name, ids) for (name, variant), ids in zip(keys, found)]
     def tags(self) -> list[tuple[str, str, list[int]]]:
-        return [(v, tag, ids_of(ids)) for v, tag, ids in self._rows(
-            "SELECT s.variant, t.name, group_concat(s.id) FROM call_tags ct"
-            " CROSS JOIN cell_calls s ON s.id = ct.call_id JOIN tags t ON t.id = ct.tag_id"
-            f" WHERE s.run_id = ? AND t.kind = 'failure-mode' AND NOT coalesce({GOOD}, 0)"
-            " GROUP BY s.variant, t.name ORDER BY 1, 2")]
+        return [(v, tag, ids_of(ids)) for v, tag, ids in self._rows_of(_TAGS, _TAGS)]
 
     def judge_and_human(self) -> list[dict[str, Any]]:
         keys = ("call_id", "variant", "check", "passed", "judge_score", "human_score", "thumbs")
-        return [dict(zip(keys, row)) for row in self._rows(
-            "SELECT s.id, s.variant, cr.check_name, cr.passed, cr.score, s.score,"
-            " s.thumbs FROM ratings r CROSS JOIN cell_calls s ON s.id = r.call_id"
-            " CROSS JOIN check_results cr ON cr.call_id = s.id AND cr.judge_call_id IS NOT NULL"
-            f" WHERE s.run_id = ? AND {OK} AND (s.score IS NOT NULL OR s.thumbs IS NOT NULL)"
-            " ORDER BY s.id, cr.id")]
+        return [dict(zip(keys, row)) for row in self._rows_of(_JUDGE_AND_HUMAN, _JUDGE_AND_HUMAN)]
 
     def pairwise(self) -> tuple[list[tuple[int, int, str]], dict[int, tuple[str, Any]]]:
         rows = self.db.execute(

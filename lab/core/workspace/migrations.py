@@ -539,6 +539,15 @@ def m010_analysis_cell_figures(db: Database) -> None:
                " case_index FROM calls c WHERE " + cell.format(t="c"))
 
 
+@migrations()
+def m011_cell_check_sums(db: Database) -> None:
+    """The analysis sums every check's figures per variant (cell_figures.CellRows): an index
+    that holds them in that order spares it sorting 10,000 cells × checks, and reading their
+    ids of failed outputs, which it does not need for the sums."""
+    db.execute("CREATE INDEX IF NOT EXISTS idx_cell_check_sums ON cell_check_figures"
+               "(run_id, variant, check_name, graded, passed)")
+
+
 def migration_names() -> list[str]:
     return [m.name for m in migrations._migrations]
 

@@ -239,3 +239,42 @@ def test_ratings_inside_a_larger_transaction_are_kept_with_it(tmp_path):
                     store.set_rating(Rating(record.call.id, score=1))
                 raise RuntimeError("stopped")
         assert [store.get_rating(r.call.id).score for r in records] == [4, 4, 4]
+
+
+def _analysed(path, run: int) -> dict:
+    with open_workspace(path) as store:
+        result = analyse(store, Scope(run_id=run))
+        assert store._cells is not None
+        return _rounded(result.to_dict() | {"labels": result.case_labels})
+
+
+def test_reading_ahead_on_a_second_connection_changes_no_number(tmp_path, monkeypatch):
+    """The ids behind the heat map, failed checks, tags and judge-and-human pairs are read ahead
+    on a read-only second connection; without it, or when that connection cannot open, the
+    analysis reads them on the store's own and must come out the same."""
+    from lab.core.workspace import cell_figures
+
+    run = build_random(tmp_path / "w.db", 8)
+    taken: list = []
+    real_take = cell_figures._Early.take
+    monkeypatch.setattr(cell_figures._Early, "take",
+                        lambda self, key: taken.append(r := real_take(self, key)) or r)
+    ahead = _analysed(tmp_path / "w.db", run)
+    assert taken and all(rows is not None for rows in taken)  # every query came early
+
+    taken.clear()
+    monkeypatch.setattr(cell_figures.CellRows, "read_ahead", lambda self, path, names: None)
+    alone = _analysed(tmp_path / "w.db", run)
+    assert not taken and alone == ahead
+
+    monkeypatch.undo()
+    monkeypatch.setattr(cell_figures._Early, "take",
+                        lambda self, key: taken.append(r := real_take(self, key)) or r)
+    monkeypatch.setattr(cell_figures._Early, "_connect", staticmethod(_refused))
+    failed = _analysed(tmp_path / "w.db", run)
+    assert taken and all(rows is None for rows in taken)  # nothing came early: all fell back
+    assert failed == ahead
+
+
+def _refused(*args, **kwargs):
+    raise sqlite3.OperationalError("unable to open database file")
