@@ -76,13 +76,14 @@ def warm_glyphs() -> None:
 def create_window(db: str | None = None) -> MainWindow:
     settings = QSettings(str(settings_file()), QSettings.Format.IniFormat)
     store = StoreThread(lambda: open_default_workspace(db), held=True)
-    window = MainWindow(store, settings)
+    window = MainWindow(store, settings, build_all=False)
     window._start_up = StartUp(window, store)  # kept alive with the window
     return window
 
 
 class StartUp(QObject):
-    """What follows the window's first paint, in order. The workspace opens (held until then:
+    """What follows the window's first paint, in order. The window builds what the first paint
+    did not show (the panes behind tabs, the controllers). The workspace opens (held until then:
     opened on the store thread while the GUI thread builds the window, both would go slower, as
     they share the GIL). Once its project is shown, the session settles in: the network and
     keyring stacks are loaded on the network thread (so they never load mid-run, when their
@@ -97,11 +98,16 @@ class StartUp(QObject):
         self._window = window
         self._settling = False
         AfterFirstPaint(window, self._painted)
-        window.workspace.opened.connect(lambda _snap: QTimer.singleShot(0, self._settle))
-        window.workspace.failed.connect(lambda _exc: QTimer.singleShot(0, self._settle))
+        window.when_built(self._built)
         self._store = store
 
+    def _built(self) -> None:
+        workspace = self._window.workspace
+        workspace.opened.connect(lambda _snap: QTimer.singleShot(0, self._settle))
+        workspace.failed.connect(lambda _exc: QTimer.singleShot(0, self._settle))
+
     def _painted(self) -> None:
+        self._window.finish_building()  # at once if something needed it before
         self._store.release()
         QTimer.singleShot(self.SETTLE_LATEST_MS, self._settle)
 
@@ -109,16 +115,23 @@ class StartUp(QObject):
         if self._settling:
             return
         self._settling = True
-        from lab.core.runtime.preload import preload_network_and_keyring
-
         warm_glyphs()
-        when_done(self._window.network.run_blocking(preload_network_and_keyring),
+        when_done(self._window.network.run_blocking(_preload),
                   lambda _none: self._settled(), lambda _exc: self._settled())
 
     def _settled(self) -> None:
         gc.collect()
         gc.freeze()
         self._window.settled.emit()
+
+
+def _preload() -> None:
+    """What the session will load anyway, loaded off the GUI thread: the network and keyring
+    stacks, and the statistics behind the results grid's "3 samples · 2 agree" markers."""
+    from lab.core.runtime.preload import preload_network_and_keyring
+
+    preload_network_and_keyring()
+    import lab.core.analysis.consistency  # noqa: F401
 
 
 class AfterFirstPaint(QObject):
@@ -167,7 +180,8 @@ def report_first_paint(app: QApplication, window: MainWindow, launched_at: float
     window.installEventFilter(window._first_paint_probe)
     window.settled.connect(lambda: reached("settled"))
     # Connected after the window's own slot: it runs once the project is in the panes.
-    window.workspace.opened.connect(lambda _snap: QTimer.singleShot(0, lambda: reached("shown")))
+    window.when_built(lambda: window.workspace.opened.connect(
+        lambda _snap: QTimer.singleShot(0, lambda: reached("shown"))))
 
 
 def run_app(db: str | None = None) -> int:

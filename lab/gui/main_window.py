@@ -7,11 +7,13 @@ and the window geometry are remembered between sessions. What the window has ope
 `session`; editing, running, judging, opening workspaces and getting ready to run are done by
 controllers (lab/gui/controllers) that get their panes and threads from here. The actions (every
 menu item and shortcut) are made in lab/gui/actions.py. All workspace access goes through the
-store thread.
+store thread. The app builds what its first paint shows first and the rest right after it
+(`finish_building`; lab.gui.app.StartUp), so the window appears sooner.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -67,10 +69,15 @@ if TYPE_CHECKING:
 
 class MainWindow(QMainWindow):
     settled = Signal()  # the start-up work after the first paint is done (lab.gui.app.StartUp)
+    built = Signal()  # the hidden panes and the controllers are built (`finish_building`)
 
     def __init__(self, store: StoreThread, settings: QSettings,
-                 network: AsyncLoopThread | None = None):
+                 network: AsyncLoopThread | None = None, *, build_all: bool = True):
+        """``build_all`` False: build what the first paint shows, and leave the panes behind
+        tabs (Checks, History, Documents), the controllers and the workspace's loading to
+        `finish_building`, which the app calls once the window has painted (lab.gui.app)."""
         super().__init__()
+        self._built = False
         # Network and keyring work (model lists, file imports, exports) happens on this loop's
         # thread; runs have their own.
         self.network = network or AsyncLoopThread()
@@ -86,9 +93,6 @@ class MainWindow(QMainWindow):
         self.examples_pane = ExamplesPane()
         self.cases_pane = CasesPane()
         self.results_pane = ResultsPane()
-        self.history_pane = HistoryPane()
-        self.checks_pane = ChecksPane()
-        self.documents_pane = DocumentsPane()
 
         editor_column = QSplitter(Qt.Orientation.Vertical)
         editor_column.addWidget(self.prompt_pane)
@@ -107,15 +111,15 @@ class MainWindow(QMainWindow):
 
         self.variants_dock = self._dock("Variants", self.variants_pane, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.cases_dock = self._dock("Test cases", self.cases_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.checks_dock = self._dock("Checks", self.checks_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.history_dock = self._dock("History", self.history_pane, Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.documents_dock = self._dock("Documents", self.documents_pane,
+        # Behind the Test cases tab until chosen: their panes come in `finish_building`.
+        self.checks_dock = self._dock("Checks", QWidget(), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.history_dock = self._dock("History", QWidget(), Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.documents_dock = self._dock("Documents", QWidget(),
                                          Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.cases_dock, self.checks_dock)
         self.tabifyDockWidget(self.checks_dock, self.history_dock)
         self.tabifyDockWidget(self.history_dock, self.documents_dock)
-        for pane in (self.cases_pane, self.checks_pane, self.history_pane, self.documents_pane):
-            pane.docked()
+        self.cases_pane.docked()
         self.cases_dock.raise_()
         # The analysis of the run in the Results grid, beside it (controllers/analysis.py). Its
         # pane and controller (QtCharts, the statistics) are built the first time it is shown,
@@ -143,11 +147,39 @@ class MainWindow(QMainWindow):
         self.run_status = RunStatus(self.statusBar())
         widget_only(self.commands.judging_keys(), self.results_pane.view)
         self._build_menus()
+        self.layout_memory.restore()
+        if build_all:
+            self.finish_building()
+
+    @property
+    def is_built(self) -> bool:
+        return self._built
+
+    def when_built(self, then: Callable[[], None]) -> None:
+        """Call ``then`` once the window is fully built: now if it is."""
+        if self._built:
+            then()
+        else:
+            self.built.connect(then)
+
+    def finish_building(self) -> None:
+        """The panes behind tabs, the controllers and what the actions do; then the workspace
+        loads. Once; what needs them before the app calls it calls it first."""
+        if self._built:
+            return
+        self._built = True
+        self.history_pane = HistoryPane()
+        self.checks_pane = ChecksPane()
+        self.documents_pane = DocumentsPane()
+        for dock, pane in ((self.checks_dock, self.checks_pane),
+                           (self.history_dock, self.history_pane),
+                           (self.documents_dock, self.documents_pane)):
+            dock.setWidget(pane)
+            pane.docked()
         self._build_controllers()
         self._connect_actions()
-
-        self.layout_memory.restore()
         self.workspace.load()
+        self.built.emit()
 
     # ----------------------------------------------------------------- construction
 
@@ -322,6 +354,11 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, slot=slot: slot())
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._built:  # closed before its first paint: nothing was opened or edited
+            self.layout_memory.save()
+            self.network.close()
+            super().closeEvent(event)
+            return
         self.running.stop_estimates()
         self.prompt_pane.flush()
         self.checks_pane.flush()
@@ -339,6 +376,7 @@ class MainWindow(QMainWindow):
         """Build the Analysis pane and its controller when the dock is first shown."""
         if not visible or self.analysis is not None:
             return
+        self.finish_building()
         from lab.gui.controllers.analysis import AnalysisController
         from lab.gui.panes.analysis import AnalysisPane
 
@@ -381,7 +419,8 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(f"{project.name}{where} — {APP_NAME}")
 
     def event(self, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.WindowActivate and self.session.project is not None:
+        if (event.type() == QEvent.Type.WindowActivate and self.session.project is not None
+                and self._built):
             self.projects.refresh_list()  # `lab run` may have added a project meanwhile
         return super().event(event)
 

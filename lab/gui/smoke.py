@@ -174,9 +174,13 @@ def _run(smoke: SmokeTest) -> None:
             fail(_dialog_text(dialog))
 
     app.installEventFilter(painter)
-    window.workspace.opened.connect(loaded)
-    window.workspace.failed.connect(
-        lambda exc: fail(f"the workspace could not be opened: {one_line(exc)}"))
+
+    def built() -> None:  # after the first paint (lab.gui.app.StartUp)
+        window.workspace.opened.connect(loaded)
+        window.workspace.failed.connect(
+            lambda exc: fail(f"the workspace could not be opened: {one_line(exc)}"))
+
+    window.when_built(built)
     poll = QTimer(window)
     poll.timeout.connect(watch_dialogs)
     poll.start(POLL_MS)
@@ -195,7 +199,8 @@ def _run(smoke: SmokeTest) -> None:
         app.removeEventFilter(painter)
         # Ended early (a failure, the time): the workspace may still be loading. Let it finish
         # and deliver with the window no longer listening, so nothing lands on a closed store.
-        window.workspace.blockSignals(True)
+        if window.is_built:
+            window.workspace.blockSignals(True)
         window.close()
         window.session.store.close()
         app.processEvents()

@@ -36,10 +36,41 @@ def test_the_workspace_opens_after_the_first_paint_then_the_session_settles_in(q
         assert isinstance(window._start_up, StartUp)
         assert not window.session.store.opened.done(), "held until the window has painted"
         assert not (lab_home / "workspace.db").exists()
+        # the panes behind the Test cases tab are built after the first paint, not before
+        assert not window.is_built and not hasattr(window, "checks_pane")
         with qtbot.waitSignal(window.settled, timeout=30_000):
             window.show()
         assert window.session.store.opened.done()
         assert window.session.project is not None and window.session.project.variants
+        assert window.is_built and window.checks_dock.widget() is window.checks_pane
+        assert window.history_dock.widget() is window.history_pane
+        assert window.documents_dock.widget() is window.documents_pane
+        # and they show the project: its checks are listed, the run's calls in History
+        assert window.checks_pane.model.rowCount() == len(window.session.project.checks) > 0
+    finally:
+        window.close()
+        window.session.store.close()
+
+
+def test_a_window_closed_before_its_first_paint_closes_cleanly(qtbot, lab_home):
+    window = create_window()
+    qtbot.addWidget(window)
+    window.close()
+    window.session.store.close()
+    assert not window.is_built
+    assert not (lab_home / "workspace.db").exists()  # nothing was opened
+
+
+def test_showing_the_analysis_before_the_first_paint_builds_the_rest_first(qtbot, lab_home):
+    window = create_window()
+    qtbot.addWidget(window)
+    try:
+        window.analysis_dock.show()  # as a layout restored with the Analysis open
+        assert not window.is_built  # the dock shows with the window
+        with qtbot.waitSignal(window.settled, timeout=30_000):
+            window.show()
+            assert window.is_built and window.analysis is not None
+        assert window.session.project is not None
     finally:
         window.close()
         window.session.store.close()

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QMainWindow, QMessageBox
 
-from lab.core.analysis.pairwise import pairs_to_judge, tally
 from lab.core.experiment.template import render
 from lab.core.model import Example, Rating
 from lab.core.runtime.async_thread import AsyncLoopThread
@@ -195,6 +194,7 @@ class JudgingController:
 
         def open_dialog(result) -> None:
             # imported when opened, not before the window's first paint
+            from lab.core.analysis.pairwise import pairs_to_judge, tally
             from lab.gui.dialogs.pairwise import PairwiseDialog
 
             rows, judged = result

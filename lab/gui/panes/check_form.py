@@ -43,10 +43,10 @@ class CheckForm(QWidget):
         self.kind = QComboBox()
         for kind, label in TYPE_LABELS.items():
             self.kind.addItem(label, kind)
+        # A page per type, built the first time that type is shown (14 pages of inputs would
+        # cost the window's first paint tens of milliseconds, for a pane behind a tab).
         self.pages = QStackedWidget()
-        self.inputs: dict[str, dict[str, QWidget]] = {}
-        for kind in TYPE_LABELS:
-            self.pages.addWidget(self._page(kind))
+        self.inputs: dict[str, dict[str, QWidget]] = _PageInputs(self._page)
         self.trust_note = QLabel()
         self.trust_note.setWordWrap(True)
         self.trust_note.setStyleSheet("color: #b8860b;")
@@ -67,8 +67,10 @@ class CheckForm(QWidget):
         self._loading = False
         self.name.textEdited.connect(lambda _t: self._changed())
         self.kind.currentIndexChanged.connect(self._kind_changed)
+        self._show_page(self.kind.currentData())
 
-    def _page(self, kind: str) -> QWidget:
+    def _page(self, kind: str) -> dict[str, QWidget]:
+        """Build the page of a type into the stack; its inputs by field key."""
         page = QWidget()
         form = QFormLayout(page)
         form.setContentsMargins(0, 0, 0, 0)
@@ -82,8 +84,16 @@ class CheckForm(QWidget):
                 form.addRow(f.label, widget)
         if not FIELDS[kind]:
             form.addRow(QLabel("Nothing to set."))
-        self.inputs[kind] = inputs
-        return page
+        page.setProperty("check_type", kind)
+        self.pages.addWidget(page)
+        return inputs
+
+    def _show_page(self, kind: str) -> None:
+        self.inputs[kind]  # noqa: B018 - built on first use
+        for i in range(self.pages.count()):
+            if self.pages.widget(i).property("check_type") == kind:
+                self.pages.setCurrentIndex(i)
+                return
 
     def _input(self, f: Field) -> QWidget:
         if f.widget == "bool":
@@ -124,7 +134,7 @@ class CheckForm(QWidget):
             self._step = check.config.get("step")
             self.name.setText(check.name)
             self.kind.setCurrentIndex(max(self.kind.findData(check.type), 0))
-            self.pages.setCurrentIndex(max(self.kind.findData(check.type), 0))
+            self._show_page(self.kind.currentData())
             self._set_values(check.type, form_values(check))
             self.trust_note.setVisible(untrusted)
             self.trust_note.setText("⚠ This python check comes from an experiment file you have "
@@ -183,7 +193,7 @@ class CheckForm(QWidget):
     # ---- edits
 
     def _kind_changed(self) -> None:
-        self.pages.setCurrentIndex(self.kind.currentIndex())
+        self._show_page(self.kind.currentData())
         if not self._loading:
             # A new type starts from that type's example values.
             start = new_check(self.kind.currentData(), [])
@@ -195,3 +205,15 @@ class CheckForm(QWidget):
     def _changed(self) -> None:
         if not self._loading:
             self.edited.emit()
+
+
+class _PageInputs(dict):
+    """The inputs of each type's page, by type: a type's page is built when first asked for."""
+
+    def __init__(self, build):
+        super().__init__()
+        self._build = build
+
+    def __missing__(self, kind: str) -> dict[str, QWidget]:
+        self[kind] = inputs = self._build(kind)
+        return inputs

@@ -8,8 +8,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab.core.analysis.consistency import agreeing
-
 
 @dataclass
 class SampleOutput:
@@ -71,6 +69,9 @@ class CellResult:
         """"3 samples · 2 agree" when the cell has several samples; "" otherwise."""
         if len(self.samples) < 2:
             return ""
+        # imported when first needed: the statistics it brings are not needed for the first paint
+        from lab.core.analysis.consistency import agreeing
+
         done = [s for s in self.ordered_samples() if s.status == "ok"]
         agree = agreeing([s.text for s in done])
         if len(done) < 2:

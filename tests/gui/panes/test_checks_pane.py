@@ -214,3 +214,22 @@ def test_retrieval_checks_are_edited_and_the_step_a_check_grades_is_kept(make_wi
     pane.select(1)
     assert pane.form.kind.currentData() == "citations"
     assert try_text(window, qtbot, "As our policy says [refunds.md#2].").startswith("✗ Fails")
+
+
+def test_each_type_shows_its_own_fields_built_when_first_chosen(qtbot):
+    from lab.core.checks.form import FIELDS
+    from lab.gui.panes.check_form import CheckForm
+
+    form = CheckForm()
+    qtbot.addWidget(form)
+    assert form.pages.count() == 1  # only the page on show is built with the form
+    for index, kind in enumerate(TYPE_LABELS):
+        form.kind.setCurrentIndex(index)
+        page = form.pages.currentWidget()
+        assert page.property("check_type") == kind
+        assert set(form.inputs[kind]) == {f.key for f in FIELDS[kind]}
+        assert all(w.parent() is page for w in form.inputs[kind].values())
+    assert form.pages.count() == len(TYPE_LABELS)
+    form.kind.setCurrentIndex(0)  # back to a page built before: not built again
+    assert form.pages.count() == len(TYPE_LABELS)
+    assert form.pages.currentWidget().property("check_type") == next(iter(TYPE_LABELS))
